@@ -1,0 +1,65 @@
+"""One exception base, typed subclasses; cli.py maps them to exit codes.
+
+Exit codes: 0 ok, 1 gate failed, 2 usage/config/data, 3 registry/infrastructure.
+Library code raises these and never prints or exits.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_GATE_FAILED",
+    "EXIT_USAGE",
+    "EXIT_REGISTRY",
+    "MlgateError",
+    "UsageError",
+    "ConfigError",
+    "DataError",
+    "NotFoundError",
+    "GateError",
+    "RegistryError",
+    "ConflictError",
+]
+
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REGISTRY = 3
+
+
+class MlgateError(Exception):
+    """Base of every error mlgate reports to a user; `exit_code` picks the process status."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(MlgateError):
+    """A command was called with arguments that cannot work."""
+
+
+class ConfigError(MlgateError):
+    """params.yaml is missing, unreadable or invalid."""
+
+
+class DataError(MlgateError):
+    """The dataset is missing or does not match the expected schema."""
+
+
+class NotFoundError(MlgateError):
+    """A model, version, alias, stage or metric that the user named does not exist."""
+
+
+class GateError(MlgateError):
+    """The gate could not be evaluated (it fails closed: this is never a pass)."""
+
+    exit_code = EXIT_GATE_FAILED
+
+
+class RegistryError(MlgateError):
+    """The tracking server or registry is unreachable or refused a request."""
+
+    exit_code = EXIT_REGISTRY
+
+
+class ConflictError(RegistryError):
+    """The registry changed under us (e.g. @champion moved while we were promoting)."""

@@ -1,0 +1,423 @@
+"""The only module that talks to MLflow's tracking server and model registry.
+
+Queries are batched: listing N versions with their metrics costs O(N/100) round trips
+(`search_model_versions` pages + `search_runs` over chunks of run ids), never one per version.
+Every MLflow failure is translated into NotFoundError (exit 2) or RegistryError (exit 3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from .errors import NotFoundError, RegistryError, UsageError
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+__all__ = [
+    "ALIAS_RE",
+    "RESERVED_ALIAS_RE",
+    "STAGE_NAMES",
+    "LoggedVersion",
+    "Registry",
+    "Version",
+    "connect",
+    "translate",
+    "validate_alias",
+]
+
+STAGE_NAMES = {s.lower(): s for s in ("None", "Staging", "Production", "Archived")}
+# MLflow's own rule for alias names, plus: "v<digits>" and "latest" are reserved by MLflow.
+ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+# MLflow resolves models:/name@v3 and models:/name@latest itself: such aliases can't be set.
+RESERVED_ALIAS_RE = re.compile(r"^(?:v\d+|latest)$", re.IGNORECASE)
+_PAGE = 1000  # search_model_versions page size (server maximum)
+_RUN_CHUNK = 100  # run ids per search_runs filter: keeps the filter string well under limits
+
+# Fail fast instead of MLflow's default of 7 retries with exponential back-off (minutes).
+_HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+
+
+@dataclass(frozen=True)
+class Version:
+    """A model version with the attribute names of MLflow's ModelVersion, `version` always a str
+    (MLflow returns int or str depending on the call and the backend)."""
+
+    name: str
+    version: str
+    current_stage: str
+    run_id: str | None
+    status: str | None
+    tags: dict[str, str]
+    description: str | None
+    creation_timestamp: int | None
+    source: str | None
+
+    @classmethod
+    def of(cls, mv: Any) -> Version:
+        return cls(
+            name=mv.name,
+            version=str(mv.version),
+            current_stage=mv.current_stage or "None",
+            run_id=mv.run_id,
+            status=mv.status,
+            tags=dict(mv.tags or {}),
+            description=mv.description,
+            creation_timestamp=mv.creation_timestamp,
+            source=mv.source,
+        )
+
+
+@dataclass(frozen=True)
+class LoggedVersion:
+    version: str
+    run_id: str
+
+
+def connect(tracking_uri: str, check: bool = True) -> Registry:
+    """A Registry bound to `tracking_uri`; with `check`, fail now (exit 3) if it is unreachable."""
+    for key, value in _HTTP_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if check:
+        _check_reachable(tracking_uri)
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    return Registry(MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri), tracking_uri)
+
+
+def _check_reachable(uri: str) -> None:
+    parsed = urlparse(uri)
+    if parsed.scheme in ("http", "https"):
+        import requests
+
+        try:
+            response = requests.get(uri.rstrip("/") + "/health", timeout=5)
+        except requests.RequestException as exc:
+            reason = type(exc).__name__
+            raise RegistryError(
+                f"tracking server {uri} is unreachable ({reason}); start it or fix MLFLOW_TRACKING_URI"
+            ) from None
+        if response.status_code in (401, 403):
+            raise RegistryError(
+                f"tracking server {uri} refused the request (HTTP {response.status_code});"
+                " set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
+            )
+        if response.status_code >= 500:
+            raise RegistryError(
+                f"tracking server {uri} answered HTTP {response.status_code}; check the server's log"
+            )
+    elif parsed.scheme == "sqlite":
+        path = uri[len("sqlite:///") :]
+        parent = Path(path).parent if path and path != ":memory:" else None
+        if parent is not None and not parent.is_dir():
+            raise RegistryError(
+                f"registry {uri}: folder {parent} does not exist; create it or fix MLFLOW_TRACKING_URI"
+            )
+    elif parsed.scheme in ("", "file"):
+        pass
+    elif parsed.scheme not in ("databricks", "postgresql", "mysql", "mssql"):
+        raise UsageError(f"tracking URI {uri!r} has an unknown scheme; use sqlite:///, http(s)://")
+
+
+@contextlib.contextmanager
+def translate(uri: str, what: str = "") -> Iterator[None]:
+    """Turn MLflow's and the HTTP stack's exceptions into mlgate's typed errors."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as exc:
+        code = getattr(exc, "error_code", "")
+        message = str(exc.message if hasattr(exc, "message") else exc).splitlines()[0]
+        if code == "RESOURCE_DOES_NOT_EXIST":
+            raise NotFoundError(f"{what or 'registry'}: {message}") from None
+        if code in ("PERMISSION_DENIED", "UNAUTHENTICATED"):
+            raise RegistryError(f"{uri} refused {what or 'the request'}: {message}") from None
+        if "Max retries exceeded" in message or "Connection" in message or "API request" in message:
+            raise RegistryError(
+                f"tracking server {uri} failed during {what or 'a request'}; check that it is up"
+                f" and re-run ({message[:160]})"
+            ) from None
+        raise RegistryError(f"registry {uri}: {what or 'request'} failed: {message[:200]}") from None
+    except OSError as exc:
+        raise RegistryError(f"registry {uri}: {what or 'request'} failed: {exc}") from None
+
+
+class Registry:
+    """MLflow registry access with batched queries. Takes a client so tests inject a real one."""
+
+    def __init__(self, client: MlflowClient, tracking_uri: str) -> None:
+        self.client = client
+        self.uri = tracking_uri
+
+    # --- versions -------------------------------------------------------------------------
+
+    def search_versions(self, filter_string: str) -> list[Version]:
+        """All versions matching the filter, following page tokens."""
+        out: list[Version] = []
+        token = None
+        with translate(self.uri, "searching model versions"):
+            while True:
+                page = self.client.search_model_versions(
+                    filter_string, max_results=_PAGE, page_token=token
+                )
+                out.extend(Version.of(mv) for mv in page)
+                token = page.token
+                if not token:
+                    return out
+
+    def versions(self, name: str) -> list[Version]:
+        """Every version of `name`, newest first."""
+        found = self.search_versions(f"name = '{_quote(name)}'")
+        return sorted(found, key=lambda v: int(v.version), reverse=True)
+
+    def get_model(self, name: str) -> Any:
+        with translate(self.uri, f"reading model {name!r}"):
+            from mlflow.exceptions import MlflowException
+
+            try:
+                return self.client.get_registered_model(name)
+            except MlflowException as exc:
+                if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                    raise NotFoundError(self._unknown_model_message(name)) from None
+                raise
+
+    def _unknown_model_message(self, name: str) -> str:
+        import difflib
+
+        names = [m.name for m in self.list_models()]
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        known = f"; registered models: {', '.join(names)}" if names and not close else ""
+        return f"model {name!r} is not registered{hint}{known}"
+
+    def list_models(self) -> list[Any]:
+        out, token = [], None
+        with translate(self.uri, "listing registered models"):
+            while True:
+                page = self.client.search_registered_models(max_results=_PAGE, page_token=token)
+                out.extend(page)
+                token = page.token
+                if not token:
+                    return out
+
+    def search_models(self, filter_string: str = "") -> list[Any]:
+        """Registered models matching the filter (e.g. "name LIKE 'churn%'"), sorted by name."""
+        out, token = [], None
+        with translate(self.uri, "searching registered models"):
+            while True:
+                page = self.client.search_registered_models(
+                    filter_string or None, max_results=_PAGE, page_token=token
+                )
+                out.extend(page)
+                token = page.token
+                if not token:
+                    return sorted(out, key=lambda m: m.name)
+
+    def aliases(self, name: str) -> dict[str, str]:
+        """alias -> version. Read from the registered model: on sqlite, version searches omit them."""
+        return {alias: str(version) for alias, version in self.get_model(name).aliases.items()}
+
+    def get_version(self, name: str, version: str) -> Version:
+        with translate(self.uri, f"reading {name} v{version}"):
+            from mlflow.exceptions import MlflowException
+
+            try:
+                return Version.of(self.client.get_model_version(name, str(version)))
+            except MlflowException as exc:
+                if getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                    self.get_model(name)  # a missing model gets the friendlier message
+                    raise NotFoundError(f"{name} has no version {version}; see 'mlgate versions {name}'") from None
+                raise
+
+    def resolve(self, name: str, ref: str) -> Version:
+        """A version named by number, '@alias' or stage name ('Production', case-insensitive)."""
+        ref = str(ref).strip()
+        if ref.isdigit():
+            return self.get_version(name, ref)
+        if ref.startswith("@"):
+            alias = ref[1:]
+            aliases = self.aliases(name)
+            if alias not in aliases:
+                known = ", ".join(f"@{a}" for a in sorted(aliases)) or "none"
+                raise NotFoundError(f"{name} has no alias @{alias} (aliases: {known})")
+            return self.get_version(name, aliases[alias])
+        stage = STAGE_NAMES.get(ref.lower())
+        if stage:
+            in_stage = [v for v in self.versions(name) if v.current_stage == stage]
+            if not in_stage:
+                raise NotFoundError(f"{name} has no version in stage {stage}")
+            return in_stage[0]
+        raise UsageError(
+            f"version {ref!r} is not a number, an @alias or a stage (None/Staging/Production/Archived)"
+        )
+
+    def find_by_fingerprint(self, name: str, fingerprint: str) -> Version | None:
+        """The newest live version trained from these exact inputs, if any."""
+        found = self.search_versions(
+            f"name = '{_quote(name)}' and tags.`mlgate.fingerprint` = '{_quote(fingerprint)}'"
+        )
+        found = [v for v in found if v.status in ("READY", None, "")] or found
+        return max(found, key=lambda v: int(v.version)) if found else None
+
+    # --- runs (batched) ---------------------------------------------------------------------
+
+    def runs(self, run_ids: list[str]) -> dict[str, Any]:
+        """run_id -> Run, in ceil(N/100) search_runs calls across all experiments."""
+        ids = sorted({r for r in run_ids if r})
+        if not ids:
+            return {}
+        from mlflow.entities import ViewType
+
+        out: dict[str, Any] = {}
+        with translate(self.uri, "reading runs"):
+            experiments = [
+                e.experiment_id
+                for e in self.client.search_experiments(view_type=ViewType.ALL, max_results=50_000)
+            ]
+            for start in range(0, len(ids), _RUN_CHUNK):
+                chunk = ids[start : start + _RUN_CHUNK]
+                quoted = ", ".join(f"'{r}'" for r in chunk)
+                token = None
+                while True:
+                    page = self.client.search_runs(
+                        experiments,
+                        filter_string=f"attributes.run_id IN ({quoted})",
+                        run_view_type=ViewType.ALL,
+                        max_results=_PAGE,
+                        page_token=token,
+                    )
+                    out.update({run.info.run_id: run for run in page})
+                    token = page.token
+                    if not token:
+                        break
+        return out
+
+    def run_metrics(self, run_ids: list[str]) -> dict[str, dict[str, float]]:
+        return {rid: dict(run.data.metrics) for rid, run in self.runs(run_ids).items()}
+
+    def run_url(self, run_id: str, experiment_id: str | None = None) -> str | None:
+        if not self.uri.startswith(("http://", "https://")):
+            return None
+        if experiment_id is None:
+            with translate(self.uri, "reading a run"):
+                experiment_id = self.client.get_run(run_id).info.experiment_id
+        return f"{self.uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+    def version_url(self, name: str, version: str) -> str | None:
+        if not self.uri.startswith(("http://", "https://")):
+            return None
+        return f"{self.uri.rstrip('/')}/#/models/{name}/versions/{version}"
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def log_and_register(
+        self,
+        *,
+        name: str,
+        experiment: str,
+        pipeline: Any,
+        input_example: Any,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        artifacts: dict[str, Any],
+        tags: dict[str, str],
+        skops_trusted_types: list[str],
+        pip_requirements: list[str],
+        model_dir: Path | None = None,
+    ) -> LoggedVersion:
+        """One run: params, metrics, figure, metrics.json and the model; then one new version."""
+        import mlflow
+        import mlflow.sklearn
+        from mlflow.models import infer_signature
+
+        signature = infer_signature(input_example, pipeline.predict(input_example))
+        model_kwargs = dict(
+            signature=signature,
+            input_example=input_example,
+            serialization_format="skops",
+            skops_trusted_types=skops_trusted_types,
+            pip_requirements=pip_requirements,
+        )
+        with translate(self.uri, f"logging and registering {name}"):
+            mlflow.set_experiment(experiment)
+            with mlflow.start_run(tags=tags) as run:
+                mlflow.log_params(params)
+                mlflow.log_metrics(metrics)
+                mlflow.log_dict(artifacts["metrics.json"], "metrics.json")
+                mlflow.log_artifact(str(artifacts["figure"]))
+                info = mlflow.sklearn.log_model(pipeline, name="model", **model_kwargs)
+                if model_dir is not None:
+                    mlflow.sklearn.save_model(pipeline, str(model_dir), **model_kwargs)
+                # register_model prints progress to stderr; the CLI prints its own summary
+                with contextlib.redirect_stderr(io.StringIO()):
+                    version = mlflow.register_model(info.model_uri, name, tags=tags)
+        return LoggedVersion(version=str(version.version), run_id=run.info.run_id)
+
+    def transition(self, name: str, version: str, stage: str, archive_existing: bool = False) -> Any:
+        with translate(self.uri, f"moving {name} v{version} to {stage}"):
+            return self.client.transition_model_version_stage(
+                name, str(version), stage, archive_existing_versions=archive_existing
+            )
+
+    def transition_exclusive(self, name: str, version: str, stage: str) -> list[str]:
+        """Move a version to `stage`; into Production, every other Production version is archived
+        in the same server-side transaction. Returns the archived versions, oldest first."""
+        version = str(version)
+        archived: list[str] = []
+        if stage == "Production":
+            archived = sorted(
+                (str(v.version) for v in self.versions(name) if v.current_stage == "Production"),
+                key=int,
+            )
+            archived = [v for v in archived if v != version]
+        self.transition(name, version, stage, archive_existing=stage == "Production")
+        return archived
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        with translate(self.uri, f"setting @{alias} on {name} v{version}"):
+            self.client.set_registered_model_alias(name, alias, str(version))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        with translate(self.uri, f"deleting @{alias} of {name}"):
+            self.client.delete_registered_model_alias(name, alias)
+
+    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
+        with translate(self.uri, f"tagging {name} v{version}"):
+            for key, value in tags.items():
+                self.client.set_model_version_tag(name, str(version), key, value)
+
+
+def validate_alias(alias: str) -> str:
+    """The alias without a leading '@', or UsageError saying why MLflow would refuse it."""
+    bare = alias[1:] if alias.startswith("@") else alias
+    if not ALIAS_RE.match(bare):
+        raise UsageError(
+            f"alias {alias!r} is not valid: use 1-255 letters, digits, '_' or '-' (e.g. pr-12)"
+        )
+    if RESERVED_ALIAS_RE.match(bare):
+        raise UsageError(
+            f"alias {bare!r} is reserved by MLflow (@latest and @v<N> name versions);"
+            " pick another name, e.g. champion or pr-12"
+        )
+    return bare
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "\\'")

@@ -1,0 +1,238 @@
+"""Build the scikit-learn pipeline from params, fit, evaluate, log to MLflow and register.
+
+Training is idempotent: inputs whose fingerprint is already registered reuse that version.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import data as data_mod
+from .config import Params
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from .fingerprint import Fingerprint
+    from .registry import Registry
+
+__all__ = [
+    "ESTIMATORS",
+    "SKOPS_TRUSTED_TYPES",
+    "TrainResult",
+    "build_pipeline",
+    "evaluate",
+    "train",
+    "pip_requirements",
+]
+
+ESTIMATORS = {
+    "random_forest": "sklearn.ensemble.RandomForestClassifier",
+    "extra_trees": "sklearn.ensemble.ExtraTreesClassifier",
+    "gradient_boosting": "sklearn.ensemble.GradientBoostingClassifier",
+    "decision_tree": "sklearn.tree.DecisionTreeClassifier",
+    "logistic_regression": "sklearn.linear_model.LogisticRegression",
+}
+# Types outside skops' default trust list that our pipelines contain, reviewed: a fitted tree's
+# node arrays (no code). Anything else a model needs makes skops refuse to load it, by design.
+SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+# Linear models need scaled inputs; trees don't care and train faster without.
+_SCALED = {"logistic_regression"}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    version: str
+    stage: str
+    reused: bool
+    run_id: str
+    metrics: dict[str, float]
+    fingerprint: str
+    model_uri: str
+    run_url: str | None = None
+    messages: list[str] = field(default_factory=list)
+
+
+def build_pipeline(params: Params, columns: list[str]) -> Pipeline:
+    import importlib
+
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    module, _, name = ESTIMATORS[params.model.type].rpartition(".")
+    estimator_cls = getattr(importlib.import_module(module), name)
+    try:
+        estimator = estimator_cls(**dict(params.model.params))
+    except TypeError as exc:
+        raise ConfigError(
+            f"{params.source}: model.params is not valid for {params.model.type} ({exc});"
+            f" see the {name} documentation"
+        ) from None
+    categorical = [c for c in columns if c in data_mod.CATEGORIES]
+    numeric = [c for c in columns if c not in data_mod.CATEGORIES]
+    numeric_step = StandardScaler() if params.model.type in _SCALED else "passthrough"
+    prep = ColumnTransformer(
+        [
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
+            ("numeric", numeric_step, numeric),
+        ]
+    )
+    return Pipeline([("prep", prep), ("model", estimator)])
+
+
+def evaluate(y_true: Any, y_pred: Any, classes: list[str]) -> dict[str, float]:
+    """The metrics every version logs: overall scores and one F1 per class."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+    metrics = {
+        "accuracy": accuracy_score(y_true, y_pred),
+        "f1_macro": f1_score(y_true, y_pred, average="macro", zero_division=0),
+        "precision_macro": precision_score(y_true, y_pred, average="macro", zero_division=0),
+        "recall_macro": recall_score(y_true, y_pred, average="macro", zero_division=0),
+    }
+    per_class = f1_score(y_true, y_pred, labels=classes, average=None, zero_division=0)
+    metrics.update({f"f1_{label}": score for label, score in zip(classes, per_class)})
+    return {k: round(float(v), 6) for k, v in metrics.items()}
+
+
+def pip_requirements() -> list[str]:
+    """Pinned to what is installed: MLflow's own inference spends ~8 s in a subprocess for this."""
+    from importlib import metadata
+
+    return [
+        f"{dist}=={metadata.version(dist)}"
+        for dist in ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
+    ]
+
+
+def _confusion_png(y_true: Any, y_pred: Any, classes: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(8, 7))
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=classes, ax=ax, xticks_rotation=45, colorbar=False
+    )
+    ax.set_title("Confusion matrix (holdout)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def train(
+    params: Params,
+    registry: Registry,
+    fingerprint: Fingerprint,
+    dataset: data_mod.Dataset,
+    *,
+    context_tags: dict[str, str],
+    metrics_path: Path | None = None,
+    figure_path: Path | None = None,
+    model_dir: Path | None = None,
+) -> TrainResult:
+    """Train and register a version, or reuse the one already registered for these inputs."""
+    name = params.mlflow.registered_model_name
+    existing = registry.find_by_fingerprint(name, fingerprint.value)
+    if existing is not None:
+        metrics = registry.run_metrics([existing.run_id]).get(existing.run_id, {})
+        if metrics_path:
+            _write_json(metrics_path, metrics)
+        return TrainResult(
+            version=existing.version,
+            stage=existing.current_stage,
+            reused=True,
+            run_id=existing.run_id,
+            metrics=metrics,
+            fingerprint=fingerprint.value,
+            model_uri=f"models:/{name}/{existing.version}",
+            run_url=registry.run_url(existing.run_id),
+            messages=[f"training inputs unchanged: reusing {name} v{existing.version}"],
+        )
+
+    target = params.data.target
+    split = data_mod.split(dataset, target, params.data.test_size, params.data.random_state)
+    classes = [c for c in data_mod.CLASSES if c in set(dataset.frame[target])]
+    pipeline = build_pipeline(params, list(split.X_train.columns))
+    started = time.perf_counter()
+    pipeline.fit(split.X_train, split.y_train)
+    fit_seconds = time.perf_counter() - started
+    predictions = pipeline.predict(split.X_test)
+    metrics = evaluate(split.y_test, predictions, classes)
+    validation = "passed" if metrics["accuracy"] >= params.mlflow.staging_threshold else "needs_review"
+
+    if metrics_path:
+        _write_json(metrics_path, metrics)
+    figure_path = figure_path or Path("reports/confusion_matrix.png")
+    _confusion_png(split.y_test, predictions, classes, figure_path)
+
+    tags = {
+        **dict(params.mlflow.tags),
+        **context_tags,
+        "validation_status": validation,
+        "model_type": params.model.type,
+        "training_date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "n_features": str(split.X_train.shape[1]),
+        "dataset_size": str(len(dataset.frame)),
+        "mlgate.fingerprint": fingerprint.value,
+        "mlgate.data_sha256": fingerprint.data_sha256,
+        "mlgate.holdout_sha256": split.holdout_sha256,
+    }
+    logged = registry.log_and_register(
+        name=name,
+        experiment=params.mlflow.experiment_name,
+        pipeline=pipeline,
+        input_example=split.X_test.head(5),
+        params={"model_type": params.model.type, **_flat_params(params)},
+        metrics={**metrics, "fit_seconds": round(fit_seconds, 3)},
+        artifacts={"metrics.json": metrics, "figure": figure_path},
+        tags=tags,
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+        pip_requirements=pip_requirements(),
+        model_dir=model_dir,
+    )
+    stage = "None"
+    messages = []
+    if validation == "passed":
+        registry.transition(name, logged.version, "Staging")
+        stage = "Staging"
+    else:
+        messages.append(
+            f"accuracy {metrics['accuracy']:.4f} < staging_threshold"
+            f" {params.mlflow.staging_threshold}: left in stage None, validation_status=needs_review"
+        )
+    return TrainResult(
+        version=logged.version,
+        stage=stage,
+        reused=False,
+        run_id=logged.run_id,
+        metrics=metrics,
+        fingerprint=fingerprint.value,
+        model_uri=f"models:/{name}/{logged.version}",
+        run_url=registry.run_url(logged.run_id),
+        messages=messages,
+    )
+
+
+def _flat_params(params: Params) -> dict[str, Any]:
+    return {
+        **{f"model.{k}": v for k, v in params.model.params.items()},
+        "data.test_size": params.data.test_size,
+        "data.random_state": params.data.random_state,
+        "data.target": params.data.target,
+    }
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,129 @@
+"""Shared fixtures: a project folder, a tmp sqlite registry, a real `mlflow server` on 127.0.0.1.
+
+Nothing here mocks MLflow or git: the registries are real, the server is a real subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_UCI = REPO.parent / "shared" / "data" / "uci_obesity.csv"
+# Small, fast model settings for tests that train many versions; the real params stay in params.yaml.
+FAST_MODEL = {"n_estimators": 30, "max_depth": 12, "random_state": 42}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's params.yaml and data in tmp_path, as the working directory,
+    with MLFLOW_TRACKING_URI pointing at a fresh sqlite registry inside it."""
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copytree(REPO / "data", root / "data")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    for key in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH"):
+        monkeypatch.delenv(key, raising=False)
+    return root
+
+
+def set_model_params(root: Path, **model_params: object) -> None:
+    """Rewrite params.yaml's model.params (keeps everything else), as a user editing it would."""
+    import yaml
+
+    path = root / "params.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["model"]["params"] = dict(model_params)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+@pytest.fixture
+def fast_project(project: Path) -> Path:
+    set_model_params(project, **FAST_MODEL)
+    return project
+
+
+class MlflowServer:
+    """A real `mlflow server` subprocess; `stop()`/`start()` let fault tests kill and revive it."""
+
+    def __init__(self, root: Path, backend: str | None = None) -> None:
+        self.root = root
+        self.port = free_port()
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self.backend = backend or f"sqlite:///{root / 'backend.db'}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 90) -> None:
+        mlflow_bin = Path(sys.executable).with_name("mlflow")
+        log = open(self.root / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
+        self.proc = subprocess.Popen(
+            [
+                str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", "1", "--backend-store-uri", self.backend,
+                "--artifacts-destination", str(self.root / "artifacts"),
+            ],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mlflow server exited: {(self.root / 'server.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"mlflow server did not answer within {timeout}s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """One real tracking server for the session (backend: sqlite, or MLGATE_TEST_POSTGRES_URI)."""
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"), os.environ.get("MLGATE_TEST_POSTGRES_URI"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "http"])
+def registry_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Parametrizes a test over the embedded sqlite registry and the real HTTP server.
+
+    On the shared HTTP server, tests must use model names unique to the test (see `model_name`).
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.db'}"
+    return request.getfixturevalue("mlflow_server").uri
+
+
+@pytest.fixture
+def model_name(request: pytest.FixtureRequest) -> str:
+    """A registered-model name unique to this test, so tests can share one HTTP server."""
+    safe = "".join(c if c.isalnum() else "_" for c in request.node.name)[-60:]
+    return f"m_{safe}_{os.getpid()}_{time.monotonic_ns() % 10**8}"

@@ -1,0 +1,93 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlgate import data
+from mlgate.errors import DataError
+
+REPO = Path(__file__).resolve().parents[2]
+UCI = REPO.parent / "shared" / "data" / "uci_obesity.csv"
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return data.generate(rows=600, seed=3)
+
+
+def test_generator_is_deterministic(frame):
+    assert data.generate(rows=600, seed=3).equals(frame)
+    assert not data.generate(rows=600, seed=4).equals(frame)
+
+
+def test_generator_matches_uci_schema(frame, tmp_path):
+    assert tuple(frame.columns) == data.COLUMNS
+    path = tmp_path / "gen.csv"
+    frame.to_csv(path, index=False)
+    loaded = data.load(path)
+    assert set(loaded.frame[data.TARGET]) == set(data.CLASSES)
+    # labels follow BMI bands, with noise near the edges
+    bmi = frame.Weight / frame.Height**2
+    means = bmi.groupby(frame[data.TARGET]).mean().reindex(data.CLASSES)
+    assert means.is_monotonic_increasing
+
+
+def test_committed_dataset_is_the_generators_output():
+    committed = pd.read_csv(REPO / "data" / "obesity.csv")
+    regenerated = pd.read_csv(pd.io.common.StringIO(data.generate().to_csv(index=False)))
+    pd.testing.assert_frame_equal(committed, regenerated)
+
+
+@pytest.mark.skipif(not UCI.exists(), reason="the UCI file lives in ../shared, absent here")
+def test_real_uci_file_loads_unchanged():
+    dataset = data.load(UCI)
+    assert dataset.rows_read == 2111
+    assert dataset.duplicates_dropped == 24
+    assert len(dataset.frame) == 2087
+
+
+def _write(tmp_path, frame) -> Path:
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda f: f.drop(columns=["FAVC"]), "missing column(s) FAVC"),
+        (lambda f: f.assign(Extra=1), "unexpected column(s) Extra"),
+        (lambda f: f.assign(MTRANS=f.MTRANS.where(f.index != 3, "Rocket")), "unknown category 'Rocket' (CSV line 5)"),
+        (lambda f: f.assign(NObeyesdad=f.NObeyesdad.where(f.index != 7, None)), "column NObeyesdad has 1 missing value(s) (CSV line 9)"),
+        (lambda f: f.assign(Age=f.Age.astype(object).where(f.index != 2, "old")), "column Age must be numeric, got 'old' on CSV line 4"),
+        (lambda f: f.assign(Height=f.Height.where(f.index != 0, 7.5)), "column Height value 7.5 on CSV line 2 is outside"),
+        (
+            lambda f: pd.concat([f[f.NObeyesdad != "Normal_Weight"], f[f.NObeyesdad == "Normal_Weight"].head(1)]),
+            "class Normal_Weight (1) has fewer than 2 rows",
+        ),
+    ],
+    ids=["missing-column", "extra-column", "unknown-category", "nan-target", "non-numeric", "out-of-range", "rare-class"],
+)
+def test_invalid_data_is_rejected_with_the_place(tmp_path, frame, mutate, message):
+    with pytest.raises(DataError) as excinfo:
+        data.load(_write(tmp_path, mutate(frame.copy())))
+    assert message in str(excinfo.value)
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    with pytest.raises(DataError, match="data file not found"):
+        data.load(tmp_path / "none.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="not a readable CSV"):
+        data.load(tmp_path / "empty.csv")
+
+
+def test_split_is_stratified_and_reproducible(frame, tmp_path):
+    dataset = data.load(_write(tmp_path, frame))
+    a = data.split(dataset, data.TARGET, 0.2, 42)
+    b = data.split(dataset, data.TARGET, 0.2, 42)
+    assert a.holdout_sha256 == b.holdout_sha256
+    assert len(a.X_test) == 120
+    shares = a.y_test.value_counts(normalize=True) - dataset.frame[data.TARGET].value_counts(normalize=True)
+    assert shares.abs().max() < 0.02
+    assert data.split(dataset, data.TARGET, 0.2, 7).holdout_sha256 != a.holdout_sha256
