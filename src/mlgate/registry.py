@@ -24,12 +24,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIAS_RE",
+    "LoadedModel",
     "RESERVED_ALIAS_RE",
     "STAGE_NAMES",
     "LoggedVersion",
     "Registry",
     "Version",
     "connect",
+    "load_model",
     "translate",
     "validate_alias",
 ]
@@ -398,6 +400,27 @@ class Registry:
         with translate(self.uri, f"deleting @{alias} of {name}"):
             self.client.delete_registered_model_alias(name, alias)
 
+    def log_run_dict(self, run_id: str, payload: dict[str, Any], artifact_file: str) -> None:
+        with translate(self.uri, f"logging {artifact_file} to run {run_id}"):
+            self.client.log_dict(run_id, payload, artifact_file)
+
+    def load_run_dict(self, run_id: str, artifact_file: str) -> dict[str, Any] | None:
+        """A JSON artifact of a run; None when the run never logged it."""
+        import json
+        import tempfile
+
+        import mlflow.artifacts
+        from mlflow.exceptions import MlflowException
+
+        with translate(self.uri, f"reading {artifact_file} of run {run_id}"):
+            try:
+                local = mlflow.artifacts.download_artifacts(
+                    run_id=run_id, artifact_path=artifact_file, dst_path=tempfile.mkdtemp()
+                )
+            except (MlflowException, OSError):
+                return None
+        return json.loads(Path(local).read_text(encoding="utf-8"))
+
     def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
         with translate(self.uri, f"tagging {name} v{version}"):
             for key, value in tags.items():
@@ -418,6 +441,36 @@ def validate_alias(alias: str) -> str:
         )
     return bare
 
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A version loaded for scoring, with what the gate's budget and schema checks need."""
+
+    model: Any
+    size_bytes: int
+    input_schema: tuple[tuple[str, str], ...] | None
+
+
+def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
+    """Download and load `name` v`version` as a pyfunc model (skops: no pickle is executed)."""
+    import tempfile
+
+    import mlflow.artifacts
+    import mlflow.pyfunc
+
+    with translate(registry.uri, f"loading {name} v{version}"):
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                f"models:/{name}/{version}", dst_path=tempfile.mkdtemp(prefix="mlgate-model-")
+            )
+        )
+        model = mlflow.pyfunc.load_model(str(local))
+    size = sum(f.stat().st_size for f in local.rglob("*") if f.is_file() and f.name != "input_example.json")
+    schema = model.metadata.get_input_schema()
+    columns = None
+    if schema is not None and schema.has_input_names():
+        columns = tuple((c.name, str(c.type)) for c in schema.inputs)
+    return LoadedModel(model=model, size_bytes=size, input_schema=columns)
 
 def _quote(value: str) -> str:
     return value.replace("'", "\\'")

@@ -1,0 +1,163 @@
+"""Run the gate against the registry: gather evidence, evaluate, record the verdict.
+
+gate.py decides; this module feeds it. Both versions are loaded from the registry and scored by
+the same code on the same holdout (the current data's test split), then the verdict is written
+back as tags and, on a pass, as the `challenger` (and `pr-<N>`) aliases.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import data as data_mod
+from .config import Params
+from .errors import NotFoundError, UsageError
+from .gate import VERDICT_FAIL, GateResult, ModelEvidence, evaluate
+
+if TYPE_CHECKING:
+    from .registry import Registry, Version
+
+__all__ = ["GATE_ARTIFACT", "GateRun", "run_gate", "resolve_challenger", "resolve_champion"]
+
+GATE_ARTIFACT = "mlgate/gate.json"
+
+_LATENCY_REPEATS = 3  # best of three: the machine is shared, the minimum is the honest figure
+
+
+@dataclass(frozen=True)
+class GateRun:
+    result: GateResult
+    name: str
+    challenger: str
+    champion: str | None
+    links: dict[str, str]
+    aliases_set: tuple[str, ...]
+
+
+def resolve_challenger(registry: Registry, params: Params, ref: str | None, data_path: str) -> Version:
+    """`ref` when given; else the version trained from the working tree's inputs."""
+    name = params.mlflow.registered_model_name
+    if ref:
+        return registry.resolve(name, ref)
+    from .fingerprint import of_worktree
+
+    fingerprint = of_worktree(params, data_path)
+    found = registry.find_by_fingerprint(name, fingerprint.value)
+    if found is None:
+        raise UsageError(
+            f"no version of {name} was trained from the working tree's inputs"
+            f" (fingerprint {fingerprint.value[:12]}); run 'mlgate train' first or pass --challenger"
+        )
+    return found
+
+
+def resolve_champion(registry: Registry, name: str, ref: str) -> Version | None:
+    """The champion; None when the default alias does not exist yet (first model)."""
+    try:
+        return registry.resolve(name, ref)
+    except NotFoundError:
+        if ref.startswith("@") and name in {m.name for m in registry.list_models()}:
+            return None
+        raise
+
+
+def _evidence(registry: Registry, version: Version, X: Any, metrics: dict[str, float]) -> ModelEvidence:
+    from .registry import load_model
+
+    base = dict(version=version.version, run_id=version.run_id, logged_metrics=metrics)
+    try:
+        loaded = load_model(registry, version.name, version.version)
+    except Exception as exc:  # noqa: BLE001 - recorded as evidence: the gate fails closed on it
+        return ModelEvidence(**base, error=f"cannot load v{version.version}: {_first_line(exc)}")
+    base.update(size_bytes=loaded.size_bytes, input_schema=loaded.input_schema)
+    try:
+        timings = []
+        for _ in range(_LATENCY_REPEATS):
+            started = time.perf_counter()
+            predictions = loaded.model.predict(X)
+            timings.append(time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - a model that cannot score the holdout is evidence
+        return ModelEvidence(**base, error=f"cannot score the holdout: {_first_line(exc)}")
+    import numpy as np
+
+    return ModelEvidence(**base, predictions=np.asarray(predictions), latency_s=min(timings))
+
+
+def run_gate(
+    registry: Registry,
+    params: Params,
+    *,
+    data_path: str,
+    challenger_ref: str | None = None,
+    champion_ref: str | None = None,
+    pr_number: str | None = None,
+) -> GateRun:
+    name = params.mlflow.registered_model_name
+    dataset = data_mod.load(data_path, params.data.target)
+    split = data_mod.split(dataset, params.data.target, params.data.test_size, params.data.random_state)
+    challenger = resolve_challenger(registry, params, challenger_ref, data_path)
+    champion = resolve_champion(registry, name, champion_ref or f"@{params.promotion.champion_alias}")
+
+    run_ids = [v.run_id for v in (challenger, champion) if v is not None]
+    logged = registry.run_metrics(run_ids)
+    challenger_ev = _evidence(registry, challenger, split.X_test, logged.get(challenger.run_id, {}))
+    champion_ev = (
+        _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {})) if champion else None
+    )
+    classes = [c for c in data_mod.CLASSES if c in set(split.y_test)]
+    result = evaluate(
+        split.y_test.to_numpy(), classes, challenger_ev, champion_ev, params.gate, split.holdout_sha256
+    )
+    aliases = _record(registry, params, result, challenger, champion, pr_number)
+    links = {}
+    for version in (challenger, champion):
+        if version is not None and (url := registry.version_url(name, version.version)):
+            links[f"Model version {version.version}"] = url
+    if url := registry.run_url(challenger.run_id):
+        links["Challenger's MLflow run"] = url
+    return GateRun(
+        result=result,
+        name=name,
+        challenger=challenger.version,
+        champion=champion.version if champion else None,
+        links=links,
+        aliases_set=aliases,
+    )
+
+
+def _record(
+    registry: Registry,
+    params: Params,
+    result: GateResult,
+    challenger: Version,
+    champion: Version | None,
+    pr_number: str | None,
+) -> tuple[str, ...]:
+    """Verdict tags always; the candidate aliases only on a real pass (never on a dry run's)."""
+    name = params.mlflow.registered_model_name
+    tags = {"mlgate.gate.verdict": result.verdict, "mlgate.gate.holdout_sha256": result.holdout.sha256}
+    if result.mode == "dry_run":
+        tags["mlgate.gate.verdict"] = f"{result.verdict} (dry run)"
+    if champion is not None:
+        tags["mlgate.gate.champion_version"] = champion.version
+    registry.set_version_tags(name, challenger.version, tags)
+    if challenger.run_id:
+        from .report import to_json
+
+        # The full evidence stays with the run: the model card and `release` read it back.
+        registry.log_run_dict(challenger.run_id, to_json(result), GATE_ARTIFACT)
+    if result.verdict == VERDICT_FAIL or result.mode != "enabled":
+        return ()
+    aliases = [params.promotion.challenger_alias]
+    if pr_number:
+        aliases.append(f"pr-{pr_number}")
+    for alias in aliases:
+        registry.set_alias(name, alias, challenger.version)
+    return tuple(aliases)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]

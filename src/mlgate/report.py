@@ -1,0 +1,418 @@
+"""Render a `GateResult` as the PR comment, the step summary, terminal text and JSON.
+
+Pure and deterministic: the same result renders to the same bytes (snapshot-tested), so the
+sticky PR comment only changes when the evidence does.
+
+The markdown starts with `MARKER` on its own line so the comment workflow can find and update
+its one comment. The verdict, the failed checks and the metric table come first; the long
+parts (every check with its numbers, the per-class table and chart) are folded in `<details>`.
+
+`to_json` returns the machine-readable verdict, `schema_version` 1 (full description in
+docs/gate-json-schema.md). Keys are stable; a change that removes or renames one bumps
+`schema_version`. Numbers are plain floats, and absent values are `null`:
+
+    schema_version, verdict ("pass" | "fail" | "pass (no champion)"), passed, mode,
+    comparable, note, challenger {version, run_id}, champion {version, run_id} | null,
+    holdout {sha256, n_rows}, policy {primary_metric, margin, thresholds, max_class_drop,
+    alpha, confidence, n_bootstrap, seed, interval, allow_schema_change, max_size_ratio,
+    max_latency_ratio}, metrics [{metric, champion, challenger, delta, ci_lo, ci_hi, passed}],
+    per_class [{class, champion_f1, challenger_f1, delta, support}],
+    checks [{name, candidate, baseline, threshold, direction, passed, message}],
+    mcnemar {b, c, p_value, alpha, label} | null, links {label: url}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .gate import VERDICT_FAIL, VERDICT_NO_CHAMPION, Check, GateResult
+
+__all__ = [
+    "MARKER",
+    "SCHEMA_VERSION",
+    "render_markdown",
+    "render_step_summary",
+    "render_text",
+    "to_json",
+]
+
+MARKER = "<!-- mlgate:gate-report -->"
+SCHEMA_VERSION = 1
+
+_OK, _NO, _NONE = "✓", "✗", "—"
+
+
+def render_markdown(result: GateResult, links: Mapping[str, str] | None = None) -> str:
+    """The sticky PR comment: `MARKER` on the first line, then the report.
+
+    `links` maps a label to a URL (e.g. {"MLflow run": ..., "Model version 4": ...}); they are
+    rendered in the given order under the headline.
+    """
+    return f"{MARKER}\n{render_step_summary(result, links)}"
+
+
+def render_step_summary(result: GateResult, links: Mapping[str, str] | None = None) -> str:
+    """The report without the comment marker (for $GITHUB_STEP_SUMMARY)."""
+    return "\n".join(_sections(result, links or {})) + "\n"
+
+
+def render_text(result: GateResult) -> str:
+    """Plain text for the terminal: the verdict, the metrics and every check with its numbers.
+
+    The CLI prints this before it exits, so a failing job's log shows why without the comment.
+    """
+    lines = [f"mlgate gate: {_verdict_text(result)}", _subject(result, tick="")]
+    if result.note:
+        lines.append(f"note: {result.note}")
+    if result.metrics:
+        ci = f"{result.config.confidence * 100:g}% CI of delta"
+        champion = _version(result.champion, "champion")
+        challenger = _version(result.challenger, "challenger")
+        table = [("metric", champion, challenger, "delta", ci)]
+        for row in result.metrics:
+            interval = f"[{row.ci_lo:+.4f}, {row.ci_hi:+.4f}]" if row.ci_lo is not None else "-"
+            table.append(
+                (row.metric, _fixed(row.champion, "-"), _fixed(row.challenger, "-"),
+                 _signed(row.delta, "-"), interval)
+            )  # fmt: skip
+        lines += ["", *_columns(table)]
+    if result.mcnemar is not None:
+        m = result.mcnemar
+        lines.append(f"McNemar exact test: {m.label} (b={m.b}, c={m.c}, p={m.p_value:.4g})")
+    lines += ["", f"checks ({_tally(result.checks)}):"]
+    for c in result.checks:
+        numbers = ""
+        if c.candidate is not None or c.threshold is not None:
+            bound = _bound(c, "-", (">=", "<="))
+            numbers = f" (candidate {_num(c.candidate, '-')}, threshold {bound})"
+        lines.append(f"  {'PASS' if c.passed else 'FAIL'} {c.name}{numbers}: {c.message}")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The JSON verdict (schema_version 1, see the module docstring)."""
+    cfg = result.config
+    ref = result.champion
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "verdict": result.verdict,
+        "passed": result.passed,
+        "mode": result.mode,
+        "comparable": result.comparable,
+        "note": result.note,
+        "challenger": _ref_json(result.challenger),
+        "champion": _ref_json(ref),
+        "holdout": {"sha256": result.holdout.sha256, "n_rows": result.holdout.n_rows},
+        "policy": {
+            "primary_metric": cfg.primary_metric,
+            "margin": cfg.margin,
+            "thresholds": {k: float(v) for k, v in cfg.thresholds.items()},
+            "max_class_drop": cfg.max_class_drop,
+            "alpha": cfg.alpha,
+            "confidence": cfg.confidence,
+            "n_bootstrap": cfg.n_bootstrap,
+            "seed": cfg.seed,
+            "interval": "percentile",
+            "allow_schema_change": cfg.allow_schema_change,
+            "max_size_ratio": cfg.max_size_ratio,
+            "max_latency_ratio": cfg.max_latency_ratio,
+        },
+        "metrics": [
+            {
+                "metric": row.metric,
+                "champion": _num_json(row.champion),
+                "challenger": _num_json(row.challenger),
+                "delta": _num_json(row.delta),
+                "ci_lo": _num_json(row.ci_lo),
+                "ci_hi": _num_json(row.ci_hi),
+                "passed": row.passed,
+            }
+            for row in result.metrics
+        ],
+        "per_class": [
+            {
+                "class": row.label,
+                "champion_f1": _num_json(row.champion_f1),
+                "challenger_f1": _num_json(row.challenger_f1),
+                "delta": _num_json(row.delta),
+                "support": row.support,
+            }
+            for row in result.per_class
+        ],
+        "checks": [
+            {
+                "name": c.name,
+                "candidate": _num_json(c.candidate),
+                "baseline": _num_json(c.baseline),
+                "threshold": _num_json(c.threshold),
+                "direction": c.direction,
+                "passed": c.passed,
+                "message": c.message,
+            }
+            for c in result.checks
+        ],
+        "mcnemar": None
+        if result.mcnemar is None
+        else {
+            "b": result.mcnemar.b,
+            "c": result.mcnemar.c,
+            "p_value": _num_json(result.mcnemar.p_value),
+            "alpha": result.mcnemar.alpha,
+            "label": result.mcnemar.label,
+        },
+        "links": dict(links or {}),
+    }
+
+
+# --- markdown sections ----------------------------------------------------------------------
+
+
+def _sections(result: GateResult, links: Mapping[str, str]) -> Iterator[str]:
+    yield _headline(result)
+    yield ""
+    yield _subject(result)
+    if links:
+        yield ""
+        yield " · ".join(f"[{_cell(label)}]({url})" for label, url in links.items())
+    if result.dry_run:
+        yield ""
+        yield "> **Dry run** (`gate.mode: dry_run`): this verdict is reported, it does not block."
+    if result.note:
+        yield ""
+        yield f"> ⚠️ {_cell(result.note)}"
+    failed = result.failed_checks
+    if failed:
+        yield ""
+        yield "**Failed checks**"
+        yield ""
+        yield from (f"- {_NO} `{c.name}`: {_cell(c.message)}" for c in failed)
+    if result.metrics:
+        yield ""
+        yield from _metric_table(result)
+    if result.mcnemar is not None:
+        m = result.mcnemar
+        yield ""
+        yield (
+            f"**McNemar exact test:** {m.label} (b = {m.b} champion-only correct, "
+            f"c = {m.c} challenger-only correct, p = {m.p_value:.4g}, α = {m.alpha:g})"
+        )
+    yield ""
+    yield from _details(f"All checks ({_tally(result.checks)})", _check_table(result.checks))
+    if result.per_class:
+        yield ""
+        yield from _details("Per-class F1", _class_table(result))
+        yield ""
+        yield from _details("Per-class F1 chart", _chart(result))
+    yield ""
+    yield f"<sub>{_footer(result)}</sub>"
+
+
+def _verdict_text(result: GateResult) -> str:
+    if result.mode == "disabled":
+        return "PASS (gate disabled, nothing checked)"
+    head, _, rest = result.verdict.partition(" ")
+    text = f"{head.upper()} {rest}".rstrip()
+    return f"{text} (dry run: does not block)" if result.dry_run else text
+
+
+def _headline(result: GateResult) -> str:
+    who = f"challenger v{result.challenger.version}"
+    if result.mode == "disabled":
+        return f"## ✅ mlgate: gate disabled, {who} was not checked"
+    failed = result.verdict == VERDICT_FAIL
+    emoji = "❌" if failed else "✅"
+    label = " (dry run)" if result.dry_run else ""
+    if result.dry_run:
+        outcome = "would fail" if failed else "would pass"
+    else:
+        outcome = "failed" if failed else "passed"
+    extra = " (no champion)" if result.verdict == VERDICT_NO_CHAMPION else ""
+    return f"## {emoji} mlgate{label}: {who} {outcome} the gate{extra}"
+
+
+def _subject(result: GateResult, tick: str = "`") -> str:
+    challenger = _version(result.challenger, "challenger")
+    champion = _version(result.champion, "champion") if result.champion else "no champion"
+    cfg = result.config
+    holdout = result.holdout
+    return (
+        f"{challenger.capitalize()} vs {champion} on holdout {tick}{holdout.sha256[:12]}{tick} "
+        f"({holdout.n_rows} rows) · primary metric {tick}{cfg.primary_metric}{tick}, "
+        f"margin {cfg.margin:g} · mode {tick}{result.mode}{tick}"
+    )
+
+
+def _metric_table(result: GateResult) -> Iterator[str]:
+    champ = _version(result.champion, "Champion")
+    if result.champion is not None and not result.comparable:
+        champ += " (logged)"
+    chall = _version(result.challenger, "Challenger")
+    ci = f"{result.config.confidence * 100:g}% CI of Δ"
+    yield f"| Metric | {champ} | {chall} | Δ | {ci} | {_OK}/{_NO} |"
+    yield "|---|---:|---:|---:|:---:|:---:|"
+    for row in result.metrics:
+        name = f"`{row.metric}`"
+        if row.metric == result.config.primary_metric:
+            name += " (primary)"
+        if row.ci_lo is not None and row.ci_hi is not None:
+            interval = f"[{row.ci_lo:+.4f}, {row.ci_hi:+.4f}]"
+        else:
+            interval = "not comparable" if result.champion is not None else _NONE
+        cells = (
+            name,
+            _fixed(row.champion),
+            _fixed(row.challenger),
+            _signed(row.delta),
+            interval,
+            _mark(row.passed),
+        )
+        yield "| " + " | ".join(cells) + " |"
+
+
+def _check_table(checks: tuple[Check, ...]) -> list[str]:
+    lines = [
+        "| | Check | Candidate | Baseline | Threshold | Message |",
+        "|:---:|---|---:|---:|---:|---|",
+    ]
+    for c in checks:
+        cells = (
+            _mark(c.passed),
+            f"`{c.name}`",
+            _num(c.candidate),
+            _num(c.baseline),
+            _bound(c),
+            _cell(c.message),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _class_table(result: GateResult) -> list[str]:
+    champ = _version(result.champion, "Champion") + " F1"
+    chall = _version(result.challenger, "Challenger") + " F1"
+    lines = [f"| Class | {champ} | {chall} | Δ | Support |", "|---|---:|---:|---:|---:|"]
+    for row in result.per_class:
+        cells = (
+            _cell(row.label),
+            _fixed(row.champion_f1),
+            _fixed(row.challenger_f1),
+            _signed(row.delta),
+            str(row.support),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _chart(result: GateResult) -> list[str]:
+    """Mermaid xychart of per-class F1: a bar series per model, champion first."""
+    rows = result.per_class
+    classes = ", ".join(f'"{_quote(row.label)}"' for row in rows)
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        '    title "Per-class F1"',
+        f"    x-axis [{classes}]",
+        '    y-axis "F1" 0 --> 1',
+    ]
+    champion = [row.champion_f1 for row in rows]
+    if result.champion is not None and all(v is not None for v in champion):
+        name = _quote(_version(result.champion, "champion"))
+        lines.append(f'    bar "{name}" [{_series(champion)}]')
+    name = _quote(_version(result.challenger, "challenger"))
+    lines.append(f'    bar "{name}" [{_series([row.challenger_f1 for row in rows])}]')
+    lines.append("```")
+    return lines
+
+
+def _details(summary: str, body: list[str]) -> list[str]:
+    # Blank lines around the body let GitHub render markdown inside the HTML block.
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def _footer(result: GateResult) -> str:
+    cfg = result.config
+    if result.comparable:
+        return (
+            f"Paired bootstrap: {cfg.n_bootstrap} resamples of the holdout rows, percentile "
+            f"interval, seed {cfg.seed}. Holdout sha256 `{result.holdout.sha256}`."
+        )
+    return f"Holdout sha256 `{result.holdout.sha256}`."
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def _tally(checks: tuple[Check, ...]) -> str:
+    failed = sum(not c.passed for c in checks)
+    return f"{len(checks) - failed} passed, {failed} failed"
+
+
+def _version(ref: Any, role: str) -> str:
+    return f"{role} v{ref.version}" if ref is not None else role
+
+
+def _mark(passed: bool | None) -> str:
+    return _NONE if passed is None else (_OK if passed else _NO)
+
+
+def _fixed(value: float | None, missing: str = _NONE) -> str:
+    return missing if value is None else f"{value:.4f}"
+
+
+def _signed(value: float | None, missing: str = _NONE) -> str:
+    return missing if value is None else f"{value:+.4f}"
+
+
+def _bound(check: Check, missing: str = _NONE, signs: tuple[str, str] = ("≥", "≤")) -> str:
+    """The threshold with its direction: "≥ 0.85" reads as the rule it is."""
+    bound = _num(check.threshold, missing)
+    if check.threshold is not None and check.direction in ("higher", "lower"):
+        bound = f"{signs[0] if check.direction == 'higher' else signs[1]} {bound}"
+    return bound
+
+
+def _columns(rows: list[tuple[str, ...]]) -> list[str]:
+    """Left-aligned first column, right-aligned others, two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def _num(value: float | None, missing: str = _NONE) -> str:
+    """Check numbers span p-values to byte counts: 4 significant digits, or whole thousands."""
+    if value is None:
+        return missing
+    if abs(value) >= 10_000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def _series(values: list[float | None]) -> str:
+    return ", ".join(f"{(v or 0.0):.3f}" for v in values)
+
+
+def _quote(text: str) -> str:
+    return text.replace('"', "'")
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell or a one-line bullet."""
+    return text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+
+
+def _ref_json(ref: Any) -> dict[str, Any] | None:
+    return None if ref is None else {"version": ref.version, "run_id": ref.run_id}
+
+
+def _num_json(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
