@@ -19,7 +19,7 @@ from .gate import VERDICT_FAIL, GateResult, ModelEvidence, evaluate
 if TYPE_CHECKING:
     from .registry import Registry, Version
 
-__all__ = ["GATE_ARTIFACT", "GateRun", "run_gate", "resolve_challenger", "resolve_champion"]
+__all__ = ["GATE_ARTIFACT", "GateRun", "resolve_challenger", "resolve_champion", "run_gate"]
 
 GATE_ARTIFACT = "mlgate/gate.json"
 
@@ -69,7 +69,7 @@ def _evidence(registry: Registry, version: Version, X: Any, metrics: dict[str, f
     base = dict(version=version.version, run_id=version.run_id, logged_metrics=metrics)
     try:
         loaded = load_model(registry, version.name, version.version)
-    except Exception as exc:  # noqa: BLE001 - recorded as evidence: the gate fails closed on it
+    except Exception as exc:
         return ModelEvidence(**base, error=f"cannot load v{version.version}: {_first_line(exc)}")
     base.update(size_bytes=loaded.size_bytes, input_schema=loaded.input_schema)
     try:
@@ -78,7 +78,7 @@ def _evidence(registry: Registry, version: Version, X: Any, metrics: dict[str, f
             started = time.perf_counter()
             predictions = loaded.model.predict(X)
             timings.append(time.perf_counter() - started)
-    except Exception as exc:  # noqa: BLE001 - a model that cannot score the holdout is evidence
+    except Exception as exc:
         return ModelEvidence(**base, error=f"cannot score the holdout: {_first_line(exc)}")
     import numpy as np
 
@@ -137,11 +137,13 @@ def _record(
 ) -> tuple[str, ...]:
     """Verdict tags always; the candidate aliases only on a real pass (never on a dry run's)."""
     name = params.mlflow.registered_model_name
-    tags = {"mlgate.gate.verdict": result.verdict, "mlgate.gate.holdout_sha256": result.holdout.sha256}
-    if result.mode == "dry_run":
-        tags["mlgate.gate.verdict"] = f"{result.verdict} (dry run)"
-    if champion is not None:
-        tags["mlgate.gate.champion_version"] = champion.version
+    verdict = result.verdict if result.mode != "dry_run" else f"{result.verdict} (dry run)"
+    tags = {"mlgate.gate.verdict": verdict}
+    if result.verdict != VERDICT_FAIL:
+        tags["mlgate.gate.holdout_sha256"] = result.holdout.sha256
+        if champion is not None:
+            # `release` trusts a pass only against the champion it was decided against.
+            tags["mlgate.gate.champion_version"] = champion.version
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
         from .report import to_json

@@ -299,19 +299,28 @@ def versions(model, metrics, stage, limit, params_path, tracking_uri, as_json) -
 @click.argument("model")
 @click.argument("version")
 @click.argument("stage")
+@click.option("--reason", default="manual promotion", show_default=True,
+              help="Why, for the alias history and the model card (Production only).")  # fmt: skip
+@click.option("--actor", default=None,
+              help="Who, for the history [default: GITHUB_ACTOR, else git's user.name].")  # fmt: skip
 @params_option
 @tracking_uri_option
 @json_option
-def promote(model, version, stage, params_path, tracking_uri, as_json) -> None:
+def promote(model, version, stage, reason, actor, params_path, tracking_uri, as_json) -> None:
     """Move VERSION of MODEL to STAGE (None, Staging, Production or Archived; any case).
 
     Production leaves exactly one Production version: the others are archived in the same
     transaction. With `promotion.use_stages: false`, Production moves the champion alias instead.
+    Production makes VERSION the champion: the move is recorded in the alias history and the
+    model card is rewritten, as `release` and `rollback` do.
     """
     from . import catalog, tables
 
     params = _params(params_path, required=False)
     registry = _registry(params, tracking_uri)
+    if catalog.parse_stage(stage) == "Production":
+        _promote_champion(registry, params, model, version, reason, actor, as_json)
+        return
     change = catalog.change_stage(
         registry, model, version, stage,
         use_stages=params.promotion.use_stages, champion_alias=params.promotion.champion_alias,
@@ -392,6 +401,195 @@ def best(model, metric, lower_is_better, stage, params_path, tracking_uri, as_js
         _echo_json(result.to_json())
     else:
         click.echo(tables.render_best(result))
+
+
+# --- release commands ----------------------------------------------------------------------------
+# Champion moves: each re-reads @champion before writing, records who/when/why/commit in the alias
+# history and rewrites the model card. Who and which commit come from GitHub Actions when present.
+
+_actor_option = click.option(
+    "--actor", default=None,
+    help="Who moves the champion, for the history [default: GITHUB_ACTOR, else git's user.name].",
+)  # fmt: skip
+
+
+def _who(actor: str | None):
+    from . import github
+    from .promote import Who
+
+    return Who(actor=actor or github.actor(), commit=github.commit(), run_url=github.run_url())
+
+
+def _promote_champion(registry, params, model, version, reason, actor, as_json) -> None:
+    """`promote MODEL VERSION Production`: a champion move, shown as the stage change it is."""
+    from . import catalog, tables
+    from . import release as release_mod
+
+    moved = release_mod.promote(
+        registry, params, model, version, who=_who(actor), reason=reason,
+        card_file=release_mod.card_path(params, model),
+    )  # fmt: skip
+    promotion = moved.promotion
+    if params.promotion.use_stages:
+        change = catalog.StageChange(model, moved.version, "Production", moved.previous_stage,
+                                     promotion.archived)  # fmt: skip
+    else:
+        change = catalog.StageChange(model, moved.version, None, moved.previous_stage, [],
+                                     params.promotion.champion_alias, moved.previous)  # fmt: skip
+    head = None if as_json else tables.render_stage_change(change)
+    _report_move(moved, as_json, head=head, extra=change.to_json())
+
+
+def _report_move(result, as_json: bool, head: str | None = None, extra: dict | None = None) -> None:
+    """Print a release/rollback/promotion and set the Actions outputs."""
+    from . import github
+
+    github.write_outputs({
+        "changed": str(result.changed).lower(),
+        "champion_version": result.version if result.action != "rejected" else result.previous or "",
+        "action": result.action,
+    })  # fmt: skip
+    github.append_summary(f"**mlgate {result.action.replace('_', ' ')}**: {result.message}")
+    if as_json:
+        _echo_json({**(extra or {}), **result.to_json()})
+        return
+    click.echo(head or f"{result.name}: {result.message}")
+    promotion = result.promotion
+    if promotion is not None:
+        if promotion.archived and head is None:
+            click.echo(f"  archived: {', '.join('v' + v for v in promotion.archived)}")
+        if promotion.dropped_aliases:
+            click.echo(f"  removed aliases: {', '.join('@' + a for a in promotion.dropped_aliases)}")
+        if promotion.move is not None:
+            click.echo(f"  recorded: {promotion.move.kind} by {promotion.move.actor}: {promotion.move.reason}")
+    if result.card is not None:
+        state = "written" if result.card.written else "unchanged"
+        click.echo(f"  model card: {result.card.path} ({state})")
+    if result.card_error:
+        click.echo(f"warning: {result.card_error}", err=True)
+
+
+@main.command()
+@params_option
+@click.option("--before", default="HEAD~1", show_default=True, metavar="SHA",
+              help="The previous commit (in Actions: github.event.before). All zeros, or a commit"
+                   " without params.yaml, count as changed inputs.")  # fmt: skip
+@click.option("--data", "data_path", default=None, help="Dataset [default: params' data.path].")
+@click.option("--reason", default=None, help="Why, for the history [default: the commit's subject].")
+@_actor_option
+@tracking_uri_option
+@json_option
+def release(params_path, before, data_path, reason, actor, tracking_uri, as_json) -> None:
+    """Release what this commit's training inputs say (what a push to main runs).
+
+    Compares the inputs' fingerprint with --before's. Unchanged: nothing happens. Changed: the
+    version trained from these inputs becomes champion and Production: restored without a gate
+    if it was champion before (a revert), after its gate otherwise (trained and gated now if no
+    version has these inputs, gated again if the champion changed since its gate). Run from the
+    repository's top level. Exit 1 when the gate fails, 3 when @champion moved meanwhile.
+    """
+    from . import github, report
+    from . import release as release_mod
+
+    params = _params(params_path)
+    registry = _registry(params, tracking_uri)
+    result = release_mod.release(
+        registry, params, who=_who(actor), before=before, reason=reason, params_path=params_path,
+        data_path=data_path, context_tags=github.context_tags(),
+        card_file=release_mod.card_path(params, params.mlflow.registered_model_name),
+    )  # fmt: skip
+    if result.gate is not None and not as_json:
+        click.echo(report.render_text(result.gate.result))
+        github.append_summary(report.render_step_summary(result.gate.result, result.gate.links))
+    _report_move(result, as_json)
+    if result.action == "rejected":
+        click.get_current_context().exit(1)
+
+
+@main.command()
+@click.argument("model")
+@click.option("--to", "to_version", default=None, metavar="VERSION",
+              help="An earlier champion to restore [default: the one before the current holder].")  # fmt: skip
+@click.option("--reason", required=True, help="Why, for the history and the model card.")
+@_actor_option
+@params_option
+@tracking_uri_option
+@json_option
+def rollback(model, to_version, reason, actor, params_path, tracking_uri, as_json) -> None:
+    """Put MODEL's champion back: the holder before the current one, or --to VERSION.
+
+    Steps back through the alias history (after v1 -> v2 -> v3, rollbacks give v2, then v1);
+    no gate runs, as the version was champion before. Production follows, the move is
+    recorded and the model card rewritten. Re-running with --to is a no-op.
+    """
+    from . import release as release_mod
+
+    params = _params(params_path, required=False)
+    registry = _registry(params, tracking_uri)
+    result = release_mod.rollback(
+        registry, params, model, who=_who(actor), reason=reason, to=to_version,
+        card_file=release_mod.card_path(params, model),
+    )  # fmt: skip
+    _report_move(result, as_json)
+
+
+@main.command()
+@click.argument("model")
+@params_option
+@tracking_uri_option
+@json_option
+def history(model, params_path, tracking_uri, as_json) -> None:
+    """List MODEL's alias moves, oldest first: when, who, from -> to, kind, why, commit."""
+    from tabulate import tabulate
+
+    from . import card
+    from .promote import history as read_history
+
+    registry = _registry(_params(params_path, required=False), tracking_uri)
+    moves = read_history(registry, model)
+    if as_json:
+        _echo_json({"model": model, "moves": [m.to_json() for m in moves]})
+    elif not moves:
+        click.echo(f"{model} has no recorded alias moves.")
+    else:
+        headers = ["When (UTC)", "Who", "Move", "Kind", "Why", "Commit"]
+        rows = [[f"@{m.alias} {row[2]}" if i == 2 else c for i, c in enumerate(row)]
+                for m, row in zip(moves, card.history_rows(moves), strict=True)]  # fmt: skip
+        click.echo(tabulate(rows, headers, tablefmt="simple", disable_numparse=True))
+
+
+@main.command("card")
+@click.argument("model")
+@click.option("--version", "version_ref", default=None, metavar="VERSION",
+              help="Version number, @alias or stage [default: @champion].")  # fmt: skip
+@click.option("--out", default=None, metavar="PATH",
+              help="Where to write it [default: model_cards/<model>.md for the champion,"
+                   " model_cards/<model>-v<V>.md otherwise]. '-' prints it and changes nothing.")  # fmt: skip
+@click.option("--data", "data_path", default=None, help="Dataset [default: params' data.path].")
+@params_option
+@tracking_uri_option
+def card_command(model, version_ref, out, data_path, params_path, tracking_uri) -> None:
+    """Render MODEL's model card: details, data, metrics with 95% CIs, per-class and per-Gender
+    tables, comparison with the previous champion, gate checks, caveats, promotion history.
+
+    Also sets it as the version's description and logs it as the run's `model_card.md`.
+    """
+    from . import card, release
+
+    params = _params(params_path, required=False)
+    registry = _registry(params, tracking_uri)
+    alias = params.promotion.champion_alias
+    version = registry.resolve(model, version_ref or f"@{alias}").version
+    if out == "-":
+        facts = release.gather_facts(registry, params, model, version, data_path=data_path)
+        click.echo(card.render(facts), nl=False)
+        return
+    if out is None:
+        champion = registry.aliases(model).get(alias) == version
+        out = str(release.card_path(params, model if champion else f"{model}-v{version}"))
+    written = release.publish_card(registry, params, model, version, Path(out), data_path=data_path)
+    state = "written" if written.written else "unchanged"
+    click.echo(f"{model} v{version}: model card {out} ({state})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -23,14 +24,14 @@ __all__ = [
     "MODEL_TYPES",
     "STAGES",
     "DataConfig",
-    "ModelConfig",
-    "MlflowConfig",
     "GateConfig",
-    "PromotionConfig",
+    "MlflowConfig",
+    "ModelConfig",
     "Params",
+    "PromotionConfig",
+    "default_params",
     "load_params",
     "parse_params",
-    "default_params",
     "resolve_tracking_uri",
 ]
 
@@ -73,7 +74,7 @@ class MlflowConfig:
 class GateConfig:
     mode: str = "enabled"
     primary_metric: str = "f1_macro"
-    margin: float = 0.02
+    margin: float = 0.03
     thresholds: Mapping[str, float] = field(
         default_factory=lambda: MappingProxyType({"accuracy": 0.85})
     )
@@ -274,6 +275,7 @@ class _Parser:
             thresholds=MappingProxyType({str(k): float(v) for k, v in thresholds.items()}),
         )
         self.choice(cfg.mode, "gate.mode", GATE_MODES)
+        self.primary_metric(cfg.primary_metric)
         self.range(cfg, "gate.margin", 0.0, 1.0, _percent_hint(cfg.margin))
         self.range(cfg, "gate.max_class_drop", 0.0, 1.0, _percent_hint(cfg.max_class_drop))
         self.range(cfg, "gate.alpha", 1e-6, 0.5)
@@ -282,6 +284,18 @@ class _Parser:
         self.range(cfg, "gate.max_size_ratio", 1.0, 1000.0)
         self.range(cfg, "gate.max_latency_ratio", 1.0, 1000.0)
         return cfg
+
+    def primary_metric(self, metric: str) -> None:
+        """Only KNOWN_METRICS have a paired bootstrap interval (stats.METRICS)."""
+        from .data import CLASSES
+
+        if metric.startswith("f1_") and metric[3:] in CLASSES:
+            raise self.fail(
+                "gate.primary_metric",
+                f"must be one of {', '.join(KNOWN_METRICS)}, got {metric!r} (per-class F1 has no "
+                f"paired interval: gate it with gate.max_class_drop or gate.thresholds.{metric})",
+            )
+        self.choice(metric, "gate.primary_metric", KNOWN_METRICS)
 
     def promotion(self, raw: Mapping[str, Any]) -> PromotionConfig:
         return PromotionConfig(**self.fields(PromotionConfig, raw, "promotion"))

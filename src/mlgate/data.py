@@ -17,18 +17,18 @@ if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay f
     import pandas as pd
 
 __all__ = [
-    "TARGET",
-    "CLASSES",
     "CATEGORIES",
-    "NUMERIC_RANGES",
+    "CLASSES",
     "COLUMNS",
+    "NUMERIC_RANGES",
+    "TARGET",
     "Dataset",
     "Split",
-    "load",
-    "generate",
-    "split",
     "file_sha256",
     "frame_sha256",
+    "generate",
+    "load",
+    "split",
 ]
 
 TARGET = "NObeyesdad"

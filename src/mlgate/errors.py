@@ -7,18 +7,18 @@ Library code raises these and never prints or exits.
 from __future__ import annotations
 
 __all__ = [
-    "EXIT_OK",
     "EXIT_GATE_FAILED",
-    "EXIT_USAGE",
+    "EXIT_OK",
     "EXIT_REGISTRY",
-    "MlgateError",
-    "UsageError",
+    "EXIT_USAGE",
     "ConfigError",
-    "DataError",
-    "NotFoundError",
-    "GateError",
-    "RegistryError",
     "ConflictError",
+    "DataError",
+    "GateError",
+    "MlgateError",
+    "NotFoundError",
+    "RegistryError",
+    "UsageError",
 ]
 
 EXIT_OK = 0

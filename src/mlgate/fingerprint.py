@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import Params, load_params, parse_params
 from .errors import ConfigError, DataError, UsageError
 
-__all__ = ["TRAINING_CODE", "Fingerprint", "compute", "of_worktree", "of_revision"]
+__all__ = ["TRAINING_CODE", "Fingerprint", "compute", "of_revision", "of_worktree"]
 
 # The modules whose code decides what a training run produces (pipeline, split, data checks).
 TRAINING_CODE = ("src/mlgate/train.py", "src/mlgate/data.py")

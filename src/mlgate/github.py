@@ -14,16 +14,16 @@ import uuid
 from typing import Any
 
 __all__ = [
-    "in_actions",
-    "event",
     "actor",
+    "append_summary",
     "commit",
+    "context_tags",
+    "event",
+    "in_actions",
+    "pr_number",
     "ref",
     "run_url",
-    "pr_number",
-    "context_tags",
     "write_outputs",
-    "append_summary",
 ]
 
 

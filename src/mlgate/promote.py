@@ -1,9 +1,15 @@
 """Moving the champion: the alias, the Production stage, and the alias history.
 
-MLflow has no compare-and-swap for aliases, so a move re-reads `@champion` right before writing
-and aborts if it is not what the caller decided against (workflows also serialise promotions with
-a concurrency group). Every move is appended to the history: one registered-model tag per move,
-keyed by time and a random suffix, so concurrent writers never overwrite each other's entries.
+MLflow has no compare-and-swap for aliases, so a move re-reads `@champion` right before and right
+after writing it, and aborts if it is not what the caller decided against (workflows also
+serialise promotions with a concurrency group). The alias is the truth and the stage follows it:
+a process that finds it lost a race puts Production back on the winner before it gives up, so two
+concurrent moves end with one champion that is also the one Production version.
+
+Every move is appended to the history: one registered-model tag per move, keyed by time and a
+random suffix (`mlgate.history.<time_ns>.<hex>`), so concurrent writers never overwrite each
+other's entries. The value is the move as JSON: at, alias, from_version, to_version, kind,
+actor, reason, commit, run_url.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -23,17 +30,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HISTORY_PREFIX",
+    "KINDS",
+    "UNCHANGED",
     "Move",
     "Promotion",
     "Who",
+    "champion_moves",
     "history",
     "make_champion",
-    "record_move",
     "previous_champion",
-    "UNCHANGED",
+    "record_move",
+    "require_history",
+    "rollback_target",
+    "was_champion",
 ]
 
 HISTORY_PREFIX = "mlgate.history."
+KINDS = ("release", "rollback", "promote")
 # Sentinel for `expected_champion`: "don't check" (explicit overrides decide against nothing).
 UNCHANGED: Any = object()
 
@@ -53,7 +66,7 @@ class Move:
     alias: str
     from_version: str | None
     to_version: str | None
-    kind: str  # release | rollback | promote | manual
+    kind: str  # release | rollback | promote
     actor: str
     reason: str
     commit: str | None = None
@@ -72,6 +85,7 @@ class Promotion:
     archived: list[str]
     changed: bool
     move: Move | None
+    dropped_aliases: tuple[str, ...] = ()
 
 
 def history(registry: Registry, name: str) -> list[Move]:
@@ -86,6 +100,10 @@ def history(registry: Registry, name: str) -> list[Move]:
     return moves
 
 
+def champion_moves(moves: Sequence[Move], alias: str = "champion") -> list[Move]:
+    return [m for m in moves if m.alias == alias]
+
+
 def record_move(registry: Registry, name: str, move: Move) -> Move:
     """Append one entry; the key sorts by time and cannot collide with a concurrent writer's."""
     key = f"{HISTORY_PREFIX}{time.time_ns():020d}.{secrets.token_hex(3)}"
@@ -96,13 +114,50 @@ def record_move(registry: Registry, name: str, move: Move) -> Move:
     return Move(**move.to_json(), key=key)
 
 
+def was_champion(moves: Sequence[Move], version: str, alias: str = "champion") -> bool:
+    """Whether `version` held `alias` at some point (what makes a release a rollback)."""
+    return any(m.to_version == str(version) for m in champion_moves(moves, alias))
+
+
+def rollback_target(moves: Sequence[Move], current: str | None, alias: str = "champion") -> str | None:
+    """The holder before the current one, stepping back in time: rollbacks undo, they don't stack.
+
+    The history is replayed as a stack: a promotion or release pushes its version; a rollback
+    pops back to its version (or pushes it when it was not on the stack). So after v1 -> v2 -> v3,
+    two rollbacks give v2 then v1, and a rollback after a revert does not re-apply the reverted
+    version. None when there is nothing earlier. UsageError when `current` is not the last
+    recorded holder (an unrecorded move: the caller must name the version).
+    """
+    stack: list[str] = []
+    for move in champion_moves(moves, alias):
+        to = move.to_version
+        if to is None:
+            continue
+        if move.kind == "rollback" and to in stack:
+            del stack[stack.index(to) + 1 :]
+        else:
+            stack = [v for v in stack if v != to] + [to]
+    if current is None or not stack:
+        return None
+    if stack[-1] != current:
+        raise UsageError(
+            f"@{alias} points to v{current} but the history's last holder is v{stack[-1]}"
+            " (a move was not recorded); pass --to VERSION to choose the version explicitly"
+        )
+    return stack[-2] if len(stack) > 1 else None
+
+
 def previous_champion(registry: Registry, name: str, alias: str = "champion") -> str | None:
-    """The version that held `alias` before the current holder, from the history."""
+    """The version a rollback of `name` would restore (see `rollback_target`)."""
     current = registry.aliases(name).get(alias)
-    for move in reversed(history(registry, name)):
-        if move.alias == alias and move.to_version == current and move.from_version:
-            return move.from_version
-    return None
+    return rollback_target(history(registry, name), current, alias)
+
+
+def require_history(registry: Registry, name: str, alias: str) -> list[Move]:
+    moves = champion_moves(history(registry, name), alias)
+    if not moves:
+        raise NotFoundError(f"{name} has no recorded @{alias} moves; nothing to roll back to")
+    return moves
 
 
 def make_champion(
@@ -119,81 +174,118 @@ def make_champion(
 ) -> Promotion:
     """Make `version` the champion: alias, Production stage (previous archived), history.
 
-    Idempotent: when `version` already holds the alias (and Production), nothing is written.
     `expected_champion` is the holder the caller decided against (None: no champion); if the
     alias moved since, ConflictError is raised before anything changes.
-    Order of writes: stage, then alias, then history. A crash between them leaves a state that
-    re-running the same command completes (each step checks before it writes).
+    Order of writes: alias, stage, history, then `drop_aliases`. Each step checks before it
+    writes, so re-running after a crash completes the move: when `version` already holds the
+    alias, the stage is fixed if needed and a missing history entry is recorded, and nothing
+    else is written (a plain re-run is a no-op).
     """
     if not reason.strip():
         raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
+    if kind not in KINDS:
+        raise UsageError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    version = str(version)
     target = registry.get_version(name, version)  # unknown version -> exit 2, before any write
     if target.status not in ("READY", "", None):
         raise UsageError(f"{name} v{version} is {target.status}, not READY; wait or pick another")
     alias = cfg.champion_alias
     current = registry.aliases(name).get(alias)
-    if expected_champion is not UNCHANGED and current != expected_champion and current != str(version):
+    if expected_champion is not UNCHANGED and current not in (expected_champion, version):
         raise ConflictError(
             f"@{alias} of {name} moved to v{current} (expected"
             f" {'v' + expected_champion if expected_champion else 'no champion'}) while this ran;"
             " re-run to decide against the new champion"
         )
+    if current != version:
+        _swap_alias(registry, name, alias, current, version)
     archived = _to_production(registry, name, target) if cfg.use_stages else []
-    move = None
-    if current != str(version):
-        # Last re-read before the alias write: the narrowest window MLflow allows.
-        latest = registry.aliases(name).get(alias)
-        if latest != current:
-            raise ConflictError(
-                f"@{alias} of {name} moved to v{latest} during this promotion; re-run to retry"
-            )
-        registry.set_alias(name, alias, str(version))
-        move = record_move(
-            registry,
-            name,
-            Move(
-                at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                alias=alias,
-                from_version=current,
-                to_version=str(version),
-                kind=kind,
-                actor=who.actor,
-                reason=reason,
-                commit=who.commit,
-                run_url=who.run_url,
-            ),
+    holder = registry.aliases(name).get(alias)
+    if holder != version:
+        # Someone moved the alias after our write: theirs is the later move, so it stands, and
+        # Production must follow it even if our stage change landed after theirs.
+        if cfg.use_stages and holder is not None:
+            registry.transition(name, holder, "Production", archive_existing=True)
+        raise ConflictError(
+            f"@{alias} of {name} was moved to v{holder} by a concurrent promotion; v{holder}"
+            f" stays champion and Production. Re-run to decide against it"
         )
+    move = _record_if_missing(registry, name, alias, current, version, who, reason, kind)
+    if move is not None:
         registry.set_version_tags(
-            name, str(version), {"mlgate.champion_since": move.at, "mlgate.promoted_by": who.actor}
+            name, version, {"mlgate.champion_since": move.at, "mlgate.promoted_by": who.actor}
         )
+    dropped = []
+    holders = registry.aliases(name) if drop_aliases else {}
     for extra in drop_aliases:
-        holders = registry.aliases(name)
-        if holders.get(extra) == str(version):
+        if holders.get(extra) == version:
             registry.delete_alias(name, extra)
+            dropped.append(extra)
     return Promotion(
         name=name,
-        version=str(version),
+        version=version,
         previous=current,
         archived=archived,
-        changed=move is not None or bool(archived),
+        changed=move is not None or bool(archived) or bool(dropped),
         move=move,
+        dropped_aliases=tuple(dropped),
+    )
+
+
+def _swap_alias(registry: Registry, name: str, alias: str, current: str | None, version: str) -> None:
+    # Re-read right before the write: the narrowest window MLflow allows without compare-and-swap.
+    latest = registry.aliases(name).get(alias)
+    if latest != current:
+        raise ConflictError(
+            f"@{alias} of {name} moved to v{latest} during this promotion; re-run to retry"
+        )
+    registry.set_alias(name, alias, version)
+
+
+def _record_if_missing(
+    registry: Registry,
+    name: str,
+    alias: str,
+    current: str | None,
+    version: str,
+    who: Who,
+    reason: str,
+    kind: str,
+) -> Move | None:
+    """Record the move unless the history already ends with it (a re-run after a crash)."""
+    moves = champion_moves(history(registry, name), alias)
+    last = moves[-1] if moves else None
+    if current == version:
+        if last is not None and last.to_version == version:
+            return None
+        # The alias moved without an entry: a run that died after the alias write, or a hand
+        # edit. Record it now, saying so, rather than leave a gap a rollback would trip over.
+        current = last.to_version if last else None
+        reason = f"{reason} (recorded on re-run: @{alias} already pointed to v{version})"
+    return record_move(
+        registry,
+        name,
+        Move(
+            at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            alias=alias,
+            from_version=current,
+            to_version=version,
+            kind=kind,
+            actor=who.actor,
+            reason=reason,
+            commit=who.commit,
+            run_url=who.run_url,
+        ),
     )
 
 
 def _to_production(registry: Registry, name: str, target: Any) -> list[str]:
     """Move `target` to Production, archiving the others in the same server-side transaction."""
+    versions = registry.versions(name)
     others = [
-        v.version
-        for v in registry.versions(name)
-        if v.current_stage == "Production" and v.version != target.version
+        v.version for v in versions if v.current_stage == "Production" and v.version != target.version
     ]
-    if target.current_stage != "Production" or others:
+    stage = next((v.current_stage for v in versions if v.version == target.version), target.current_stage)
+    if stage != "Production" or others:
         registry.transition(name, target.version, "Production", archive_existing=True)
-    return others
-
-
-def require_history(registry: Registry, name: str, alias: str) -> list[Move]:
-    moves = [m for m in history(registry, name) if m.alias == alias]
-    if not moves:
-        raise NotFoundError(f"{name} has no recorded @{alias} moves; nothing to roll back to")
-    return moves
+    return sorted(others, key=int)

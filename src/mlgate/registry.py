@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIAS_RE",
-    "LoadedModel",
     "RESERVED_ALIAS_RE",
     "STAGE_NAMES",
+    "LoadedModel",
     "LoggedVersion",
     "Registry",
     "Version",
@@ -314,6 +314,40 @@ class Registry:
     def run_metrics(self, run_ids: list[str]) -> dict[str, dict[str, float]]:
         return {rid: dict(run.data.metrics) for rid, run in self.runs(run_ids).items()}
 
+    def best_runs(self, run_ids: list[str], metric: str, lower_is_better: bool) -> list[Any]:
+        """The best run by `metric` of each chunk of 100 run ids, ranked by the server.
+
+        MLflow orders NaN and missing values last and ties by the latest start, so the overall best
+        is among these ceil(N/100) runs: each call returns one run instead of a hundred.
+        """
+        ids = sorted({r for r in run_ids if r})
+        if not ids:
+            return []
+        from mlflow.entities import ViewType
+
+        order = [
+            f"metrics.`{metric}` {'ASC' if lower_is_better else 'DESC'}",
+            "attributes.start_time DESC",
+        ]
+        out: list[Any] = []
+        with translate(self.uri, f"ranking runs by {metric}"):
+            experiments = [
+                e.experiment_id
+                for e in self.client.search_experiments(view_type=ViewType.ALL, max_results=50_000)
+            ]
+            for start in range(0, len(ids), _RUN_CHUNK):
+                quoted = ", ".join(f"'{r}'" for r in ids[start : start + _RUN_CHUNK])
+                out.extend(
+                    self.client.search_runs(
+                        experiments,
+                        filter_string=f"attributes.run_id IN ({quoted})",
+                        run_view_type=ViewType.ALL,
+                        max_results=1,
+                        order_by=order,
+                    )
+                )
+        return out
+
     def run_url(self, run_id: str, experiment_id: str | None = None) -> str | None:
         if not self.uri.startswith(("http://", "https://")):
             return None
@@ -426,6 +460,14 @@ class Registry:
             for key, value in tags.items():
                 self.client.set_model_version_tag(name, str(version), key, value)
 
+    def set_version_description(self, name: str, version: str, text: str) -> None:
+        with translate(self.uri, f"describing {name} v{version}"):
+            self.client.update_model_version(name, str(version), description=text)
+
+    def log_run_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        with translate(self.uri, f"logging {artifact_file} to run {run_id}"):
+            self.client.log_text(run_id, text, artifact_file)
+
 
 def validate_alias(alias: str) -> str:
     """The alias without a leading '@', or UsageError saying why MLflow would refuse it."""
@@ -458,18 +500,20 @@ def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
     import mlflow.artifacts
     import mlflow.pyfunc
 
-    with translate(registry.uri, f"loading {name} v{version}"):
-        local = Path(
-            mlflow.artifacts.download_artifacts(
-                f"models:/{name}/{version}", dst_path=tempfile.mkdtemp(prefix="mlgate-model-")
-            )
+    # skops reads the whole model into memory, so the download can go once it is loaded.
+    with tempfile.TemporaryDirectory(prefix="mlgate-model-") as tmp:
+        with translate(registry.uri, f"loading {name} v{version}"):
+            local = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=tmp))
+            model = mlflow.pyfunc.load_model(str(local))
+        size = sum(
+            f.stat().st_size
+            for f in local.rglob("*")
+            if f.is_file() and f.name != "input_example.json"
         )
-        model = mlflow.pyfunc.load_model(str(local))
-    size = sum(f.stat().st_size for f in local.rglob("*") if f.is_file() and f.name != "input_example.json")
     schema = model.metadata.get_input_schema()
     columns = None
     if schema is not None and schema.has_input_names():
-        columns = tuple((c.name, str(c.type)) for c in schema.inputs)
+        columns = tuple((c.name, getattr(c.type, "name", str(c.type))) for c in schema.inputs)
     return LoadedModel(model=model, size_bytes=size, input_schema=columns)
 
 def _quote(value: str) -> str:

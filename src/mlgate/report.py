@@ -306,7 +306,11 @@ def _class_table(result: GateResult) -> list[str]:
 
 
 def _chart(result: GateResult) -> list[str]:
-    """Mermaid xychart of per-class F1: a bar series per model, champion first."""
+    """Mermaid xychart of per-class F1: the champion as bars, the challenger as a line.
+
+    xychart-beta stacks several bar series on top of each other (mermaid-js/mermaid#7392), so
+    a second bar series would hide the first; a line over bars keeps both visible.
+    """
     rows = result.per_class
     classes = ", ".join(f'"{_quote(row.label)}"' for row in rows)
     lines = [
@@ -316,14 +320,16 @@ def _chart(result: GateResult) -> list[str]:
         f"    x-axis [{classes}]",
         '    y-axis "F1" 0 --> 1',
     ]
+    legend = []
     champion = [row.champion_f1 for row in rows]
     if result.champion is not None and all(v is not None for v in champion):
         name = _quote(_version(result.champion, "champion"))
         lines.append(f'    bar "{name}" [{_series(champion)}]')
+        legend.append(f"bars: {name}")
     name = _quote(_version(result.challenger, "challenger"))
-    lines.append(f'    bar "{name}" [{_series([row.challenger_f1 for row in rows])}]')
-    lines.append("```")
-    return lines
+    lines.append(f'    line "{name}" [{_series([row.challenger_f1 for row in rows])}]')
+    legend.append(f"line: {name}")
+    return [*lines, "```", "", " · ".join(legend)]
 
 
 def _details(summary: str, body: list[str]) -> list[str]:

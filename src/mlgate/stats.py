@@ -24,6 +24,7 @@ from scipy.stats import binomtest
 __all__ = [
     "METRICS",
     "McNemarResult",
+    "bootstrap_ci",
     "classification_metrics",
     "mcnemar",
     "mcnemar_exact",
@@ -155,6 +156,35 @@ def paired_bootstrap_ci(
     )[metric]
     lo, hi = percentile_interval(deltas, confidence)
     return point, lo, hi
+
+
+def bootstrap_ci(
+    y_true: Sequence[Any] | np.ndarray,
+    y_pred: Sequence[Any] | np.ndarray,
+    metric: str = "f1_macro",
+    n_boot: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    classes: Sequence[Any] | None = None,
+) -> tuple[float, float, float]:
+    """(point, lower, upper) of one model's `metric`: a percentile bootstrap over the rows.
+
+    The paired machinery with a baseline that is never right (it predicts no known class) scores
+    0 on every metric, so the paired difference is the model's own metric on each resample. The
+    same `seed` draws the same resamples as `paired_bootstrap_ci`.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    labels = _resolve_classes(classes, y_true, y_pred)
+    never = np.full(np.asarray(y_true).shape[0], _NEVER, dtype=object)
+    point = _metric_value(y_true, y_pred, labels, metric)
+    samples = paired_bootstrap_deltas(y_true, never, y_pred, labels, (metric,), n_boot, seed)[metric]
+    lo, hi = percentile_interval(samples, confidence)
+    return point, lo, hi
+
+
+# A label no model predicts: `_encode` maps it outside the classes, so it is always wrong.
+_NEVER = object()
 
 
 def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float, float]:

@@ -28,8 +28,8 @@ __all__ = [
     "TrainResult",
     "build_pipeline",
     "evaluate",
-    "train",
     "pip_requirements",
+    "train",
 ]
 
 ESTIMATORS = {
@@ -88,18 +88,14 @@ def build_pipeline(params: Params, columns: list[str]) -> Pipeline:
 
 
 def evaluate(y_true: Any, y_pred: Any, classes: list[str]) -> dict[str, float]:
-    """The metrics every version logs: overall scores and one F1 per class."""
-    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+    """The metrics every version logs: overall scores and one F1 per class (`f1_<class>`).
 
-    metrics = {
-        "accuracy": accuracy_score(y_true, y_pred),
-        "f1_macro": f1_score(y_true, y_pred, average="macro", zero_division=0),
-        "precision_macro": precision_score(y_true, y_pred, average="macro", zero_division=0),
-        "recall_macro": recall_score(y_true, y_pred, average="macro", zero_division=0),
-    }
-    per_class = f1_score(y_true, y_pred, labels=classes, average=None, zero_division=0)
-    metrics.update({f"f1_{label}": score for label, score in zip(classes, per_class)})
-    return {k: round(float(v), 6) for k, v in metrics.items()}
+    The gate computes its metrics with the same function, so logged and gated numbers agree.
+    """
+    from .stats import classification_metrics
+
+    metrics = classification_metrics(y_true, y_pred, classes)
+    return {k: round(float(v), 6) for k, v in metrics.items() if k != "per_class_f1"}
 
 
 def pip_requirements() -> list[str]:

@@ -54,7 +54,7 @@ def test_train_registers_validated_version_then_reuses_it(fast_project):
     frame = pd.read_csv(fast_project / "data" / "obesity.csv").head(5)
     predictions = model.predict(frame.drop(columns=["NObeyesdad"]))
     assert len(predictions) == 5
-    with pytest.raises(Exception, match="(?i)FAVC"):
+    with pytest.raises(Exception, match=r"(?i)FAVC"):
         model.predict(frame.drop(columns=["NObeyesdad", "FAVC"]))
     assert (fast_project / "metrics.json").exists()
     assert (fast_project / "reports" / "confusion_matrix.png").stat().st_size > 1000

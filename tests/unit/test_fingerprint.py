@@ -29,8 +29,9 @@ def test_same_inputs_same_fingerprint_and_each_input_counts(tmp_path):
     assert fingerprint.of_worktree(params, root / params.data.path, root).value == base.value
 
     text = (root / "params.yaml").read_text()
-    (root / "params.yaml").write_text(text.replace("margin: 0.02", "margin: 0.03"))
+    (root / "params.yaml").write_text(text.replace("margin: 0.03", "margin: 0.05"))
     gate_only = load_params(root / "params.yaml")
+    assert gate_only.gate.margin == 0.05
     assert fingerprint.of_worktree(gate_only, root / params.data.path, root).value == base.value
 
     (root / "params.yaml").write_text(text.replace("n_estimators: 100", "n_estimators: 50"))

@@ -174,13 +174,25 @@ def test_interval_column_is_labelled_with_the_configured_confidence() -> None:
     assert header in render_markdown(result)
 
 
-def test_chart_draws_both_models_per_class() -> None:
+def test_chart_draws_the_champion_as_bars_and_the_challenger_as_a_line() -> None:
+    # xychart-beta stacks bar series (mermaid-js/mermaid#7392): two bar series would overlap.
     text = render_markdown(_result("pass"))
-    chart = re.search(r"```mermaid\n(.*?)```", text, re.S).group(1)
+    chart, caption = re.search(r"```mermaid\n(.*?)```\n\n(.*?)\n", text, re.S).groups()
     assert chart.startswith("xychart-beta\n")
     assert f"x-axis [{', '.join(f'{c!r}'.replace(chr(39), chr(34)) for c in CLASSES)}]" in chart
     assert 'y-axis "F1" 0 --> 1' in chart
-    assert re.findall(r'bar "(.*?)"', chart) == ["champion v1", "challenger v2"]
+    assert re.findall(r'^    (bar|line) "(.*?)"', chart, re.M) == [
+        ("bar", "champion v1"),
+        ("line", "challenger v2"),
+    ]
+    assert caption == "bars: champion v1 · line: challenger v2"
+
+
+def test_chart_without_a_champion_draws_the_challenger_alone() -> None:
+    text = render_markdown(_result("no_champion"))
+    chart, caption = re.search(r"```mermaid\n(.*?)```\n\n(.*?)\n", text, re.S).groups()
+    assert re.findall(r'^    (bar|line) "(.*?)"', chart, re.M) == [("line", "challenger v2")]
+    assert caption == "line: challenger v2"
 
 
 def test_links_are_markdown_links() -> None:

@@ -1,0 +1,482 @@
+"""The model card (Mitchell et al., 2019): `CardFacts` -> markdown, and saving it.
+
+`render` is pure and deterministic: the same facts give the same bytes (snapshot-tested), and the
+facts hold no clock of their own, only dates that are part of the record (training date,
+promotion dates). `release.gather_facts` collects the facts from the registry and the holdout.
+The card is YAML front matter (what tools read: name, version, metrics) followed by sections for
+people: details, intended use, data, metrics with 95% intervals, per-class and per-Gender tables,
+the confusion matrix, the comparison with the previous champion and the gate's checks, caveats,
+and the promotion history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .promote import Move
+
+__all__ = [
+    "DESCRIPTION_LIMIT",
+    "CardFacts",
+    "ClassStats",
+    "Comparison",
+    "ComparisonRow",
+    "GateSummary",
+    "MetricInterval",
+    "SliceStats",
+    "description",
+    "history_rows",
+    "render",
+    "save",
+]
+
+# MLflow's SQL stores keep a version's description in a VARCHAR(5000).
+DESCRIPTION_LIMIT = 5000
+_HISTORY_SHOWN = 20
+_NONE = "—"
+
+
+@dataclass(frozen=True)
+class MetricInterval:
+    metric: str
+    value: float
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True)
+class ClassStats:
+    label: str
+    support: int
+    precision: float
+    recall: float
+    f1: float
+
+
+@dataclass(frozen=True)
+class SliceStats:
+    """Scores on the holdout rows where `column` == `value`."""
+
+    column: str
+    value: str
+    rows: int
+    accuracy: float
+    f1_macro: float
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    metric: str
+    other: float | None
+    this: float | None
+    delta: float | None
+    ci_lo: float | None
+    ci_hi: float | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """This version against another one (the previous champion), on the same holdout."""
+
+    version: str
+    role: str  # "previous champion" | "current champion"
+    comparable: bool  # False: the other cannot score this data; rows hold logged metrics
+    rows: tuple[ComparisonRow, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class GateSummary:
+    """The verdict this version's last gate recorded (its run's gate.json)."""
+
+    verdict: str
+    champion_version: str | None
+    holdout_sha256: str | None
+    checks: tuple[tuple[str, bool, str], ...]  # (name, passed, message)
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    name: str
+    version: str
+    run_id: str | None
+    stage: str
+    aliases: tuple[str, ...]
+    model_type: str
+    hyperparameters: tuple[tuple[str, str], ...]
+    fingerprint: str | None
+    commit: str | None
+    git_ref: str | None
+    pr_number: str | None
+    training_date: str | None
+    ci_run_url: str | None
+    # data
+    target: str
+    data_path: str
+    data_sha256: str  # the file the metrics below were computed on
+    training_data_sha256: str | None  # the version's tag; differs when the data changed since
+    dataset_rows: int
+    n_features: int
+    class_balance: tuple[tuple[str, int], ...]
+    holdout_rows: int
+    holdout_sha256: str
+    # metrics
+    confidence: float
+    n_bootstrap: int
+    metrics: tuple[MetricInterval, ...]
+    per_class: tuple[ClassStats, ...]
+    slices: tuple[SliceStats, ...]
+    confusion_labels: tuple[str, ...]
+    confusion: tuple[tuple[int, ...], ...]  # rows: true class, columns: predicted
+    comparison: Comparison | None
+    gate: GateSummary | None
+    history: tuple[Move, ...]  # the champion alias's moves, oldest first
+    champion_alias: str = "champion"
+
+
+def render(facts: CardFacts) -> str:
+    """The whole card as markdown (front matter first)."""
+    sections = [
+        _front_matter(facts),
+        _title(facts),
+        _details(facts),
+        _intended_use(),
+        _data(facts),
+        _metrics(facts),
+        _comparison(facts),
+        _caveats(facts),
+        _history(facts),
+    ]
+    return "\n".join(line for section in sections for line in section).rstrip("\n") + "\n"
+
+
+def description(text: str, run_id: str | None, limit: int = DESCRIPTION_LIMIT) -> str:
+    """The card cut to fit a version's description: whole sections while they fit, then a
+    pointer to the full card (the run's `model_card.md` artifact)."""
+    if len(text) <= limit:
+        return text
+    tail = f"\n*Full model card: artifact `model_card.md` of run `{run_id}`.*\n"
+    kept = ""
+    for part in text.split("\n## "):
+        piece = part if not kept else f"\n## {part}"
+        if len(kept) + len(piece) + len(tail) > limit:
+            break
+        kept += piece
+    return (kept.rstrip("\n") + "\n" + tail)[:limit]
+
+
+def save(text: str, path: str | Path) -> bool:
+    """Write the card; returns False (and leaves the file alone) when it already says this."""
+    path = Path(path)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def history_rows(moves: Sequence[Move]) -> list[list[str]]:
+    """When, who, from -> to, kind, why, commit: for the card and `mlgate history`."""
+    return [
+        [
+            m.at,
+            m.actor,
+            f"{_v(m.from_version)} → {_v(m.to_version)}",
+            m.kind,
+            m.reason,
+            (m.commit or _NONE)[:12],
+        ]
+        for m in moves
+    ]
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+def _front_matter(f: CardFacts) -> list[str]:
+    meta = {
+        "model_name": f.name,
+        "version": f.version,
+        "stage": f.stage,
+        "aliases": list(f.aliases),
+        "model_type": f.model_type,
+        "fingerprint": f.fingerprint,
+        "commit": f.commit,
+        "data_sha256": f.data_sha256,
+        "metrics": {
+            m.metric: {"value": _r(m.value), f"ci{_pct(f.confidence)}": [_r(m.lo), _r(m.hi)]}
+            for m in f.metrics
+        },
+    }
+    body = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    return ["---", body.rstrip("\n"), "---", ""]
+
+
+def _title(f: CardFacts) -> list[str]:
+    lines = [f"# Model card: {f.name} v{f.version}", ""]
+    role = f"the {f.champion_alias}" if f.champion_alias in f.aliases else f"in stage {f.stage}"
+    summary = (
+        f"A {f.model_type} classifier of obesity level ({f.target}, {len(f.confusion_labels)}"
+        f" classes) from eating habits and physical condition; v{f.version} is {role}."
+    )
+    last = _arrival(f)
+    if last is not None:
+        summary += f" It became champion on {last.at} ({last.kind}: {_inline(last.reason)})."
+    return [*lines, summary, ""]
+
+
+def _details(f: CardFacts) -> list[str]:
+    hyper = ", ".join(f"`{k}={v}`" for k, v in f.hyperparameters) or "library defaults"
+    aliases = ", ".join(f"@{a}" for a in f.aliases) or "none"
+    rows = [
+        ("Version", f"{f.version} (stage {f.stage}; aliases {aliases})"),
+        ("MLflow run", _code(f.run_id)),
+        ("Fingerprint", _code(f.fingerprint)),
+        ("Commit", _code(f.commit) + (f" on `{f.git_ref}`" if f.git_ref else "")),
+        ("Pull request", f"#{f.pr_number}" if f.pr_number else _NONE),
+        ("Trained", f.training_date or _NONE),
+        ("CI run", f.ci_run_url or _NONE),
+        ("Type", f"{f.model_type} (scikit-learn pipeline: one-hot categoricals, numeric passthrough)"),
+        ("Hyperparameters", hyper),
+        ("Serialization", "skops (no pickle), with an input signature"),
+    ]
+    return ["## Model details", "", "| | |", "|---|---|", *(f"| {k} | {_cell(v)} |" for k, v in rows), ""]
+
+
+def _intended_use() -> list[str]:
+    return [
+        "## Intended use",
+        "",
+        "- **Primary use:** estimate an obesity-level category from answers about eating habits,"
+        " physical activity, height and weight, for aggregate analysis, teaching and as the"
+        " reference model of this CI/CD pipeline.",
+        "- **Users:** analysts and ML engineers working with survey data of the same schema.",
+        "- **Out of scope:** diagnosis, treatment, insurance, employment or any decision about an"
+        " individual; populations unlike the survey's (see caveats); inputs outside the schema's"
+        " ranges, which the data checks reject.",
+        "",
+    ]
+
+
+def _data(f: CardFacts) -> list[str]:
+    total = sum(n for _, n in f.class_balance) or 1
+    lines = [
+        "## Training and evaluation data",
+        "",
+        f"- **Source:** `{f.data_path}`, the schema of the UCI dataset \"Estimation of obesity"
+        " levels based on eating habits and physical condition\" (Palechor & de la Hoz Manotas,"
+        " 2019).",
+        f"- **sha256:** `{f.data_sha256}`",
+        f"- **Size:** {f.dataset_rows} rows after dropping exact duplicates, {f.n_features}"
+        f" features, target `{f.target}`.",
+        f"- **Holdout:** {f.holdout_rows} rows (stratified split), sha256 `{f.holdout_sha256}`;"
+        " the rest trained the model.",
+    ]
+    if f.training_data_sha256 and f.training_data_sha256 != f.data_sha256:
+        lines.append(
+            f"- **Note:** this version was trained on data with sha256 `{f.training_data_sha256}`;"
+            " the metrics below use the file above, whose holdout may include rows it trained on."
+        )
+    lines += ["", "| Class | Rows | Share |", "|---|---:|---:|"]
+    lines += [f"| {label} | {n} | {n / total:.1%} |" for label, n in f.class_balance]
+    return [*lines, ""]
+
+
+def _metrics(f: CardFacts) -> list[str]:
+    pct = _pct(f.confidence)
+    lines = [
+        "## Metrics",
+        "",
+        f"On the holdout; {pct}% intervals are percentile bootstraps over its rows"
+        f" ({f.n_bootstrap} resamples).",
+        "",
+        f"| Metric | Value | {pct}% CI |",
+        "|---|---:|---:|",
+        *(f"| {m.metric} | {m.value:.4f} | [{m.lo:.4f}, {m.hi:.4f}] |" for m in f.metrics),
+        "",
+        "### Per class",
+        "",
+        "| Class | Support | Precision | Recall | F1 |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {c.label} | {c.support} | {c.precision:.4f} | {c.recall:.4f} | {c.f1:.4f} |"
+            for c in f.per_class
+        ),
+        "",
+    ]
+    for column in dict.fromkeys(s.column for s in f.slices):
+        lines += [
+            f"### Per {column}",
+            "",
+            "Macro F1 averages the classes present in each group; a class with a handful of rows"
+            " in a group moves it a lot.",
+            "",
+            f"| {column} | Rows | Accuracy | Macro F1 |",
+            "|---|---:|---:|---:|",
+            *(
+                f"| {s.value} | {s.rows} | {s.accuracy:.4f} | {s.f1_macro:.4f} |"
+                for s in f.slices
+                if s.column == column
+            ),
+            "",
+        ]
+    return lines + _confusion(f)
+
+
+def _confusion(f: CardFacts) -> list[str]:
+    labels = f.confusion_labels
+    head = "| true \\ predicted | " + " | ".join(str(i + 1) for i in range(len(labels))) + " |"
+    lines = [
+        "### Confusion matrix",
+        "",
+        "Rows are the true class, columns the predicted one (numbered as the rows).",
+        "",
+        head,
+        "|---|" + "---:|" * len(labels),
+    ]
+    for i, (label, row) in enumerate(zip(labels, f.confusion, strict=True)):
+        cells = " | ".join(f"**{n}**" if i == j else str(n) for j, n in enumerate(row))
+        lines.append(f"| {i + 1}. {label} | {cells} |")
+    return [*lines, ""]
+
+
+def _comparison(f: CardFacts) -> list[str]:
+    c = f.comparison
+    if c is None:
+        lines = ["## Comparison with the previous champion", "", "None: this is the first champion.", ""]
+    else:
+        lines = [f"## Comparison with v{c.version} ({c.role})", ""]
+        if c.comparable:
+            lines += [
+                "Both scored on the holdout above; the interval is the paired bootstrap of the"
+                f" difference (v{f.version} − v{c.version}).",
+                "",
+                f"| Metric | v{c.version} | v{f.version} | Δ | {_pct(f.confidence)}% CI of Δ |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            for r in c.rows:
+                ci = f"[{r.ci_lo:+.4f}, {r.ci_hi:+.4f}]" if r.ci_lo is not None else _NONE
+                lines.append(
+                    f"| {r.metric} | {_f(r.other)} | {_f(r.this)} | {_signed(r.delta)} | {ci} |"
+                )
+        else:
+            lines += [
+                f"Not comparable on this holdout: {c.note or 'the other version cannot score it'}."
+                " Logged metrics, each on its own holdout:",
+                "",
+                f"| Metric | v{c.version} (logged) | v{f.version} |",
+                "|---|---:|---:|",
+                *(f"| {r.metric} | {_f(r.other)} | {_f(r.this)} |" for r in c.rows),
+            ]
+        lines.append("")
+    return lines + _gate(f)
+
+
+def _gate(f: CardFacts) -> list[str]:
+    g = f.gate
+    lines = ["### Gate", ""]
+    arrival = _arrival(f)
+    if arrival is not None and arrival.kind == "rollback":
+        lines += ["Restored by a rollback, without a new gate (it was champion before).", ""]
+    if g is None:
+        return [*lines, "No gate verdict is recorded for this version.", ""]
+    against = f"against v{g.champion_version}" if g.champion_version else "with no champion"
+    holdout = f" on holdout `{g.holdout_sha256[:12]}`" if g.holdout_sha256 else ""
+    passed = sum(1 for _, ok, _ in g.checks if ok)
+    lines += [
+        f"Last verdict: **{g.verdict}** {against}{holdout} ({passed}/{len(g.checks)} checks passed).",
+        "",
+        "| Check | Result | Detail |",
+        "|---|:---:|---|",
+        *(f"| {name} | {'✓' if ok else '✗'} | {_cell(msg)} |" for name, ok, msg in g.checks),
+    ]
+    return [*lines, ""]
+
+
+def _caveats(f: CardFacts) -> list[str]:
+    lines = [
+        "## Caveats and ethical considerations",
+        "",
+        "- **Labels are derived from BMI.** The classes are BMI bands (weight / height², WHO"
+        " cut-offs), and height and weight are inputs: the model mostly re-learns a formula."
+        " BMI ignores body composition and fits some groups (athletes, older people, some"
+        " ethnicities) poorly; a label is not a health assessment.",
+        "- **Partly synthetic data.** 77% of the UCI file's rows were generated with SMOTE from"
+        " 485 survey answers, and files made by `mlgate data generate` (such as the one committed"
+        " with this project) are synthetic throughout. Scores on such data overstate what the"
+        " model would do on fresh survey answers.",
+        "- **Population.** The survey covered people aged 14 to 61 in Mexico, Peru and Colombia;"
+        " habits and body measures differ elsewhere.",
+        "- **Gender.** Some classes are almost all one gender in the data (Obesity_Type_II male,"
+        " Obesity_Type_III female), so Gender can act as a proxy; check the per-Gender table"
+        " before any use that treats people differently by it.",
+        "- **Holdout only.** Metrics come from one stratified split of one file; the intervals"
+        " cover resampling of those rows, not a shift in the population.",
+    ]
+    if f.comparison is not None and not f.comparison.comparable:
+        lines.append(
+            f"- **Schema change.** v{f.comparison.version} cannot score this data, so the"
+            " comparison uses metrics logged on different holdouts."
+        )
+    return [*lines, ""]
+
+
+def _history(f: CardFacts) -> list[str]:
+    moves = list(f.history)[-_HISTORY_SHOWN:]
+    lines = ["## Promotion history", ""]
+    if not moves:
+        return [*lines, "No champion moves are recorded.", ""]
+    omitted = len(f.history) - len(moves)
+    if omitted:
+        lines += [f"The {len(moves)} latest of {len(f.history)} moves (`mlgate history` lists all).", ""]
+    lines += ["| When (UTC) | Who | Move | Kind | Why | Commit |", "|---|---|---|---|---|---|"]
+    for row in history_rows(moves):
+        row[5] = _code(row[5]) if row[5] != _NONE else _NONE
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    return [*lines, ""]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _arrival(f: CardFacts) -> Move | None:
+    """The move that made this version champion, when it is the champion."""
+    if f.champion_alias not in f.aliases:
+        return None
+    return next((m for m in reversed(f.history) if m.to_version == f.version), None)
+
+
+def _v(version: str | None) -> str:
+    return f"v{version}" if version else "none"
+
+
+def _r(value: float) -> float:
+    return round(float(value), 4)
+
+
+def _pct(confidence: float) -> str:
+    return f"{confidence * 100:g}"
+
+
+def _f(value: float | None) -> str:
+    return _NONE if value is None else f"{value:.4f}"
+
+
+def _signed(value: float | None) -> str:
+    return _NONE if value is None else f"{value:+.4f}"
+
+
+def _code(value: str | None) -> str:
+    return f"`{value}`" if value else _NONE
+
+
+def _inline(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _cell(text: str) -> str:
+    return _inline(text).replace("|", "\\|")

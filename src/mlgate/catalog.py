@@ -1,0 +1,452 @@
+"""What the registry holds, as data: model summaries, version rows, comparisons, the best version,
+and the stage and alias changes behind `mlgate promote` and `mlgate alias`.
+
+Every function takes a `Registry` and returns dataclasses (each with `to_json()`); rendering for
+humans lives in tables.py. Listing N versions with their metrics costs O(N/100) round trips.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .errors import NotFoundError, UsageError
+from .registry import STAGE_NAMES, validate_alias
+
+if TYPE_CHECKING:
+    from .registry import Registry, Version
+
+__all__ = [
+    "BUILTIN_METRICS",
+    "STAGES",
+    "AliasChange",
+    "Best",
+    "Comparison",
+    "MetricDelta",
+    "ModelSummary",
+    "ParamDiff",
+    "StageChange",
+    "VersionList",
+    "VersionRow",
+    "best",
+    "change_stage",
+    "compare",
+    "delete_alias",
+    "metric_direction",
+    "model_summaries",
+    "parse_stage",
+    "set_alias",
+    "version_rows",
+]
+
+STAGES = ("None", "Staging", "Production", "Archived")
+# The metrics every version logs (train.evaluate), in the order tables show them.
+BUILTIN_METRICS = ("accuracy", "f1_macro", "precision_macro", "recall_macro")
+# Direction by name: exact names first, then prefixes (f1_<class>), then suffixes (fit_seconds).
+_HIGHER = {"accuracy", "balanced_accuracy", "auc", "roc_auc", "r2", "average_precision"}
+_HIGHER_PREFIXES = ("accuracy_", "f1", "precision", "recall", "roc_auc", "auc_")
+_LOWER = {"loss", "log_loss", "mse", "rmse", "mae", "mape", "brier_score", "max_error"}
+_LOWER_SUFFIXES = ("_loss", "_error", "_seconds", "_latency", "_ms", "_bytes", "_size")
+
+
+def metric_direction(name: str) -> str | None:
+    """'higher' or 'lower' (which is better) for metrics mlgate knows, else None."""
+    key = name.lower()
+    if key in _HIGHER or key.startswith(_HIGHER_PREFIXES):
+        return "higher"
+    if key in _LOWER or key.endswith(_LOWER_SUFFIXES):
+        return "lower"
+    return None
+
+
+def parse_stage(text: str) -> str:
+    """A stage name, case-insensitive ('production' -> 'Production'), or UsageError."""
+    stage = STAGE_NAMES.get(text.strip().lower())
+    if stage is None:
+        close = difflib.get_close_matches(text.strip().lower(), list(STAGE_NAMES), n=1, cutoff=0.5)
+        hint = f" (did you mean {STAGE_NAMES[close[0]]}?)" if close else ""
+        raise UsageError(f"stage {text!r} is not one of {', '.join(STAGES)}{hint}")
+    return stage
+
+
+class _Json:
+    """`to_json()` for dataclasses whose fields are the JSON schema."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+def _iso(millis: int | None) -> str | None:
+    if not millis:
+        return None
+    return datetime.fromtimestamp(millis / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelSummary(_Json):
+    name: str
+    description: str
+    versions: int
+    stages: dict[str, int]
+    aliases: dict[str, str]
+
+
+def model_summaries(registry: Registry, name_like: str | None = None) -> list[ModelSummary]:
+    """Every registered model (or those matching a SQL LIKE pattern) with version counts per stage.
+
+    Two paged searches whatever the number of models and versions.
+    """
+    where = f"name LIKE '{_quote(name_like)}'" if name_like else ""
+    models = registry.search_models(where)
+    counts: dict[str, dict[str, int]] = {m.name: dict.fromkeys(STAGES, 0) for m in models}
+    for version in registry.search_versions(where):
+        if version.name in counts:
+            stage = version.current_stage if version.current_stage in STAGES else "None"
+            counts[version.name][stage] += 1
+    return [
+        ModelSummary(
+            name=m.name,
+            description=m.description or "",
+            versions=sum(counts[m.name].values()),
+            stages=counts[m.name],
+            aliases={a: str(v) for a, v in sorted((m.aliases or {}).items())},
+        )
+        for m in models
+    ]
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: str
+    stage: str
+    status: str | None
+    run_id: str | None
+    created: str | None
+    aliases: list[str]
+    metrics: dict[str, float]
+    params: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        del out["params"]  # compare reports params; version listings stay small
+        return out
+
+
+@dataclass(frozen=True)
+class VersionList:
+    model: str
+    total: int  # versions of the model, before --stage/--limit
+    stage: str | None
+    rows: list[VersionRow]
+
+    def metric_names(self) -> list[str]:
+        return _ordered({m for row in self.rows for m in row.metrics})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "total": self.total,
+            "stage": self.stage,
+            "versions": [row.to_json() for row in self.rows],
+        }
+
+
+def version_rows(
+    registry: Registry,
+    name: str,
+    *,
+    stage: str | None = None,
+    limit: int | None = None,
+    metrics: tuple[str, ...] = (),
+) -> VersionList:
+    """The versions of `name`, newest first, with their run's metrics and their aliases.
+
+    `metrics` names metrics the caller will show: one that no listed version logged is an error.
+    """
+    stage = parse_stage(stage) if stage else None
+    aliases = registry.aliases(name)  # also: an unknown model fails here, with suggestions
+    versions = registry.versions(name)
+    selected = [v for v in versions if stage is None or v.current_stage == stage]
+    if limit is not None:
+        selected = selected[:limit]
+    rows = _rows(registry, selected, aliases)
+    listing = VersionList(model=name, total=len(versions), stage=stage, rows=rows)
+    for metric in metrics:
+        _require_metric(metric, listing)
+    return listing
+
+
+def _rows(registry: Registry, versions: list[Version], aliases: dict[str, str]) -> list[VersionRow]:
+    runs = registry.runs([v.run_id for v in versions if v.run_id])
+    return [_row(v, runs.get(v.run_id or ""), aliases) for v in versions]
+
+
+def _row(v: Version, run: Any, aliases: dict[str, str]) -> VersionRow:
+    return VersionRow(
+        version=v.version,
+        stage=v.current_stage,
+        status=v.status,
+        run_id=v.run_id,
+        created=_iso(v.creation_timestamp),
+        aliases=sorted(a for a, held in aliases.items() if str(held) == v.version),
+        metrics=dict(sorted(run.data.metrics.items())) if run else {},
+        params=dict(run.data.params) if run else {},
+    )
+
+
+def _require_metric(metric: str, listing: VersionList) -> None:
+    if metric not in listing.metric_names():
+        raise _unknown_metric(metric, listing.model, listing.metric_names())
+
+
+def _unknown_metric(metric: str, model: str, known: list[str]) -> NotFoundError:
+    close = difflib.get_close_matches(metric, known, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    logged = f"; logged metrics: {', '.join(known)}" if known else "; its runs logged no metrics"
+    return NotFoundError(f"metric {metric!r} is not logged by any version of {model}{hint}{logged}")
+
+
+def _ordered(names: set[str]) -> list[str]:
+    """Built-in metrics first (in their usual order), then the rest alphabetically."""
+    return [m for m in BUILTIN_METRICS if m in names] + sorted(names - set(BUILTIN_METRICS))
+
+
+@dataclass(frozen=True)
+class MetricDelta(_Json):
+    name: str
+    a: float
+    b: float
+    difference: float  # b - a
+    direction: str | None  # higher | lower | None (unknown: no "better")
+    better: str | None  # the better version, None when equal or the direction is unknown
+
+
+@dataclass(frozen=True)
+class ParamDiff(_Json):
+    name: str
+    a: str | None
+    b: str | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    model: str
+    a: VersionRow
+    b: VersionRow
+    metrics: list[MetricDelta]
+    params: list[ParamDiff]
+    only_a: list[str]  # metrics only the first version logged
+    only_b: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "a": self.a.to_json(),
+            "b": self.b.to_json(),
+            "metrics": [m.to_json() for m in self.metrics],
+            "params": [p.to_json() for p in self.params],
+            "only_a": self.only_a,
+            "only_b": self.only_b,
+        }
+
+
+def compare(registry: Registry, name: str, ref_a: str, ref_b: str) -> Comparison:
+    """Metrics both versions' runs logged (b − a, and which is better) and the params that differ."""
+    va, vb = registry.resolve(name, ref_a), registry.resolve(name, ref_b)
+    a, b = _rows(registry, [va, vb], registry.aliases(name))
+    deltas = []
+    for metric in _ordered(set(a.metrics) & set(b.metrics)):
+        x, y = a.metrics[metric], b.metrics[metric]
+        direction = metric_direction(metric)
+        better = None
+        if direction and x != y:
+            b_wins = (y > x) == (direction == "higher")
+            better = b.version if b_wins else a.version
+        # rounded: metrics are logged with 6 decimals, float noise would leak into --json
+        deltas.append(MetricDelta(metric, x, y, round(y - x, 12), direction, better))
+    params = [
+        ParamDiff(p, a.params.get(p), b.params.get(p))
+        for p in sorted(set(a.params) | set(b.params))
+        if a.params.get(p) != b.params.get(p)
+    ]
+    return Comparison(
+        model=name,
+        a=a,
+        b=b,
+        metrics=deltas,
+        params=params,
+        only_a=_ordered(set(a.metrics) - set(b.metrics)),
+        only_b=_ordered(set(b.metrics) - set(a.metrics)),
+    )
+
+
+@dataclass(frozen=True)
+class Best:
+    model: str
+    metric: str
+    direction: str
+    value: float
+    row: VersionRow
+    considered: int  # versions looked at (those in `stage` when given)
+    stage: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "metric": self.metric,
+            "direction": self.direction,
+            "value": self.value,
+            "version": self.row.to_json(),
+            "considered": self.considered,
+            "stage": self.stage,
+        }
+
+
+def best(
+    registry: Registry,
+    name: str,
+    metric: str,
+    *,
+    lower_is_better: bool | None = None,
+    stage: str | None = None,
+) -> Best:
+    """The version with the best value of `metric`; ties go to the latest run, then the newest
+    version. Versions that did not log the metric (or logged NaN) are not ranked.
+
+    The direction is the metric's known one (accuracy: higher, *_seconds: lower), higher for
+    metrics mlgate doesn't know, and `lower_is_better` overrides both. The server ranks the runs:
+    the client reads ceil(N/100) runs, not N.
+    """
+    if "`" in metric:
+        raise UsageError(f"metric name {metric!r} contains a backtick; metric names can't")
+    stage = parse_stage(stage) if stage else None
+    aliases = registry.aliases(name)
+    versions = [v for v in registry.versions(name) if stage is None or v.current_stage == stage]
+    if not versions:
+        where = f" in stage {stage}" if stage else ""
+        raise NotFoundError(f"{name} has no versions{where}; nothing to rank")
+    if lower_is_better is None:
+        direction = metric_direction(metric) or "higher"
+    else:
+        direction = "lower" if lower_is_better else "higher"
+    newest: dict[str, Version] = {}
+    for v in versions:  # newest first: the first version seen of a run is its newest
+        if v.run_id:
+            newest.setdefault(v.run_id, v)
+    winners = registry.best_runs(list(newest), metric, lower_is_better=direction == "lower")
+    scored = [r for r in winners if not math.isnan(r.data.metrics.get(metric, math.nan))]
+    if not scored:
+        if any(metric in r.data.metrics for r in winners):
+            raise NotFoundError(
+                f"every value of {metric!r} logged by {name} is NaN; nothing to rank"
+            )
+        raise _unknown_metric(metric, name, _ordered({m for r in winners for m in r.data.metrics}))
+    sign = 1 if direction == "higher" else -1
+    run = max(
+        scored,
+        key=lambda r: (
+            sign * r.data.metrics[metric],
+            r.info.start_time or 0,
+            int(newest[r.info.run_id].version),
+        ),
+    )
+    row = _row(newest[run.info.run_id], run, aliases)
+    return Best(name, metric, direction, row.metrics[metric], row, len(versions), stage)
+
+
+# --- changing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageChange(_Json):
+    model: str
+    version: str
+    stage: str | None  # None when only the champion alias moved (promotion.use_stages: false)
+    previous_stage: str
+    archived: list[str]
+    alias: str | None = None
+    previous_holder: str | None = None
+
+
+def change_stage(
+    registry: Registry,
+    name: str,
+    ref: str,
+    stage: str,
+    *,
+    use_stages: bool = True,
+    champion_alias: str = "champion",
+) -> StageChange:
+    """Move a version to a stage; Production leaves exactly one Production version.
+
+    With `use_stages` false, Production means "move the champion alias" and other stages are
+    refused. Everything is validated before the one write.
+    """
+    stage = parse_stage(stage)
+    target = registry.resolve(name, ref)
+    if not use_stages:
+        if stage != "Production":
+            raise UsageError(
+                f"promotion.use_stages is false: stage {stage} is not used; promote to Production"
+                f" (moves @{champion_alias}) or set an alias with 'mlgate alias'"
+            )
+        previous = registry.aliases(name).get(champion_alias)
+        if previous != target.version:
+            registry.set_alias(name, champion_alias, target.version)
+        return StageChange(
+            name, target.version, None, target.current_stage, [], champion_alias, previous
+        )
+    archived = registry.transition_exclusive(name, target.version, stage)
+    return StageChange(name, target.version, stage, target.current_stage, archived)
+
+
+@dataclass(frozen=True)
+class AliasChange(_Json):
+    model: str
+    alias: str
+    version: str | None  # the holder afterwards (None: deleted or absent)
+    previous: str | None  # the holder before
+    action: str  # set | unchanged | deleted | absent
+
+
+def set_alias(registry: Registry, name: str, alias: str, ref: str) -> AliasChange:
+    alias = validate_alias(alias)
+    target = registry.resolve(name, ref)
+    previous = registry.aliases(name).get(alias)
+    if previous == target.version:
+        return AliasChange(name, alias, target.version, previous, "unchanged")
+    registry.set_alias(name, alias, target.version)
+    return AliasChange(name, alias, target.version, previous, "set")
+
+
+def delete_alias(
+    registry: Registry, name: str, alias: str, *, if_exists: bool = False
+) -> AliasChange:
+    """Remove an alias; a missing alias (or model) is an error unless `if_exists`."""
+    alias = validate_alias(alias)
+    try:
+        aliases = registry.aliases(name)
+    except NotFoundError:
+        if if_exists:
+            return AliasChange(name, alias, None, None, "absent")
+        raise
+    previous = aliases.get(alias)
+    if previous is None:
+        if if_exists:
+            return AliasChange(name, alias, None, None, "absent")
+        known = ", ".join(f"@{a}" for a in sorted(aliases)) or "none"
+        raise NotFoundError(
+            f"{name} has no alias @{alias} (aliases: {known}); pass --if-exists to accept that"
+        )
+    registry.delete_alias(name, alias)
+    return AliasChange(name, alias, None, previous, "deleted")
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "\\'")

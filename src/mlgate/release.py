@@ -1,0 +1,565 @@
+"""What a push to main, a rollback or a manual promotion does to the champion.
+
+`release` compares the training-input fingerprint of the working tree with the one of the
+previous commit (git is the source of truth, DESIGN §3):
+
+- unchanged inputs and a champion exist: nothing to release (a manual rollback is respected);
+- otherwise the version with the tree's fingerprint is the candidate (trained now if none has it);
+- it is already the champion: nothing to do but finish any interrupted bookkeeping;
+- it was champion before (a revert): restored without a gate, recorded as a rollback;
+- its last gate passed against the current champion (or, with none, with no champion): promoted;
+- else it is gated now against the current champion and promoted only on a pass.
+
+Every path ends in `promote.make_champion` (re-read, alias, Production, history, candidate aliases
+removed) and `publish_card`. Each step checks before it writes, so re-running after a crash
+completes the release and re-running after success changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import card as card_mod
+from . import data as data_mod
+from .errors import MlgateError, NotFoundError, UsageError
+from .promote import (
+    UNCHANGED,
+    Promotion,
+    Who,
+    champion_moves,
+    history,
+    make_champion,
+    rollback_target,
+    was_champion,
+)
+
+if TYPE_CHECKING:
+    from .challenge import GateRun
+    from .config import Params
+    from .fingerprint import Fingerprint
+    from .registry import Registry, Version
+
+__all__ = [
+    "ACTIONS",
+    "CARD_ARTIFACT",
+    "CardWrite",
+    "Moved",
+    "Release",
+    "card_path",
+    "gate_trusted",
+    "gather_facts",
+    "promote",
+    "publish_card",
+    "release",
+    "rollback",
+]
+
+ACTIONS = ("nothing", "promoted", "rolled_back", "already_champion", "rejected")
+CARD_ARTIFACT = "model_card.md"
+_NULL_SHA = re.compile(r"^0+$")  # GitHub's `before` for a branch's first push
+_PR_ALIAS = re.compile(r"^pr-\d+$")
+_TRUSTED = {"pass", "pass (no champion)"}
+_SLICE_COLUMNS = ("Gender",)
+
+
+@dataclass(frozen=True)
+class CardWrite:
+    path: str | None  # None: not written to a file
+    written: bool  # the file changed
+    described: bool  # the version's description (and the run's artifact) changed
+
+
+@dataclass(frozen=True)
+class Release:
+    action: str  # one of ACTIONS
+    name: str
+    version: str | None  # the champion afterwards; with "rejected", the candidate
+    previous: str | None  # the champion before
+    inputs_changed: bool
+    fingerprint: str
+    before: str | None  # the revision compared with (None: none, e.g. a first push)
+    trained: bool
+    gate: GateRun | None  # the gate this release ran (None: a trusted earlier one, or a rollback)
+    promotion: Promotion | None
+    card: CardWrite | None
+    card_error: str | None
+    message: str
+
+    @property
+    def changed(self) -> bool:
+        """Whether the champion (or its bookkeeping) changed."""
+        return self.promotion is not None and self.promotion.changed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "model": self.name,
+            "version": self.version,
+            "previous": self.previous,
+            "changed": self.changed,
+            "inputs_changed": self.inputs_changed,
+            "fingerprint": self.fingerprint,
+            "before": self.before,
+            "trained": self.trained,
+            "gated": self.gate is not None,
+            "verdict": self.gate.result.verdict if self.gate else None,
+            "archived": self.promotion.archived if self.promotion else [],
+            "move": self.promotion.move.to_json() if self.promotion and self.promotion.move else None,
+            "card": self.card.path if self.card else None,
+            "card_error": self.card_error,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A rollback or a manual promotion."""
+
+    action: str  # promoted | rolled_back | already_champion
+    name: str
+    version: str
+    previous: str | None  # the champion before
+    previous_stage: str  # the version's stage before
+    promotion: Promotion
+    card: CardWrite | None
+    card_error: str | None
+    message: str
+
+    @property
+    def changed(self) -> bool:
+        return self.promotion.changed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "model": self.name,
+            "version": self.version,
+            "previous": self.previous,
+            "previous_stage": self.previous_stage,
+            "archived": self.promotion.archived,
+            "changed": self.promotion.changed,
+            "move": self.promotion.move.to_json() if self.promotion.move else None,
+            "card": self.card.path if self.card else None,
+            "card_error": self.card_error,
+            "message": self.message,
+        }
+
+
+def card_path(params: Params, name: str) -> Path:
+    return Path(params.promotion.model_cards_dir) / f"{name}.md"
+
+
+def gate_trusted(tags: dict[str, str], champion: str | None) -> bool:
+    """Whether a version's recorded gate verdict still holds: a pass against today's champion."""
+    verdict = tags.get("mlgate.gate.verdict")
+    against = tags.get("mlgate.gate.champion_version")
+    if champion is None:
+        return verdict in _TRUSTED and against is None
+    return verdict == "pass" and against == champion
+
+
+# --- release ----------------------------------------------------------------------------------
+
+
+def release(
+    registry: Registry,
+    params: Params,
+    *,
+    who: Who,
+    before: str | None = "HEAD~1",
+    reason: str | None = None,
+    root: str | Path = ".",
+    params_path: str = "params.yaml",
+    data_path: str | None = None,
+    context_tags: dict[str, str] | None = None,
+    card_file: Path | None = None,
+) -> Release:
+    """Make the version trained from the tree's inputs the champion, when they changed."""
+    from .fingerprint import of_worktree
+
+    name = params.mlflow.registered_model_name
+    alias = params.promotion.champion_alias
+    data_path = data_path or params.data.path
+    new = of_worktree(params, data_path, root)
+    old = _before(before, params_path, root)
+    champion = _champion(registry, name, alias)
+    changed = old is None or old.value != new.value
+    facts = dict(name=name, inputs_changed=changed, fingerprint=new.value, before=before)
+    if not changed and champion is not None:
+        return Release(
+            action="nothing", version=champion, previous=champion, trained=False, gate=None,
+            promotion=None, card=None, card_error=None,
+            message=f"training inputs unchanged since {before}: nothing to release"
+            f" (v{champion} stays champion)",
+            **facts,
+        )  # fmt: skip
+
+    target = registry.find_by_fingerprint(name, new.value)
+    trained = target is None
+    if target is None:
+        target = _train(registry, params, new, data_path, context_tags or {})
+    reason = reason or _commit_subject(root) or f"release of inputs {new.value[:12]}"
+    # Decided before looking at the alias, so a re-run after a crash records the right kind.
+    kind = "rollback" if was_champion(history(registry, name), target.version, alias) else "release"
+    gate = None
+    if target.version == champion:
+        action = "already_champion"
+    elif kind == "rollback":
+        action = "rolled_back"
+    else:
+        action = "promoted"
+        if not gate_trusted(target.tags, champion):
+            from .challenge import run_gate
+
+            gate = run_gate(registry, params, data_path=data_path, challenger_ref=target.version)
+            if not gate.result.passed:
+                failed = ", ".join(c.name for c in gate.result.failed_checks) or gate.result.verdict
+                return Release(
+                    action="rejected", version=target.version, previous=champion, trained=trained,
+                    gate=gate, promotion=None, card=None, card_error=None,
+                    message=f"v{target.version} failed its gate against"
+                    f" {_v(gate.champion)} ({failed}): nothing promoted",
+                    **facts,
+                )  # fmt: skip
+            champion = gate.champion  # the holder the gate compared with is the one we replace
+    promotion = make_champion(
+        registry, name, target.version, cfg=params.promotion, who=who, reason=reason, kind=kind,
+        expected_champion=champion, drop_aliases=_candidate_aliases(registry, name, target.version, params),
+    )  # fmt: skip
+    written, error = _card(registry, params, name, target.version, card_file, data_path)
+    verb = {"promoted": "promoted", "rolled_back": "restored (rollback)"}.get(action)
+    message = (
+        f"v{target.version} is champion (was {_v(champion)}): {verb}"
+        if verb
+        else f"v{target.version} is already champion"
+    )
+    return Release(
+        action=action, version=target.version, previous=champion, trained=trained, gate=gate,
+        promotion=promotion, card=written, card_error=error, message=message, **facts,
+    )  # fmt: skip
+
+
+def _before(before: str | None, params_path: str, root: str | Path) -> Fingerprint | None:
+    """The previous tree's fingerprint; None when there is none to compare with."""
+    from .fingerprint import of_revision
+
+    if not before or _NULL_SHA.match(before):
+        return None
+    # A shallow clone also lacks HEAD^: that is missing history, not a first commit.
+    first_commit = (
+        before in ("HEAD~1", "HEAD^")
+        and _git(root, "rev-parse", "--verify", "--quiet", "HEAD^") is None
+        and _git(root, "rev-parse", "--verify", "--quiet", "HEAD") is not None
+        and _git(root, "rev-parse", "--is-shallow-repository") == "false"
+    )
+    if first_commit:
+        return None  # nothing before the repository's first commit
+    path = Path(params_path)
+    if path.is_absolute():  # git show wants it relative to the repository's top level
+        try:
+            path = path.resolve().relative_to(Path(root).resolve())
+        except ValueError:
+            raise UsageError(
+                f"{params_path} is outside {Path(root).resolve()}; run release from the"
+                " repository's top level with its params.yaml"
+            ) from None
+    return of_revision(before, path.as_posix(), root)
+
+
+def _champion(registry: Registry, name: str, alias: str) -> str | None:
+    try:
+        return registry.aliases(name).get(alias)
+    except NotFoundError:
+        return None  # no model yet: the first release registers it
+
+
+def _train(registry: Registry, params: Params, fingerprint: Fingerprint, data_path: str,
+           context_tags: dict[str, str]) -> Version:  # fmt: skip
+    from .train import train
+
+    dataset = data_mod.load(data_path, params.data.target)
+    with tempfile.TemporaryDirectory(prefix="mlgate-release-") as tmp:
+        result = train(
+            params, registry, fingerprint, dataset, context_tags=context_tags,
+            figure_path=Path(tmp) / "confusion_matrix.png",
+        )  # fmt: skip
+    return registry.get_version(params.mlflow.registered_model_name, result.version)
+
+
+def _candidate_aliases(registry: Registry, name: str, version: str, params: Params) -> tuple[str, ...]:
+    """The candidate aliases (`challenger`, `pr-<N>`) the new champion holds: they go."""
+    challenger = params.promotion.challenger_alias
+    return tuple(
+        a for a, v in sorted(registry.aliases(name).items())
+        if v == version and (a == challenger or _PR_ALIAS.match(a))
+    )  # fmt: skip
+
+
+def _commit_subject(root: str | Path) -> str | None:
+    return _git(root, "log", "-1", "--format=%s")
+
+
+def _git(root: str | Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+# --- rollback and manual promotion ---------------------------------------------------------------
+
+
+def rollback(
+    registry: Registry,
+    params: Params,
+    name: str,
+    *,
+    who: Who,
+    reason: str,
+    to: str | None = None,
+    card_file: Path | None = None,
+    data_path: str | None = None,
+) -> Moved:
+    """Champion back to the previous holder in the history, or to `to` (an earlier champion)."""
+    if not reason.strip():
+        raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
+    alias = params.promotion.champion_alias
+    moves = history(registry, name)  # unknown model -> exit 2
+    current = registry.aliases(name).get(alias)
+    if to is None:
+        if not champion_moves(moves, alias):
+            raise NotFoundError(
+                f"{name} has no recorded @{alias} moves: nothing to roll back to"
+                f" (promote a version with 'mlgate promote {name} VERSION Production')"
+            )
+        found = rollback_target(moves, current, alias)
+        if found is None:
+            raise NotFoundError(
+                f"{name} v{current} is the earliest champion in the history: nothing to roll back to"
+                " ('mlgate history' lists the moves; pass --to VERSION for a later one)"
+            )
+        target = registry.get_version(name, found)
+    else:
+        target = registry.resolve(name, to)
+        if target.version != current and not was_champion(moves, target.version, alias):
+            raise UsageError(
+                f"{name} v{target.version} was never champion, so there is nothing to roll back"
+                f" to; promote it instead: mlgate promote {name} {target.version} Production"
+                " --reason TEXT"
+            )
+    return _move(registry, params, name, target, who, reason, "rollback", current, card_file, data_path)
+
+
+def promote(
+    registry: Registry,
+    params: Params,
+    name: str,
+    ref: str,
+    *,
+    who: Who,
+    reason: str,
+    card_file: Path | None = None,
+    data_path: str | None = None,
+) -> Moved:
+    """A manual promotion to champion (and Production): an explicit override, recorded as such."""
+    if not reason.strip():
+        raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
+    target = registry.resolve(name, ref)
+    current = _champion(registry, name, params.promotion.champion_alias)
+    return _move(registry, params, name, target, who, reason, "promote", current, card_file, data_path)
+
+
+def _move(registry: Registry, params: Params, name: str, target: Version, who: Who, reason: str,
+          kind: str, current: str | None, card_file: Path | None, data_path: str | None) -> Moved:  # fmt: skip
+    version = target.version
+    promotion = make_champion(
+        registry, name, version, cfg=params.promotion, who=who, reason=reason, kind=kind,
+        expected_champion=current if kind == "rollback" else UNCHANGED,
+        drop_aliases=_candidate_aliases(registry, name, version, params),
+    )  # fmt: skip
+    written, error = _card(registry, params, name, version, card_file, data_path)
+    if current == version:
+        action, message = "already_champion", f"v{version} is already champion"
+    else:
+        action = "rolled_back" if kind == "rollback" else "promoted"
+        message = f"v{version} is champion (was {_v(current)})"
+    return Moved(action, name, version, current, target.current_stage, promotion, written, error, message)
+
+
+def _card(registry: Registry, params: Params, name: str, version: str, path: Path | None,
+          data_path: str | None) -> tuple[CardWrite | None, str | None]:  # fmt: skip
+    """The card after a move; a failure is reported, not raised: the move itself is done."""
+    if path is None:
+        return None, None
+    try:
+        return publish_card(registry, params, name, version, path, data_path=data_path), None
+    except MlgateError as exc:
+        return None, f"model card not written ({exc}); re-run the command to write it"
+
+
+# --- the model card's facts ------------------------------------------------------------------------
+
+
+def publish_card(registry: Registry, params: Params, name: str, version: str, path: Path | None,
+                 *, data_path: str | None = None) -> CardWrite:  # fmt: skip
+    """Render the card; write it to `path`, the version's description and its run's artifact,
+    each only when it differs from what is there."""
+    facts = gather_facts(registry, params, name, version, data_path=data_path)
+    text = card_mod.render(facts)
+    written = card_mod.save(text, path) if path is not None else False
+    summary = card_mod.description(text, facts.run_id)
+    current = registry.get_version(name, version)
+    described = (current.description or "") != summary
+    if described:
+        registry.set_version_description(name, version, summary)
+        if current.run_id:
+            registry.log_run_text(current.run_id, text, CARD_ARTIFACT)
+    return CardWrite(str(path) if path is not None else None, written, described)
+
+
+def gather_facts(registry: Registry, params: Params, name: str, version: str,
+                 *, data_path: str | None = None) -> card_mod.CardFacts:  # fmt: skip
+    """Everything the card says about `version`: registry facts, and its scores on the holdout
+    of the current data (the split `train` and the gate use)."""
+    import numpy as np
+
+    from .challenge import GATE_ARTIFACT
+    from .registry import load_model
+    from .stats import METRICS, bootstrap_ci, classification_metrics
+
+    v = registry.get_version(name, version)
+    alias = params.promotion.champion_alias
+    aliases = registry.aliases(name)
+    moves = tuple(champion_moves(history(registry, name), alias))
+    target = params.data.target
+    dataset = data_mod.load(data_path or params.data.path, target)
+    split = data_mod.split(dataset, target, params.data.test_size, params.data.random_state)
+    classes = [c for c in data_mod.CLASSES if c in set(dataset.frame[target])]
+    y = split.y_test.to_numpy()
+    pred = np.asarray(load_model(registry, name, v.version).model.predict(split.X_test))
+    g = params.gate
+    boot = dict(n_boot=g.n_bootstrap, confidence=g.confidence, seed=g.seed, classes=classes)
+    metrics = tuple(card_mod.MetricInterval(m, *bootstrap_ci(y, pred, m, **boot)) for m in METRICS)
+    matrix = _confusion(y, pred, classes)
+    slices = []
+    for column in _SLICE_COLUMNS:
+        for value in sorted(split.X_test[column].astype(str).unique()):
+            mask = (split.X_test[column].astype(str) == value).to_numpy()
+            present = [c for c in classes if c in set(y[mask])]
+            scores = classification_metrics(y[mask], pred[mask], present)
+            slices.append(card_mod.SliceStats(column, value, int(mask.sum()), scores["accuracy"],
+                                              scores["f1_macro"]))  # fmt: skip
+    run = registry.runs([v.run_id]).get(v.run_id) if v.run_id else None
+    run_params = dict(run.data.params) if run else {}
+    gate = registry.load_run_dict(v.run_id, GATE_ARTIFACT) if v.run_id else None
+    counts = dataset.frame[target].value_counts()
+    hyper = tuple(sorted((k[len("model.") :], val) for k, val in run_params.items() if k.startswith("model.")))
+    return card_mod.CardFacts(
+        name=name, version=v.version, run_id=v.run_id, stage=v.current_stage,
+        aliases=tuple(sorted(a for a, holder in aliases.items() if holder == v.version)),
+        model_type=v.tags.get("model_type") or run_params.get("model_type", "unknown"),
+        hyperparameters=hyper,
+        fingerprint=v.tags.get("mlgate.fingerprint"), commit=v.tags.get("git_sha"),
+        git_ref=v.tags.get("git_ref"), pr_number=v.tags.get("pr_number"),
+        training_date=v.tags.get("training_date"), ci_run_url=v.tags.get("ci_run_url"),
+        target=target, data_path=str(data_path or params.data.path), data_sha256=dataset.sha256,
+        training_data_sha256=v.tags.get("mlgate.data_sha256"), dataset_rows=len(dataset.frame),
+        n_features=len(dataset.features),
+        class_balance=tuple((c, int(counts.get(c, 0))) for c in classes),
+        holdout_rows=len(y), holdout_sha256=split.holdout_sha256,
+        confidence=g.confidence, n_bootstrap=g.n_bootstrap, metrics=metrics,
+        per_class=_per_class(matrix, classes),
+        slices=tuple(slices), confusion_labels=tuple(classes),
+        confusion=tuple(tuple(int(n) for n in row) for row in matrix),
+        comparison=_comparison(registry, name, v, aliases.get(alias), moves, split, pred, boot),
+        gate=_gate_summary(gate), history=moves, champion_alias=alias,
+    )
+
+
+def _confusion(y: Any, pred: Any, classes: list[str]) -> Any:
+    import numpy as np
+
+    index = {c: i for i, c in enumerate(classes)}
+    matrix = np.zeros((len(classes), len(classes)), dtype=int)
+    for truth, guess in zip(y.tolist(), pred.tolist(), strict=True):
+        if guess in index:
+            matrix[index[truth], index[guess]] += 1
+    return matrix
+
+
+def _per_class(matrix: Any, classes: list[str]) -> tuple[card_mod.ClassStats, ...]:
+    out = []
+    for i, label in enumerate(classes):
+        tp, support, predicted = matrix[i, i], matrix[i].sum(), matrix[:, i].sum()
+        out.append(card_mod.ClassStats(
+            label, int(support), _ratio(tp, predicted), _ratio(tp, support),
+            _ratio(2 * tp, support + predicted),
+        ))  # fmt: skip
+    return tuple(out)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else 0.0
+
+
+def _comparison(registry: Registry, name: str, v: Version, champion: str | None, moves: tuple,
+                split: Any, pred: Any, boot: dict[str, Any]) -> card_mod.Comparison | None:  # fmt: skip
+    """This version against the champion it replaced (or, if it is not champion, the champion)."""
+    import numpy as np
+
+    from .registry import load_model
+    from .stats import METRICS, classification_metrics, paired_bootstrap_ci
+
+    if champion == v.version:
+        arrival = next((m for m in reversed(moves) if m.to_version == v.version), None)
+        other, role = (arrival.from_version if arrival else None), "previous champion"
+    else:
+        other, role = champion, "current champion"
+    if not other:
+        return None
+    other_v = registry.get_version(name, other)
+    y = split.y_test.to_numpy()
+    classes = boot["classes"]
+    this_scores = classification_metrics(y, pred, classes)
+    try:
+        other_pred = np.asarray(load_model(registry, name, other).model.predict(split.X_test))
+    except Exception as exc:  # a version that cannot score this data is a finding, not an error
+        logged = registry.run_metrics([other_v.run_id]).get(other_v.run_id, {}) if other_v.run_id else {}
+        rows = tuple(card_mod.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None)
+                     for m in METRICS)  # fmt: skip
+        note = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        return card_mod.Comparison(other, role, False, rows, note)
+    other_scores = classification_metrics(y, other_pred, classes)
+    rows = []
+    for m in METRICS:
+        delta, lo, hi = paired_bootstrap_ci(
+            y, other_pred, pred, m, boot["n_boot"], boot["confidence"], boot["seed"], classes
+        )
+        rows.append(card_mod.ComparisonRow(m, other_scores[m], this_scores[m], delta, lo, hi))
+    return card_mod.Comparison(other, role, True, tuple(rows))
+
+
+def _gate_summary(payload: dict[str, Any] | None) -> card_mod.GateSummary | None:
+    if not payload:
+        return None
+    champion = payload.get("champion") or {}
+    return card_mod.GateSummary(
+        verdict=str(payload.get("verdict")),
+        champion_version=champion.get("version"),
+        holdout_sha256=(payload.get("holdout") or {}).get("sha256"),
+        checks=tuple(
+            (c["name"], bool(c["passed"]), c.get("message") or "") for c in payload.get("checks", [])
+        ),
+    )
+
+
+def _v(version: str | None) -> str:
+    return f"v{version}" if version else "no champion"

@@ -1,0 +1,148 @@
+"""Human-readable renderings (tabulate's grid format) of catalog.py's results.
+
+Each function takes a result and returns a str; the CLI prints it. `--json` bypasses this module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tabulate import tabulate
+
+if TYPE_CHECKING:
+    from .catalog import AliasChange, Best, Comparison, ModelSummary, StageChange, VersionList
+
+__all__ = [
+    "render_alias",
+    "render_best",
+    "render_compare",
+    "render_models",
+    "render_stage_change",
+    "render_versions",
+]
+
+_FLOAT = ".4f"
+_DESCRIPTION_WIDTH = 50
+# Metric columns of `mlgate versions`, before any --metric extras.
+_VERSION_METRICS = (("Accuracy", "accuracy"), ("F1", "f1_macro"))
+
+
+def _grid(rows: list[list[object]], headers: list[str], text_columns: list[int]) -> str:
+    # Columns of free text are never parsed as numbers ("+0.01" must keep its sign, "1e3" its form).
+    return tabulate(
+        rows,
+        headers=headers,
+        tablefmt="grid",
+        floatfmt=_FLOAT,
+        missingval="-",
+        numalign="right",
+        disable_numparse=text_columns,
+    )
+
+
+def _aliases(names: list[str]) -> str:
+    return ", ".join(f"@{a}" for a in names)
+
+
+def _short(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= _DESCRIPTION_WIDTH else line[: _DESCRIPTION_WIDTH - 1] + "…"
+
+
+def render_models(models: list[ModelSummary], where: str = "") -> str:
+    if not models:
+        return f"No registered models{f' at {where}' if where else ''}."
+    stages = ["None", "Staging", "Production", "Archived"]
+    rows = [
+        [m.name, _short(m.description), m.versions, *(m.stages[s] for s in stages)] for m in models
+    ]
+    return _grid(rows, ["Name", "Description", "Versions", *stages], [0, 1])
+
+
+def render_versions(listing: VersionList, extra_metrics: tuple[str, ...] = ()) -> str:
+    if not listing.rows:
+        where = f" in stage {listing.stage}" if listing.stage else ""
+        others = f" ({listing.total} in other stages)" if listing.stage and listing.total else ""
+        return f"{listing.model} has no versions{where}{others}."
+    columns = list(_VERSION_METRICS)
+    shown = {key for _, key in columns}
+    columns += [(m, m) for m in dict.fromkeys(extra_metrics) if m not in shown]
+    headers = ["Version", "Stage", *(label for label, _ in columns), "Aliases"]
+    rows = [
+        [int(r.version), r.stage, *(r.metrics.get(key) for _, key in columns), _aliases(r.aliases)]
+        for r in listing.rows
+    ]
+    return _grid(rows, headers, [1, len(headers) - 1])
+
+
+def _difference(delta: float, better: str | None, b: str) -> str:
+    if delta == 0:
+        return "="
+    arrow = "" if better is None else (" →" if better == b else " ←")
+    return f"{delta:+.4f}{arrow}"
+
+
+def render_compare(result: Comparison) -> str:
+    a, b = result.a.version, result.b.version
+    lines = [
+        f"{result.model}: v{a} vs v{b} (Difference = v{b} − v{a}; → v{b} better, ← v{a} better)"
+    ]
+    if result.metrics:
+        rows = [[m.name, m.a, m.b, _difference(m.difference, m.better, b)] for m in result.metrics]
+        lines.append(_grid(rows, ["Metric", f"v{a}", f"v{b}", "Difference"], [0, 3]))
+    else:
+        lines.append("No metric was logged by both versions.")
+    for version, names in ((a, result.only_a), (b, result.only_b)):
+        if names:
+            lines.append(f"Only v{version} logged: {', '.join(names)}")
+    if result.params:
+        lines.append("Params that differ:")
+        rows = [[p.name, p.a, p.b] for p in result.params]
+        lines.append(_grid(rows, ["Param", f"v{a}", f"v{b}"], [0, 1, 2]))
+    else:
+        lines.append("Params: identical.")
+    return "\n".join(lines)
+
+
+def render_best(result: Best) -> str:
+    row = result.row
+    head = (
+        f"Best {result.model} version by {result.metric} ({result.direction} is better):"
+        f" v{row.version} ({result.value:.4f})"
+    )
+    table = _grid(
+        [[int(row.version), row.stage, result.value, _aliases(row.aliases)]],
+        ["Version", "Stage", result.metric, "Aliases"],
+        [1, 3],
+    )
+    plural = "s" if result.considered != 1 else ""
+    where = f" in stage {result.stage}" if result.stage else ""
+    tail = f"Out of {result.considered} version{plural}{where}."
+    return "\n".join([head, table, tail])
+
+
+def render_stage_change(change: StageChange) -> str:
+    name, version = change.model, change.version
+    if change.stage is None:
+        was = f"v{change.previous_holder}" if change.previous_holder else "unset"
+        if change.previous_holder == version:
+            return f"@{change.alias} of {name} already points to v{version}; nothing changed."
+        return f"Moved @{change.alias} of {name} to v{version} (was {was})."
+    archived = ", ".join(f"v{v}" for v in change.archived)
+    head = f"Promoted {name} v{version} to {change.stage}"
+    head += f"; archived {archived}." if archived else "."
+    rows = [[int(version), change.previous_stage, change.stage]]
+    rows += [[int(v), "Production", "Archived"] for v in change.archived]
+    return "\n".join([head, _grid(rows, ["Version", "Before", "After"], [1, 2])])
+
+
+def render_alias(change: AliasChange) -> str:
+    ref = f"@{change.alias} of {change.model}"
+    was = f"v{change.previous}" if change.previous else "unset"
+    if change.action == "set":
+        return f"Set {ref} to v{change.version} (was {was})."
+    if change.action == "unchanged":
+        return f"{ref} already points to v{change.version}; nothing changed."
+    if change.action == "deleted":
+        return f"Deleted {ref} (was v{change.previous})."
+    return f"{change.model} has no alias @{change.alias}; nothing to delete."

@@ -1,0 +1,106 @@
+"""Populate a real registry quickly: runs with metrics and params, and versions pointing at them.
+
+No model is trained or logged: registry commands read versions, runs and aliases only, so a run
+plus `create_model_version(source=runs:/<id>/model)` is a real registry state in milliseconds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXPERIMENT = "mlgate-tests"
+_SCHEMA: list[Path] = []  # the template database, made on first use
+
+
+@dataclass
+class Spec:
+    """One version to register: its run's metrics and params, then its stage, aliases and tags."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    stage: str | None = None
+    aliases: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def init_sqlite(uri: str) -> str:
+    """Give a not-yet-created sqlite registry MLflow's schema by copying a template made once
+    per process: MLflow's own migrations take seconds for every new database file."""
+    path = Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
+    if path is None or path.exists():
+        return uri
+    if not _SCHEMA:
+        folder = Path(tempfile.mkdtemp(prefix="mlgate-schema-"))
+        atexit.register(shutil.rmtree, folder, True)
+        client = client_for(f"sqlite:///{folder / 'registry.db'}")
+        client.search_experiments()
+        client.search_registered_models()
+        _SCHEMA.append(folder / "registry.db")
+    shutil.copy(_SCHEMA[0], path)
+    return uri
+
+
+def client_for(uri: str):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def experiment_id(client, name: str = EXPERIMENT) -> str:
+    found = client.get_experiment_by_name(name)
+    return found.experiment_id if found else client.create_experiment(name)
+
+
+def populate(uri: str, model: str, specs: list[Spec], description: str = "") -> list[str]:
+    """Register one version of `model` per spec (created if missing); returns the version numbers."""
+    from mlflow.entities import Metric, Param
+    from mlflow.exceptions import MlflowException
+
+    client = client_for(uri)
+    try:
+        client.create_registered_model(model, description=description or None)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    exp = experiment_id(client)
+    versions = []
+    for spec in specs:
+        run = client.create_run(exp)
+        run_id = run.info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), 0, 0) for k, v in spec.metrics.items()],
+            params=[Param(k, str(v)) for k, v in spec.params.items()],
+        )
+        client.set_terminated(run_id)
+        mv = client.create_model_version(
+            model,
+            source=f"runs:/{run_id}/model",
+            run_id=run_id,
+            tags=spec.tags or None,
+            await_creation_for=0,  # sqlite and the REST store create versions READY
+        )
+        version = str(mv.version)
+        versions.append(version)
+        if spec.stage and spec.stage != "None":
+            client.transition_model_version_stage(model, version, spec.stage)
+        for alias in spec.aliases:
+            client.set_registered_model_alias(model, alias, version)
+    return versions
+
+
+def stages(uri: str, model: str) -> dict[str, str]:
+    """version -> stage, read straight from MLflow (to check what a command changed)."""
+    client = client_for(uri)
+    return {
+        str(v.version): v.current_stage for v in client.search_model_versions(f"name = '{model}'")
+    }
+
+
+def aliases(uri: str, model: str) -> dict[str, str]:
+    return {a: str(v) for a, v in client_for(uri).get_registered_model(model).aliases.items()}
