@@ -51,7 +51,9 @@ def environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLFLOW_"))}
 
 
-def measure(command: list[str], cwd: Path, ok_codes: tuple[int, ...] = (0,)) -> tuple[float, float, int]:
+def measure(
+    command: list[str], cwd: Path, ok_codes: tuple[int, ...] = (0,)
+) -> tuple[float, float, int]:
     """(seconds, peak RSS in MiB, exit code) of one command."""
     env = environment()
     if GNU_TIME.exists():

@@ -6,7 +6,9 @@ one run and against the same server:
 
 - naive: search_model_versions pages, then one `get_run` per version (what a first version of
   manage_registry.py did), for `versions` and again for `best`;
-- library: catalog.version_rows / catalog.best (search pages + search_runs over chunks of run ids);
+- library: catalog.version_rows / catalog.best. For versions registered by `mlgate train`, whose
+  tags carry the logged metrics, a listing is the search_model_versions pages alone; for the same
+  runs registered by another tool (no such tags) it adds search_runs over chunks of 100 run ids;
 - CLI: `mlgate versions` / `mlgate best` as subprocesses (interpreter and imports included).
 
 Both paths must return the same metrics for every version; the script checks that.
@@ -29,9 +31,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
-MODEL = "bench_classifier"
+MODEL = "bench_classifier"  # registered as `mlgate train` registers: metrics also in version tags
+FOREIGN = "bench_foreign"  # the same runs registered by another tool: no metric tags
 CLASSES = (
     "Insufficient_Weight", "Normal_Weight", "Overweight_Level_I", "Overweight_Level_II",
     "Obesity_Type_I", "Obesity_Type_II", "Obesity_Type_III",
@@ -83,9 +87,12 @@ def populate(client, n: int) -> None:
 
     from mlflow.entities import Metric, Param
 
+    from mlgate.registry import METRIC_TAG_PREFIX
+
     rng = random.Random(0)
     experiment = client.create_experiment("bench")
     client.create_registered_model(MODEL, description="benchmark model")
+    client.create_registered_model(FOREIGN, description="the same runs, registered without tags")
     now = int(time.time() * 1000)
     payloads = []
     for _ in range(n):
@@ -119,8 +126,12 @@ def populate(client, n: int) -> None:
         run_ids = list(pool.map(make_run, range(n)))
     print(f"  {n} runs logged", flush=True)
     for i, run_id in enumerate(run_ids, 1):
+        tags = {f"{METRIC_TAG_PREFIX}{k}": repr(v) for k, v in payloads[i - 1][0].items()}
         client.create_model_version(
-            MODEL, source=f"runs:/{run_id}/model", run_id=run_id, await_creation_for=0
+            MODEL, source=f"runs:/{run_id}/model", run_id=run_id, tags=tags, await_creation_for=0
+        )
+        client.create_model_version(
+            FOREIGN, source=f"runs:/{run_id}/model", run_id=run_id, await_creation_for=0
         )
         if i % 250 == 0:
             print(f"  registered {i}/{n}", flush=True)
@@ -198,6 +209,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed repetitions (median)")
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+    warnings.filterwarnings("ignore", category=FutureWarning)  # stage transitions (deprecated)
 
     import mlflow
     from mlflow.tracking import MlflowClient
@@ -219,6 +231,9 @@ def main() -> None:
         lib_versions, listing = timed(lambda: catalog.version_rows(registry, MODEL), args.repeat)
         calls_batched = counting.calls // args.repeat
         lib_best, best = timed(lambda: catalog.best(registry, MODEL, "accuracy"), args.repeat)
+        counting.calls = 0
+        lib_foreign, foreign = timed(lambda: catalog.version_rows(registry, FOREIGN), args.repeat)
+        calls_foreign = counting.calls // args.repeat
 
         naive_client = Counting(MlflowClient(tracking_uri=uri, registry_uri=uri))
         naive_versions, rows = timed(lambda: naive_rows(naive_client), 1)
@@ -227,6 +242,7 @@ def main() -> None:
 
         # Same answers, or the comparison means nothing.
         assert [(r.version, r.metrics) for r in listing.rows] == [(v, m) for v, _, m, _ in rows]
+        assert [(r.version, r.metrics) for r in foreign.rows] == [(v, m) for v, _, m, _ in rows]
         assert best.row.version == naive_winner, (best.row.version, naive_winner)
 
         cli_import = timed(
@@ -242,20 +258,31 @@ def main() -> None:
     n = args.versions
     print(f"{n} versions, mlflow {mlflow.__version__}, Python {platform.python_version()},"
           f" {os.cpu_count()} cores, server: mlflow server --workers 1 (sqlite), loopback HTTP")  # fmt: skip
-    print(f"client calls for one listing: batched {calls_batched}, naive {calls_naive}\n")
-    print(f"{'command':<10} {'naive s':>9} {'library s':>10} {'ratio':>7} {'CLI s':>7}")
+    print(
+        f"client calls for one listing: mlgate-registered {calls_batched},"
+        f" other tools' {calls_foreign}, naive {calls_naive}\n"
+    )
+    print(f"{'command':<10} {'naive s':>9} {'library s':>10} {'ratio':>7} {'CLI s':>7}  target")
     ok = True
     for command, naive_s, lib_s, cli_s in (
         ("versions", naive_versions, lib_versions, cli_versions),
         ("best", naive_best_s, lib_best, cli_best),
+        ("versions*", naive_versions, lib_foreign, float("nan")),
     ):
         ratio = naive_s / lib_s
-        ok &= ratio >= TARGET_RATIO and lib_s <= TARGET_SECONDS
-        print(f"{command:<10} {naive_s:>9.2f} {lib_s:>10.2f} {ratio:>6.1f}x {cli_s:>7.2f}")
-    print(f"\nCLI times include the interpreter and imports: `import mlflow.tracking` alone takes"
-          f" {cli_import:.2f} s")  # fmt: skip
-    print(f"target (>= {TARGET_RATIO:g}x faster than naive, <= {TARGET_SECONDS:g} s): "
-          f"{'met' if ok else 'NOT met'}")  # fmt: skip
+        met = ratio >= TARGET_RATIO and lib_s <= TARGET_SECONDS
+        if command != "versions*":  # the fallback path is reported, not targeted
+            ok &= met
+        print(
+            f"{command:<10} {naive_s:>9.2f} {lib_s:>10.2f} {ratio:>6.1f}x {cli_s:>7.2f}"
+            f"  {'met' if met else 'NOT met'}"
+        )
+    print("versions*: the same runs registered by another tool (no metric tags): batched search_runs")
+    print(
+        f"\ntarget: library >= {TARGET_RATIO:g}x faster than naive and <= {TARGET_SECONDS:g} s."
+        f" CLI times include the interpreter and imports (`import mlflow.tracking` alone:"
+        f" {cli_import:.2f} s)."
+    )
     sys.exit(0 if ok else 1)
 
 

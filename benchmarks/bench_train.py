@@ -80,12 +80,12 @@ if metrics["accuracy"] >= params.mlflow.staging_threshold:
 print(json.dumps({"version": str(version), "accuracy": metrics["accuracy"]}))
 '''
 
-FLOOR_SCRIPT = '''\
+FLOOR_SCRIPT = """\
 import mlflow
 import sklearn.ensemble
 
 mlflow.set_experiment("floor")  # creates the sqlite registry's tables
-'''
+"""
 
 
 def make_project(root: Path) -> Path:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .errors import NotFoundError, UsageError
-from .registry import STAGE_NAMES, validate_alias
+from .registry import METRIC_TAG_PREFIX, STAGE_NAMES, validate_alias
 
 if TYPE_CHECKING:
     from .registry import Registry, Version
@@ -36,6 +36,7 @@ __all__ = [
     "compare",
     "delete_alias",
     "metric_direction",
+    "metric_tags",
     "model_summaries",
     "parse_stage",
     "set_alias",
@@ -182,12 +183,29 @@ def version_rows(
     return listing
 
 
-def _rows(registry: Registry, versions: list[Version], aliases: dict[str, str]) -> list[VersionRow]:
-    runs = registry.runs([v.run_id for v in versions if v.run_id])
+def _rows(
+    registry: Registry, versions: list[Version], aliases: dict[str, str], *, with_params: bool = False
+) -> list[VersionRow]:
+    """Rows with metrics; runs are fetched (batched) only where the version's tags lack them."""
+    need_runs = [v for v in versions if v.run_id and (with_params or not metric_tags(v.tags))]
+    runs = registry.runs([v.run_id for v in need_runs])
     return [_row(v, runs.get(v.run_id or ""), aliases) for v in versions]
 
 
+def metric_tags(tags: dict[str, str]) -> dict[str, float]:
+    """The metrics `train` copied into the version's tags (`mlgate.metric.<name>`)."""
+    out = {}
+    for key, value in tags.items():
+        if key.startswith(METRIC_TAG_PREFIX):
+            try:
+                out[key[len(METRIC_TAG_PREFIX) :]] = float(value)
+            except ValueError:
+                continue
+    return out
+
+
 def _row(v: Version, run: Any, aliases: dict[str, str]) -> VersionRow:
+    metrics = dict(run.data.metrics) if run else metric_tags(v.tags)
     return VersionRow(
         version=v.version,
         stage=v.current_stage,
@@ -195,7 +213,7 @@ def _row(v: Version, run: Any, aliases: dict[str, str]) -> VersionRow:
         run_id=v.run_id,
         created=_iso(v.creation_timestamp),
         aliases=sorted(a for a, held in aliases.items() if str(held) == v.version),
-        metrics=dict(sorted(run.data.metrics.items())) if run else {},
+        metrics=dict(sorted(metrics.items())),
         params=dict(run.data.params) if run else {},
     )
 
@@ -259,7 +277,7 @@ class Comparison:
 def compare(registry: Registry, name: str, ref_a: str, ref_b: str) -> Comparison:
     """Metrics both versions' runs logged (b − a, and which is better) and the params that differ."""
     va, vb = registry.resolve(name, ref_a), registry.resolve(name, ref_b)
-    a, b = _rows(registry, [va, vb], registry.aliases(name))
+    a, b = _rows(registry, [va, vb], registry.aliases(name), with_params=True)
     deltas = []
     for metric in _ordered(set(a.metrics) & set(b.metrics)):
         x, y = a.metrics[metric], b.metrics[metric]
@@ -320,8 +338,9 @@ def best(
     version. Versions that did not log the metric (or logged NaN) are not ranked.
 
     The direction is the metric's known one (accuracy: higher, *_seconds: lower), higher for
-    metrics mlgate doesn't know, and `lower_is_better` overrides both. The server ranks the runs:
-    the client reads ceil(N/100) runs, not N.
+    metrics mlgate doesn't know, and `lower_is_better` overrides both. Versions registered by
+    `train` are ranked from their metric tags; the server ranks the other versions' runs, so the
+    client reads at most ceil(N/100) runs, not N.
     """
     if "`" in metric:
         raise UsageError(f"metric name {metric!r} contains a backtick; metric names can't")
@@ -339,25 +358,33 @@ def best(
     for v in versions:  # newest first: the first version seen of a run is its newest
         if v.run_id:
             newest.setdefault(v.run_id, v)
-    winners = registry.best_runs(list(newest), metric, lower_is_better=direction == "lower")
-    scored = [r for r in winners if not math.isnan(r.data.metrics.get(metric, math.nan))]
+    # Versions registered by `train` carry their metrics in tags: ranked here, no run is read.
+    # The others' runs are ranked by the server, one run per chunk of 100.
+    tagged = {rid: metric_tags(v.tags) for rid, v in newest.items() if metric_tags(v.tags)}
+    untagged = [rid for rid in newest if rid not in tagged]
+    winners = registry.best_runs(untagged, metric, lower_is_better=direction == "lower")
+    candidates = [  # (value, tie-break time, version, run or None)
+        (metrics[metric], newest[rid].creation_timestamp or 0, newest[rid], None)
+        for rid, metrics in tagged.items()
+        if metric in metrics
+    ] + [
+        (r.data.metrics[metric], r.info.start_time or 0, newest[r.info.run_id], r)
+        for r in winners
+        if metric in r.data.metrics
+    ]
+    scored = [c for c in candidates if not math.isnan(c[0])]
     if not scored:
-        if any(metric in r.data.metrics for r in winners):
+        if candidates:
             raise NotFoundError(
                 f"every value of {metric!r} logged by {name} is NaN; nothing to rank"
             )
-        raise _unknown_metric(metric, name, _ordered({m for r in winners for m in r.data.metrics}))
+        known = {m for metrics in tagged.values() for m in metrics}
+        known |= {m for r in winners for m in r.data.metrics}
+        raise _unknown_metric(metric, name, _ordered(known))
     sign = 1 if direction == "higher" else -1
-    run = max(
-        scored,
-        key=lambda r: (
-            sign * r.data.metrics[metric],
-            r.info.start_time or 0,
-            int(newest[r.info.run_id].version),
-        ),
-    )
-    row = _row(newest[run.info.run_id], run, aliases)
-    return Best(name, metric, direction, row.metrics[metric], row, len(versions), stage)
+    value, _, version, run = max(scored, key=lambda c: (sign * c[0], c[1], int(c[2].version)))
+    row = _row(version, run, aliases)
+    return Best(name, metric, direction, value, row, len(versions), stage)
 
 
 # --- changing ----------------------------------------------------------------------------------

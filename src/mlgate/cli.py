@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import EXIT_REGISTRY, EXIT_USAGE, MlgateError
+from .errors import EXIT_REGISTRY, MlgateError
 
 __all__ = ["main"]
 
@@ -32,7 +32,7 @@ class _Group(click.Group):
             self._fail(ctx, exc, str(exc), exc.exit_code)
         except KeyboardInterrupt:
             self._fail(ctx, None, "interrupted", 130)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence, shown in one line
+        except Exception as exc:
             message = f"unexpected {type(exc).__name__}: {exc}; re-run with --verbose and report it"
             self._fail(ctx, exc, message, EXIT_REGISTRY)
 
@@ -392,7 +392,7 @@ def compare(model, version_a, version_b, params_path, tracking_uri, as_json) -> 
 @tracking_uri_option
 @json_option
 def best(model, metric, lower_is_better, stage, params_path, tracking_uri, as_json) -> None:
-    """Show MODEL's best version by a metric, with its stage and aliases (ties: the newest)."""
+    """Show MODEL's best version by a metric, with its stage and aliases (ties: the latest run)."""
     from . import catalog, tables
 
     registry = _registry(_params(params_path, required=False), tracking_uri)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIAS_RE",
+    "METRIC_TAG_PREFIX",
     "RESERVED_ALIAS_RE",
     "STAGE_NAMES",
     "LoadedModel",
@@ -36,6 +37,9 @@ __all__ = [
     "validate_alias",
 ]
 
+# `train` copies the metrics it logs into version tags under this prefix, so listing versions
+# needs one search_model_versions page instead of also fetching every run.
+METRIC_TAG_PREFIX = "mlgate.metric."
 STAGE_NAMES = {s.lower(): s for s in ("None", "Staging", "Production", "Archived")}
 # MLflow's own rule for alias names, plus: "v<digits>" and "latest" are reserved by MLflow.
 ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
