@@ -2,7 +2,7 @@
 
 `render` is pure and deterministic: the same facts give the same bytes (snapshot-tested), and the
 facts hold no clock of their own, only dates that are part of the record (training date,
-promotion dates). `release.gather_facts` collects the facts from the registry and the holdout.
+promotion dates). `card_facts.gather_facts` collects the facts from the registry and the holdout.
 The card is YAML front matter (what tools read: name, version, metrics) followed by sections for
 people: details, intended use, data, metrics with 95% intervals, per-class and per-Gender tables,
 the confusion matrix, the comparison with the previous champion and the gate's checks, caveats,

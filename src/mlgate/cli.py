@@ -574,20 +574,20 @@ def card_command(model, version_ref, out, data_path, params_path, tracking_uri) 
 
     Also sets it as the version's description and logs it as the run's `model_card.md`.
     """
-    from . import card, release
+    from . import card, card_facts
 
     params = _params(params_path, required=False)
     registry = _registry(params, tracking_uri)
     alias = params.promotion.champion_alias
     version = registry.resolve(model, version_ref or f"@{alias}").version
     if out == "-":
-        facts = release.gather_facts(registry, params, model, version, data_path=data_path)
+        facts = card_facts.gather_facts(registry, params, model, version, data_path=data_path)
         click.echo(card.render(facts), nl=False)
         return
     if out is None:
         champion = registry.aliases(model).get(alias) == version
-        out = str(release.card_path(params, model if champion else f"{model}-v{version}"))
-    written = release.publish_card(registry, params, model, version, Path(out), data_path=data_path)
+        out = str(card_facts.card_path(params, model if champion else f"{model}-v{version}"))
+    written = card_facts.publish_card(registry, params, model, version, Path(out), data_path=data_path)
     state = "written" if written.written else "unchanged"
     click.echo(f"{model} v{version}: model card {out} ({state})")
 

