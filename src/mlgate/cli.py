@@ -460,6 +460,8 @@ def _report_move(result, as_json: bool, head: str | None = None, extra: dict | N
             click.echo(f"  archived: {', '.join('v' + v for v in promotion.archived)}")
         if promotion.dropped_aliases:
             click.echo(f"  removed aliases: {', '.join('@' + a for a in promotion.dropped_aliases)}")
+        for warning in promotion.warnings:
+            click.echo(f"warning: {warning}", err=True)
         if promotion.move is not None:
             click.echo(f"  recorded: {promotion.move.kind} by {promotion.move.actor}: {promotion.move.reason}")
     if result.card is not None:

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .config import PromotionConfig
-from .errors import ConflictError, NotFoundError, UsageError
+from .errors import ConflictError, NotFoundError, RegistryError, UsageError
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -86,6 +86,7 @@ class Promotion:
     changed: bool
     move: Move | None
     dropped_aliases: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # bookkeeping that failed after the move was complete
 
 
 def history(registry: Registry, name: str) -> list[Move]:
@@ -215,12 +216,19 @@ def make_champion(
         registry.set_version_tags(
             name, version, {"mlgate.champion_since": move.at, "mlgate.promoted_by": who.actor}
         )
-    dropped = []
+    dropped, warnings = [], []
     holders = registry.aliases(name) if drop_aliases else {}
     for extra in drop_aliases:
         if holders.get(extra) == version:
-            registry.delete_alias(name, extra)
-            dropped.append(extra)
+            # The champion has moved and the move is recorded: a candidate alias that cannot be
+            # removed (deleting an alias needs MANAGE on a basic-auth server) is reported, and
+            # must not turn a completed promotion into a failed command.
+            try:
+                registry.delete_alias(name, extra)
+            except RegistryError as exc:
+                warnings.append(f"@{extra} still points at v{version}: {exc}")
+            else:
+                dropped.append(extra)
     return Promotion(
         name=name,
         version=version,
@@ -229,6 +237,7 @@ def make_champion(
         changed=move is not None or bool(archived) or bool(dropped),
         move=move,
         dropped_aliases=tuple(dropped),
+        warnings=tuple(warnings),
     )
 
 

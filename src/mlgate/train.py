@@ -100,7 +100,8 @@ def evaluate(y_true: Any, y_pred: Any, classes: list[str]) -> dict[str, float]:
 
 
 def pip_requirements() -> list[str]:
-    """Pinned to what is installed: MLflow's own inference spends ~8 s in a subprocess for this."""
+    """Pinned to what is installed: MLflow's own inference imports the model in a subprocess to
+    find them, 2.5–15 s depending on the machine (docs/performance.md)."""
     from importlib import metadata
 
     return [
@@ -218,10 +219,10 @@ def train(
     )
     stage = "None"
     messages = []
-    if validation == "passed":
+    if validation == "passed" and params.promotion.use_stages:
         registry.transition(name, logged.version, "Staging")
         stage = "Staging"
-    else:
+    elif validation != "passed":
         messages.append(
             f"accuracy {metrics['accuracy']:.4f} < staging_threshold"
             f" {params.mlflow.staging_threshold}: left in stage None, validation_status=needs_review"

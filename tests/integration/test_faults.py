@@ -248,6 +248,7 @@ def test_release_killed_midway_fails_clearly_and_a_rerun_completes(
     assert proxy.seen[0] == "GET /health"  # everything went through the proxy
     assert code == 3, out + err
     line = assert_one_error_line(err, proxy.uri)
+    print(line)
     assert re.search(r"(unreachable|failed during)", line), line
     assert took < BOUND_S
 
@@ -291,8 +292,8 @@ def test_server_down_before_a_command_exits_3_in_bounded_time(
     how: str, live: MlflowServer, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     _, clone = make_origin(tmp_path, live.uri, FAST_MODEL)
-    if how == "hung":  # each command waits for the health check's timeout: two are enough
-        uri, commands = request.getfixturevalue("silent_uri"), COMMANDS[:2]
+    if how == "hung":  # a command waits for the health check's timeout: one is enough
+        uri, commands = request.getfixturevalue("silent_uri"), COMMANDS[:1]
     else:
         live.stop()
         uri, commands = live.uri, COMMANDS
