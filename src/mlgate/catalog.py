@@ -379,7 +379,8 @@ def best(
                 f"every value of {metric!r} logged by {name} is NaN; nothing to rank"
             )
         known = {m for metrics in tagged.values() for m in metrics}
-        known |= {m for r in winners for m in r.data.metrics}
+        # The error path may read every untagged run: the server ranked one per chunk only.
+        known |= {m for run in registry.runs(untagged).values() for m in run.data.metrics}
         raise _unknown_metric(metric, name, _ordered(known))
     sign = 1 if direction == "higher" else -1
     value, _, version, run = max(scored, key=lambda c: (sign * c[0], c[1], int(c[2].version)))

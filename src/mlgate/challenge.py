@@ -53,14 +53,19 @@ def resolve_challenger(registry: Registry, params: Params, ref: str | None, data
     return found
 
 
-def resolve_champion(registry: Registry, name: str, ref: str) -> Version | None:
-    """The champion; None when the default alias does not exist yet (first model)."""
+def resolve_champion(registry: Registry, name: str, ref: str, default_alias: str) -> Version | None:
+    """The champion; None only when the champion alias does not exist yet (a first model).
+
+    Any other reference that does not resolve is an error: a typo must not turn the comparison
+    into a thresholds-only gate.
+    """
     try:
         return registry.resolve(name, ref)
     except NotFoundError:
-        if ref.startswith("@") and name in {m.name for m in registry.list_models()}:
-            return None
-        raise
+        if ref != f"@{default_alias}":
+            raise
+        registry.get_model(name)  # an unknown model is still an error, with suggestions
+        return None
 
 
 def _evidence(registry: Registry, version: Version, X: Any, metrics: dict[str, float]) -> ModelEvidence:
@@ -98,7 +103,8 @@ def run_gate(
     dataset = data_mod.load(data_path, params.data.target)
     split = data_mod.split(dataset, params.data.target, params.data.test_size, params.data.random_state)
     challenger = resolve_challenger(registry, params, challenger_ref, data_path)
-    champion = resolve_champion(registry, name, champion_ref or f"@{params.promotion.champion_alias}")
+    alias = params.promotion.champion_alias
+    champion = resolve_champion(registry, name, champion_ref or f"@{alias}", alias)
 
     run_ids = [v.run_id for v in (challenger, champion) if v is not None]
     logged = registry.run_metrics(run_ids)

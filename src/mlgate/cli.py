@@ -7,6 +7,7 @@ Imports of mlflow, scikit-learn and pandas happen inside commands, never at modu
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import EXIT_REGISTRY, MlgateError
+from .errors import EXIT_REGISTRY, EXIT_USAGE, MlgateError
 
 __all__ = ["main"]
 
@@ -26,6 +27,14 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            # One line, like every other error: click's own form spans four.
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            self._fail(ctx, None, f"{exc.format_message()}{where}", EXIT_USAGE)
+        except BrokenPipeError:
+            # `mlgate versions | head`: the reader left; stop quietly, as other tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except MlgateError as exc:
@@ -35,6 +44,15 @@ class _Group(click.Group):
         except Exception as exc:
             message = f"unexpected {type(exc).__name__}: {exc}; re-run with --verbose and report it"
             self._fail(ctx, exc, message, EXIT_REGISTRY)
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        # Errors in the group's own options (`mlgate --bogus`) come before `invoke`.
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"mlgate: error: {exc.format_message()}{where}", err=True)
+            sys.exit(EXIT_USAGE)
 
     @staticmethod
     def _fail(ctx: click.Context, exc: BaseException | None, message: str, code: int) -> None:

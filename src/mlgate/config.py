@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .data import CLASSES
 from .errors import ConfigError
 
 __all__ = [
@@ -267,7 +268,16 @@ class _Parser:
         thresholds = self.mapping(
             raw.pop("thresholds", None) or dict(GateConfig().thresholds), "gate.thresholds"
         )
+        gated = (*KNOWN_METRICS, *(f"f1_{label}" for label in CLASSES))
         for name, value in thresholds.items():
+            if name not in gated:
+                close = difflib.get_close_matches(str(name), gated, n=1)
+                hint = f" (did you mean gate.thresholds.{close[0]}?)" if close else ""
+                raise self.fail(
+                    f"gate.thresholds.{name}",
+                    f"is not a metric the gate computes{hint}; use {', '.join(KNOWN_METRICS)}"
+                    " or f1_<class>",
+                )
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise self.fail(f"gate.thresholds.{name}", f"must be a number in [0, 1], got {value!r}")
         cfg = GateConfig(

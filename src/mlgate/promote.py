@@ -271,6 +271,23 @@ def _record_if_missing(
         # edit. Record it now, saying so, rather than leave a gap a rollback would trip over.
         current = last.to_version if last else None
         reason = f"{reason} (recorded on re-run: @{alias} already pointed to v{version})"
+    elif current is not None and (last is None or last.to_version != current):
+        # The alias reached `current` without an entry: a hand edit (`mlgate alias`, the MLflow
+        # UI) or a concurrent promoter's abandoned write. Account for it before our own move,
+        # so that every entry starts where the previous one ended.
+        record_move(
+            registry,
+            name,
+            Move(
+                at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                alias=alias,
+                from_version=last.to_version if last else None,
+                to_version=current,
+                kind="external",
+                actor="unknown",
+                reason=f"@{alias} was moved outside mlgate's history; found by {who.actor}'s {kind}",
+            ),
+        )
     return record_move(
         registry,
         name,

@@ -505,10 +505,17 @@ def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
     import mlflow.pyfunc
 
     # skops reads the whole model into memory, so the download can go once it is loaded.
+    uri = f"models:/{name}/{version}"
     with tempfile.TemporaryDirectory(prefix="mlgate-model-") as tmp:
-        with translate(registry.uri, f"loading {name} v{version}"):
-            local = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=tmp))
-            model = mlflow.pyfunc.load_model(str(local))
+        try:
+            with translate(registry.uri, f"loading {name} v{version}"):
+                local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=tmp))
+                model = mlflow.pyfunc.load_model(str(local))
+        except Exception as exc:
+            # A version whose artifacts are missing or corrupt is a registry problem (exit 3);
+            # name the model URI, not the temporary folder it was downloaded to.
+            detail = str(exc).replace(str(Path(tmp).resolve()), uri).replace(tmp, uri)
+            raise RegistryError(f"cannot load {name} v{version} ({uri}): {detail.splitlines()[0]}") from None
         size = sum(
             f.stat().st_size
             for f in local.rglob("*")

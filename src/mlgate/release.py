@@ -323,6 +323,11 @@ def rollback(
                 f"{name} has no recorded @{alias} moves: nothing to roll back to"
                 f" (promote a version with 'mlgate promote {name} VERSION Production')"
             )
+        if current is None:
+            raise NotFoundError(
+                f"{name} has no @{alias} (its version was deleted, or the alias removed):"
+                f" pass --to VERSION to restore an earlier champion ('mlgate history {name}')"
+            )
         found = rollback_target(moves, current, alias)
         if found is None:
             raise NotFoundError(

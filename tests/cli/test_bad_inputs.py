@@ -242,11 +242,22 @@ def _corrupt(version: str) -> Callable[[Path], None]:
     """Delete the skops file of `version`'s stored model (a half-deleted artifact store)."""
 
     def corrupt(root: Path) -> None:
-        location = Path(_client(root).get_model_version_download_uri(MODEL, version).removeprefix("file://"))
+        location = Path(
+            _client(root).get_model_version_download_uri(MODEL, version).removeprefix("file://")
+        )
         assert root in location.parents  # this row's copy, not the template
         (location / "model.skops").unlink()
 
     return corrupt
+
+
+def _without_metric_tags(root: Path) -> None:
+    """Versions registered before `train` copied metrics into tags, or by another tool."""
+    client = _client(root)
+    for version in (CHAMPION, CHALLENGER):
+        for key in client.get_model_version(MODEL, version).tags:
+            if key.startswith("mlgate.metric."):
+                client.delete_model_version_tag(MODEL, version, key)
 
 
 def _git_repo(root: Path) -> None:
@@ -292,10 +303,7 @@ CASES = [
     Case("params-invalid-hyperparameter", ("train",), 2, "model.params is not valid for random_forest",
          lambda root: set_model_params(root, **{**SECOND, "max_dept": 3})),
     Case("params-threshold-on-unknown-metric", GATE_V2, 2, "gate.thresholds.acuracy",
-         _gate_params(thresholds={"acuracy": 0.85}),
-         bug="a typo in gate.thresholds passes validation; the gate then fails its"
-             " `threshold.acuracy` check (exit 1, no error line), so CI reports a rejected model"
-             " instead of a configuration error (exit 2) naming gate.thresholds.acuracy"),
+         _gate_params(thresholds={"acuracy": 0.85})),
     # data
     Case("data-missing-file", ("train", "--data", "nope.csv"), 2,
          "nope.csv: data file not found (run 'mlgate data generate' or pass --data)"),
@@ -306,7 +314,8 @@ CASES = [
          _csv(_set_cell("NObeyesdad", ""))),
     Case("data-rare-class", ("train",), 2, "class Obesity_Type_II (1) has fewer than 2 rows",
          _csv(_keep_one("Obesity_Type_II"))),
-    Case("data-non-numeric", ("train",), 2, "Age", _csv(_set_cell("Age", "old"))),
+    Case("data-non-numeric", ("train",), 2, "column Age must be numeric, got 'old' on CSV line 2",
+         _csv(_set_cell("Age", "old"))),
     Case("gate-data-missing-column", GATE_V2, 2, "missing column(s) FAVC", _csv(_drop_column("FAVC"))),
     # command-line arguments
     Case("unknown-model-suggests", ("versions", "obesity_classifer"), 2,
@@ -329,13 +338,11 @@ CASES = [
     Case("versions-unknown-metric", ("versions", MODEL, "--metric", "nope"), 2,
          "metric 'nope' is not logged by any version of obesity_classifier"),
     Case("best-unknown-metric", ("best", MODEL, "--metric", "acuracy"), 2,
+         "metric 'acuracy' is not logged by any version of obesity_classifier (did you mean accuracy?)"),
+    Case("best-unknown-metric-untagged-versions", ("best", MODEL, "--metric", "acuracy"), 2,
          "metric 'acuracy' is not logged by any version of obesity_classifier (did you mean accuracy?)",
-         bug="says '...; its runs logged no metrics' with no hint: the metric names are taken from"
-             " the one run the server ranks first (v3's, which logged none), not from every"
-             " version's run"),
-    Case("rollback-without-reason", ("rollback", MODEL), 2, "Missing option '--reason'",
-         bug="click's own usage errors print four lines (Usage:, Try ..., a blank line,"
-             " `Error: Missing option '--reason'.`) instead of one `mlgate: error:` line"),
+         _without_metric_tags),
+    Case("rollback-without-reason", ("rollback", MODEL), 2, "Missing option '--reason'"),
     Case("rollback-blank-reason", ("rollback", MODEL, "--reason", "  "), 2,
          "a reason is required for every champion move (pass --reason TEXT)"),
     Case("rollback-to-never-champion", ("rollback", MODEL, "--to", CHALLENGER, "--reason", "x"), 2,
@@ -346,9 +353,7 @@ CASES = [
          "no version of obesity_classifier was trained from the working tree's inputs",
          lambda root: set_model_params(root, **{**SECOND, "n_estimators": 31})),
     Case("gate-explicit-unknown-champion", ("gate", "--challenger", CHALLENGER, "--champion", "@nope"), 2,
-         "obesity_classifier has no alias @nope",
-         bug="an explicit --champion @nope that does not exist is taken as 'no champion': the gate"
-             " passes on the absolute thresholds alone (exit 0) and sets @challenger on v2"),
+         "obesity_classifier has no alias @nope"),
     Case("unknown-uri-scheme", ("list", "--tracking-uri", "foo://x"), 2,
          "tracking URI 'foo://x' has an unknown scheme"),
     Case("sqlite-folder-missing", ("list", "--tracking-uri", "sqlite:////no/such/folder/mlflow.db"), 3,
@@ -362,24 +367,19 @@ CASES = [
     Case("deleted-version-promote", ("promote", MODEL, CHALLENGER, "Production", "--reason", "x"), 2,
          "obesity_classifier has no version 2", _delete_version(CHALLENGER)),
     Case("deleted-champion-rollback", ("rollback", MODEL, "--reason", "x"), 2, "@champion",
-         _delete_version(CHAMPION),
-         bug="with the champion's version deleted (MLflow drops its alias), rollback says"
-             " 'obesity_classifier vNone is the earliest champion in the history'"),
+         _delete_version(CHAMPION)),
     Case("alias-on-deleted-version", ("gate", "--challenger", "@ghost"), 2,
          "obesity_classifier has no version 2", _alias_on_deleted_version),
     Case("version-without-run-gate", ("gate", "--challenger", "4"), 1,
          "FAIL challenger.scored: challenger v4 could not score the holdout", _version_without_run),
     Case("version-without-run-card", ("card", MODEL, "--version", "4"), 3, "obesity_classifier v4",
-         _version_without_run,
-         bug="a version whose source holds no model exits 2 (NotFoundError) with 'Could not find an"
-             " \"MLmodel\" configuration file at \"/tmp/mlgate-model-…/MLmodel\"' (a deleted temp"
-             " folder); a corrupted model exits 3 (next row): expected 3 naming the version"),
+         _version_without_run),
     Case("corrupted-artifact-gate", GATE_V2, 1,
          "FAIL challenger.scored: challenger v2 could not score the holdout", _corrupt(CHALLENGER)),
     Case("corrupted-artifact-card", ("card", MODEL, "--version", CHALLENGER), 3,
          "loading obesity_classifier v2 failed", _corrupt(CHALLENGER), subprocess=True),
     Case("champion-on-another-schema", ("gate", "--challenger", CHALLENGER, "--champion", WITHOUT_FAVC), 1,
-         "FAIL signature", None),
+         "FAIL signature"),
 ]  # fmt: skip
 
 
@@ -400,10 +400,8 @@ def _run(root: Path, case: Case) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
-def test_the_table_covers_every_kind_of_mistake() -> None:
+def test_the_table_has_a_row_per_mistake() -> None:
     assert len(CASES) >= 25 and len({c.id for c in CASES}) == len(CASES)
-    kinds = {c.id.split("-")[0] for c in CASES}
-    assert {"params", "data", "unknown", "deleted", "corrupted", "no"} <= kinds
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
@@ -434,6 +432,8 @@ def test_an_absent_champion_named_explicitly_is_no_champion(root: Path) -> None:
     champion, and the gate applies the absolute thresholds only (exit 0, as without the option).
     Any other alias that does not exist is a typo (exit 2, see the table)."""
     _no_champion(root)
-    result = CliRunner().invoke(main, ["gate", "--challenger", CHALLENGER, "--champion", "@champion"])
+    result = CliRunner().invoke(
+        main, ["gate", "--challenger", CHALLENGER, "--champion", "@champion"]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("mlgate gate: PASS (no champion)\n")
