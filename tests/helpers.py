@@ -1,7 +1,9 @@
 """Populate a real registry quickly: runs with metrics and params, and versions pointing at them.
 
-No model is trained or logged: registry commands read versions, runs and aliases only, so a run
-plus `create_model_version(source=runs:/<id>/model)` is a real registry state in milliseconds.
+Each run's `model` artifact is a tiny real MLflow model (a most-frequent-class classifier fitted
+on the project's data, saved once per process), so every version loads and predicts: a champion
+move refuses a version whose model cannot load. The registry state is real and costs
+milliseconds per version.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 EXPERIMENT = "mlgate-tests"
 _SCHEMA: list[Path] = []  # the template database, made on first use
+_MODEL: list[Path] = []  # the tiny saved model, made on first use
 
 
 @dataclass
@@ -56,6 +59,25 @@ def experiment_id(client, name: str = EXPERIMENT) -> str:
     return found.experiment_id if found else client.create_experiment(name)
 
 
+def tiny_model() -> Path:
+    """An MLflow model folder: a DummyClassifier (skops, no pickle) fitted on the project's data."""
+    if not _MODEL:
+        import mlflow.sklearn
+        import pandas as pd
+        from sklearn.dummy import DummyClassifier
+
+        frame = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "obesity.csv")
+        X, y = frame.drop(columns=["NObeyesdad"]), frame["NObeyesdad"]
+        folder = Path(tempfile.mkdtemp(prefix="mlgate-tiny-model-"))
+        atexit.register(shutil.rmtree, folder, True)
+        mlflow.sklearn.save_model(
+            DummyClassifier(strategy="most_frequent").fit(X, y), folder / "model",
+            serialization_format="skops", pip_requirements=["scikit-learn"],
+        )  # fmt: skip
+        _MODEL.append(folder / "model")
+    return _MODEL[0]
+
+
 def populate(uri: str, model: str, specs: list[Spec], description: str = "") -> list[str]:
     """Register one version of `model` per spec (created if missing); returns the version numbers."""
     from mlflow.entities import Metric, Param
@@ -77,6 +99,7 @@ def populate(uri: str, model: str, specs: list[Spec], description: str = "") -> 
             metrics=[Metric(k, float(v), 0, 0) for k, v in spec.metrics.items()],
             params=[Param(k, str(v)) for k, v in spec.params.items()],
         )
+        client.log_artifacts(run_id, str(tiny_model()), "model")
         client.set_terminated(run_id)
         mv = client.create_model_version(
             model,

@@ -368,6 +368,12 @@ def promote(
 def _move(registry: Registry, params: Params, name: str, target: Version, who: Who, reason: str,
           kind: str, current: str | None, card_file: Path | None, data_path: str | None) -> Moved:  # fmt: skip
     version = target.version
+    if current != version:
+        # A manual move skips the gate, not the check that the model can serve: a version whose
+        # artifacts are missing or corrupt is refused (exit 3) before anything changes.
+        from .registry import load_model
+
+        load_model(registry, name, version)
     promotion = make_champion(
         registry, name, version, cfg=params.promotion, who=who, reason=reason, kind=kind,
         expected_champion=current if kind == "rollback" else UNCHANGED,

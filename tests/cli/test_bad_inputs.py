@@ -378,6 +378,8 @@ CASES = [
          "FAIL challenger.scored: challenger v2 could not score the holdout", _corrupt(CHALLENGER)),
     Case("corrupted-artifact-card", ("card", MODEL, "--version", CHALLENGER), 3,
          "loading obesity_classifier v2 failed", _corrupt(CHALLENGER), subprocess=True),
+    Case("corrupted-artifact-promote", ("promote", MODEL, CHALLENGER, "Production", "--reason", "x"), 3,
+         "cannot load obesity_classifier v2 (models:/obesity_classifier/2)", _corrupt(CHALLENGER)),
     Case("champion-on-another-schema", ("gate", "--challenger", CHALLENGER, "--champion", WITHOUT_FAVC), 1,
          "FAIL signature"),
 ]  # fmt: skip

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from mlgate.cli import main
 
 from ..conftest import FAST_MODEL, REPO, MlflowServer, set_model_params
-from ..helpers import Spec, client_for, populate
+from ..helpers import client_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -206,7 +206,11 @@ def test_five_champion_moves_at_once_leave_one_champion_and_a_chained_history(
 
 
 def test_a_move_from_an_unrecorded_holder_keeps_the_history_chained(
-    mlflow_server: MlflowServer, model_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mlflow_server: MlflowServer,
+    trained: tuple[Path, str],
+    model_name: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from mlgate.config import PromotionConfig
     from mlgate.promote import Who, make_champion
@@ -214,7 +218,14 @@ def test_a_move_from_an_unrecorded_holder_keeps_the_history_chained(
 
     monkeypatch.chdir(tmp_path)
     uri = mlflow_server.uri
-    populate(uri, model_name, [Spec(), Spec(), Spec()])
+    client = client_for(uri)
+    first = client.get_model_version(trained[1], "1")
+    client.create_registered_model(model_name)
+    for _ in range(3):  # loadable versions: a manual promotion checks that the model loads
+        client.create_model_version(
+            model_name, source=first.source, run_id=first.run_id,
+            model_id=first.source.removeprefix("models:/"),
+        )  # fmt: skip
     make_champion(connect(uri), model_name, "1", cfg=PromotionConfig(), who=Who("ada"),
                   reason="first", kind="release")  # fmt: skip
     # What the loser of a race leaves behind: its alias write landed, its move was never recorded.
