@@ -56,7 +56,16 @@ def client_for(uri: str):
 
 def experiment_id(client, name: str = EXPERIMENT) -> str:
     found = client.get_experiment_by_name(name)
-    return found.experiment_id if found else client.create_experiment(name)
+    if found:
+        return found.experiment_id
+    uri = client.tracking_uri
+    # A sqlite registry's runs keep their artifacts beside it, never in the working folder.
+    location = (
+        (Path(uri[len("sqlite:///") :]).parent / "artifacts").as_uri()
+        if uri.startswith("sqlite:///")
+        else None
+    )
+    return client.create_experiment(name, artifact_location=location)
 
 
 def tiny_model() -> Path:

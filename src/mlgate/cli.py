@@ -115,12 +115,14 @@ def main(ctx: click.Context, verbose: bool) -> None:
     """
     ctx.ensure_object(dict)
     if not verbose:
-        import os
+        import logging
         import warnings
 
         # MLflow configures its loggers when imported (later, inside a command): set the level
         # it reads rather than the loggers themselves.
         os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+        # ...and the logger itself, for a process that imported mlflow already (tests, notebooks).
+        logging.getLogger("mlflow").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore")
 
 
