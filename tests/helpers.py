@@ -48,6 +48,30 @@ def init_sqlite(uri: str) -> str:
     return uri
 
 
+def copy_project_registry(template: Path, project: Path, extra: tuple[str, ...] = ()) -> Path:
+    """Copy a project's registry (params.yaml, mlflow.db, mlruns/ and `extra` folders) from
+    `template` into `project`, so each test mutates its own copy of a registry built once.
+
+    MLflow stores absolute artifact locations in the database: they are rewritten to the copy.
+    """
+    import sqlite3
+
+    shutil.copy(template / "params.yaml", project / "params.yaml")
+    for folder in ("mlruns", *extra):
+        shutil.copytree(template / folder, project / folder)
+    shutil.copy(template / "mlflow.db", project / "mlflow.db")
+    with sqlite3.connect(project / "mlflow.db") as db:
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+            for column in db.execute(f'PRAGMA table_info("{table}")').fetchall():
+                if "CHAR" in column[2].upper() or "TEXT" in column[2].upper():
+                    db.execute(
+                        f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?)'
+                        f' WHERE instr("{column[1]}", ?) > 0',
+                        (str(template), str(project), str(template)),
+                    )
+    return project
+
+
 def client_for(uri: str):
     from mlflow.tracking import MlflowClient
 

@@ -34,7 +34,7 @@ from click.testing import CliRunner
 from mlgate.cli import main
 
 from ..conftest import FAST_MODEL, REPO, set_model_params
-from ..helpers import client_for
+from ..helpers import client_for, copy_project_registry
 
 pytestmark = pytest.mark.slow
 
@@ -104,21 +104,7 @@ def _register_without_favc(root: Path) -> str:
 @pytest.fixture
 def root(project: Path, template: Path) -> Path:
     """`project` (the working directory) holding a private copy of the template's registry."""
-    shutil.copy(template / "params.yaml", project / "params.yaml")
-    shutil.copytree(template / "mlruns", project / "mlruns")
-    shutil.copytree(template / "model_cards", project / "model_cards")
-    shutil.copy(template / "mlflow.db", project / "mlflow.db")
-    # MLflow stores absolute artifact locations: point them at this copy.
-    with sqlite3.connect(project / "mlflow.db") as db:
-        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
-            for column in db.execute(f'PRAGMA table_info("{table}")').fetchall():
-                if "CHAR" in column[2].upper() or "TEXT" in column[2].upper():
-                    db.execute(
-                        f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?)'
-                        f' WHERE instr("{column[1]}", ?) > 0',
-                        (str(template), str(project), str(template)),
-                    )
-    return project
+    return copy_project_registry(template, project, ("model_cards",))
 
 
 def _uri(root: Path) -> str:

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from mlgate.cli import main
 from mlgate.report import MARKER
 
 from ..conftest import FAST_MODEL, REPO, free_port, set_model_params
+from ..helpers import copy_project_registry
 
 pytestmark = pytest.mark.slow
 
@@ -101,21 +101,7 @@ def _register_variant(root: Path, reshape) -> str:
 @pytest.fixture
 def gated(project: Path, template: Path) -> Path:
     """`project` (the working directory, env cleared) holding a private copy of the registry."""
-    shutil.copy(template / "params.yaml", project / "params.yaml")
-    shutil.copytree(template / "mlruns", project / "mlruns")
-    shutil.copy(template / "mlflow.db", project / "mlflow.db")
-    # MLflow stores absolute artifact locations: point them at this copy.
-    with sqlite3.connect(project / "mlflow.db") as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for column in db.execute(f'PRAGMA table_info("{table}")').fetchall():
-                if "CHAR" in column[2].upper() or "TEXT" in column[2].upper():
-                    db.execute(
-                        f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?) '
-                        f'WHERE instr("{column[1]}", ?) > 0',
-                        (str(template), str(project), str(template)),
-                    )
-    return project
+    return copy_project_registry(template, project)
 
 
 # --- helpers ---------------------------------------------------------------------------------
