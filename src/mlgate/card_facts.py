@@ -38,10 +38,11 @@ def card_path(params: Params, name: str) -> Path:
 
 
 def publish_card(registry: Registry, params: Params, name: str, version: str, path: Path | None,
-                 *, data_path: str | None = None) -> CardWrite:  # fmt: skip
+                 *, data_path: str | None = None, model: Any = None) -> CardWrite:  # fmt: skip
     """Render the card; write it to `path`, the version's description and its run's artifact,
-    each only when it differs from what is there."""
-    facts = gather_facts(registry, params, name, version, data_path=data_path)
+    each only when it differs from what is there. `model`: the version's loaded pyfunc model,
+    when the caller has it already."""
+    facts = gather_facts(registry, params, name, version, data_path=data_path, model=model)
     text = card_mod.render(facts)
     written = card_mod.save(text, path) if path is not None else False
     summary = card_mod.description(text, facts.run_id)
@@ -55,7 +56,7 @@ def publish_card(registry: Registry, params: Params, name: str, version: str, pa
 
 
 def gather_facts(registry: Registry, params: Params, name: str, version: str,
-                 *, data_path: str | None = None) -> card_mod.CardFacts:  # fmt: skip
+                 *, data_path: str | None = None, model: Any = None) -> card_mod.CardFacts:  # fmt: skip
     """Everything the card says about `version`: registry facts, and its scores on the holdout
     of the current data (the split `train` and the gate use)."""
     import numpy as np
@@ -73,7 +74,8 @@ def gather_facts(registry: Registry, params: Params, name: str, version: str,
     split = data_mod.split(dataset, target, params.data.test_size, params.data.random_state)
     classes = [c for c in data_mod.CLASSES if c in set(dataset.frame[target])]
     y = split.y_test.to_numpy()
-    pred = np.asarray(load_model(registry, name, v.version).model.predict(split.X_test))
+    model = model if model is not None else load_model(registry, name, v.version).model
+    pred = np.asarray(model.predict(split.X_test))
     g = params.gate
     boot = dict(n_boot=g.n_bootstrap, confidence=g.confidence, seed=g.seed, classes=classes)
     metrics = tuple(card_mod.MetricInterval(m, *bootstrap_ci(y, pred, m, **boot)) for m in METRICS)

@@ -368,18 +368,20 @@ def promote(
 def _move(registry: Registry, params: Params, name: str, target: Version, who: Who, reason: str,
           kind: str, current: str | None, card_file: Path | None, data_path: str | None) -> Moved:  # fmt: skip
     version = target.version
+    model = None
     if current != version:
         # A manual move skips the gate, not the check that the model can serve: a version whose
-        # artifacts are missing or corrupt is refused (exit 3) before anything changes.
+        # artifacts are missing or corrupt is refused (exit 3) before anything changes. The card
+        # then scores the holdout with the model loaded here.
         from .registry import load_model
 
-        load_model(registry, name, version)
+        model = load_model(registry, name, version).model
     promotion = make_champion(
         registry, name, version, cfg=params.promotion, who=who, reason=reason, kind=kind,
         expected_champion=current if kind == "rollback" else UNCHANGED,
         drop_aliases=_candidate_aliases(registry, name, version, params),
     )  # fmt: skip
-    written, error = _card(registry, params, name, version, card_file, data_path)
+    written, error = _card(registry, params, name, version, card_file, data_path, model)
     if current == version:
         action, message = "already_champion", f"v{version} is already champion"
     else:
@@ -389,12 +391,14 @@ def _move(registry: Registry, params: Params, name: str, target: Version, who: W
 
 
 def _card(registry: Registry, params: Params, name: str, version: str, path: Path | None,
-          data_path: str | None) -> tuple[CardWrite | None, str | None]:  # fmt: skip
+          data_path: str | None, model: Any = None) -> tuple[CardWrite | None, str | None]:  # fmt: skip
     """The card after a move; a failure is reported, not raised: the move itself is done."""
     if path is None:
         return None, None
     try:
-        return publish_card(registry, params, name, version, path, data_path=data_path), None
+        return publish_card(
+            registry, params, name, version, path, data_path=data_path, model=model
+        ), None
     except MlgateError as exc:
         return None, f"model card not written ({exc}); re-run the command to write it"
 
