@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import data as data_mod
 from .config import Params
-from .errors import NotFoundError, UsageError
+from .errors import ArtifactError, NotFoundError, UsageError
 from .gate import VERDICT_FAIL, GateResult, ModelEvidence, evaluate
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _evidence(registry: Registry, version: Version, X: Any, metrics: dict[str, f
     base = dict(version=version.version, run_id=version.run_id, logged_metrics=metrics)
     try:
         loaded = load_model(registry, version.name, version.version)
-    except Exception as exc:
+    except ArtifactError as exc:  # evidence: the gate fails closed. A server down is exit 3.
         return ModelEvidence(**base, error=f"cannot load v{version.version}: {_first_line(exc)}")
     base.update(size_bytes=loaded.size_bytes, input_schema=loaded.input_schema)
     try:

@@ -63,3 +63,7 @@ class RegistryError(MlgateError):
 
 class ConflictError(RegistryError):
     """The registry changed under us (e.g. @champion moved while we were promoting)."""
+
+
+class ArtifactError(RegistryError):
+    """A version's stored model is missing or cannot be loaded (the server itself answered)."""

@@ -44,7 +44,7 @@ def _git(*args: str) -> str | None:
         result = subprocess.run(["git", *args], capture_output=True, text=True, check=False, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return (result.stdout.strip() or None) if result.returncode == 0 else None
 
 
 def actor() -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from .errors import NotFoundError, RegistryError, UsageError
+from .errors import ArtifactError, NotFoundError, RegistryError, UsageError
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -507,15 +507,21 @@ def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
     # skops reads the whole model into memory, so the download can go once it is loaded.
     uri = f"models:/{name}/{version}"
     with tempfile.TemporaryDirectory(prefix="mlgate-model-") as tmp:
-        try:
-            with translate(registry.uri, f"loading {name} v{version}"):
-                local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=tmp))
-                model = mlflow.pyfunc.load_model(str(local))
-        except Exception as exc:
-            # A version whose artifacts are missing or corrupt is a registry problem (exit 3);
-            # name the model URI, not the temporary folder it was downloaded to.
+
+        def broken(exc: BaseException) -> ArtifactError:
+            # Name the model URI, not the temporary folder it was downloaded to.
             detail = str(exc).replace(str(Path(tmp).resolve()), uri).replace(tmp, uri)
-            raise RegistryError(f"cannot load {name} v{version} ({uri}): {detail.splitlines()[0]}") from None
+            return ArtifactError(f"cannot load {name} v{version} ({uri}): {detail.splitlines()[0]}")
+
+        try:  # a server that fails here is an infrastructure error, raised as it is
+            with translate(registry.uri, f"downloading {name} v{version}"):
+                local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=tmp))
+        except NotFoundError as exc:
+            raise broken(exc) from None
+        try:
+            model = mlflow.pyfunc.load_model(str(local))
+        except Exception as exc:  # missing MLmodel, corrupt or untrusted skops file, ...
+            raise broken(exc) from None
         size = sum(
             f.stat().st_size
             for f in local.rglob("*")

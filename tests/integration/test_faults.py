@@ -279,6 +279,32 @@ def test_release_killed_midway_fails_clearly_and_a_rerun_completes(
     assert state(live.uri, name) == done
 
 
+# --- a server killed while the gate downloads a model -------------------------------------------
+
+
+def test_server_killed_during_the_gates_model_download_is_exit_3_not_a_verdict(
+    project: tuple[str, Clone], live: MlflowServer
+) -> None:
+    """A model that cannot be loaded is evidence (the gate fails, exit 1); a server that dies
+    while the model downloads is infrastructure (exit 3), and no verdict is recorded."""
+    name, clone = project
+    proxy = Proxy(live)
+    proxy.rule = Kill("GET", "/MLmodel")
+    code, out, err, took = mlgate(clone, proxy.uri, "gate", "--challenger", "2", "--champion", "1")
+    if not proxy.killed.is_set():
+        proxy.close()
+    assert proxy.killed.is_set(), proxy.seen
+    assert code == 3, out + err
+    line = assert_one_error_line(err, proxy.uri)
+    assert "downloading" in line and name in line, line
+    assert "FAIL" not in out and took < BOUND_S
+
+    live.start()
+    tags = client_for(live.uri).get_model_version(name, "2").tags
+    # Only the candidate's earlier pass (copied from the base model) is there: nothing new.
+    assert tags.get("mlgate.gate.verdict") == "pass"
+
+
 # --- a server that is not there ----------------------------------------------------------------
 
 
