@@ -61,8 +61,11 @@ def measure(
             started = time.perf_counter()
             done = subprocess.run(
                 [str(GNU_TIME), "-v", "-o", report.name, *command],
-                cwd=cwd, env=env, capture_output=True, text=True,
-            )  # fmt: skip
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             seconds = time.perf_counter() - started
             match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read())
         code, stderr = done.returncode, done.stderr

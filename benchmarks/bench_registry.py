@@ -37,9 +37,14 @@ from pathlib import Path
 MODEL = "bench_classifier"  # registered as `mlgate train` registers: metrics also in version tags
 FOREIGN = "bench_foreign"  # the same runs registered by another tool: no metric tags
 CLASSES = (
-    "Insufficient_Weight", "Normal_Weight", "Overweight_Level_I", "Overweight_Level_II",
-    "Obesity_Type_I", "Obesity_Type_II", "Obesity_Type_III",
-)  # fmt: skip
+    "Insufficient_Weight",
+    "Normal_Weight",
+    "Overweight_Level_I",
+    "Overweight_Level_II",
+    "Obesity_Type_I",
+    "Obesity_Type_II",
+    "Obesity_Type_III",
+)
 TARGET_RATIO = 10.0
 TARGET_SECONDS = 3.0
 
@@ -56,13 +61,23 @@ def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     log = open(root / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(
         [
-            str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", "1",
-            "--backend-store-uri", f"sqlite:///{root / 'backend.db'}",
-            "--artifacts-destination", str(root / "artifacts"),
+            str(Path(sys.executable).with_name("mlflow")),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'backend.db'}",
+            "--artifacts-destination",
+            str(root / "artifacts"),
         ],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -106,10 +121,13 @@ def populate(client, n: int) -> None:
             **{f"f1_{c}": round(rng.uniform(0.7, 1.0), 6) for c in CLASSES},
         }
         params = {
-            "model_type": "random_forest", "model.n_estimators": str(rng.choice([50, 100, 200])),
-            "model.max_depth": str(rng.choice([10, 20, 30])), "model.random_state": "42",
-            "data.test_size": "0.2", "data.random_state": "42",
-        }  # fmt: skip
+            "model_type": "random_forest",
+            "model.n_estimators": str(rng.choice([50, 100, 200])),
+            "model.max_depth": str(rng.choice([10, 20, 30])),
+            "model.random_state": "42",
+            "data.test_size": "0.2",
+            "data.random_state": "42",
+        }
         payloads.append((metrics, params))
 
     def make_run(i: int) -> str:
@@ -256,8 +274,10 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
     n = args.versions
-    print(f"{n} versions, mlflow {mlflow.__version__}, Python {platform.python_version()},"
-          f" {os.cpu_count()} cores, server: mlflow server --workers 1 (sqlite), loopback HTTP")  # fmt: skip
+    print(
+        f"{n} versions, mlflow {mlflow.__version__}, Python {platform.python_version()},"
+        f" {os.cpu_count()} cores, server: mlflow server --workers 1 (sqlite), loopback HTTP"
+    )
     print(
         f"client calls for one listing: mlgate-registered {calls_batched},"
         f" other tools' {calls_foreign}, naive {calls_naive}\n"
@@ -277,7 +297,9 @@ def main() -> None:
             f"{command:<10} {naive_s:>9.2f} {lib_s:>10.2f} {ratio:>6.1f}x {cli_s:>7.2f}"
             f"  {'met' if met else 'NOT met'}"
         )
-    print("versions*: the same runs registered by another tool (no metric tags): batched search_runs")
+    print(
+        "versions*: the same runs registered by another tool (no metric tags): batched search_runs"
+    )
     print(
         f"\ntarget: library >= {TARGET_RATIO:g}x faster than naive and <= {TARGET_SECONDS:g} s."
         f" CLI times include the interpreter and imports (`import mlflow.tracking` alone:"

@@ -133,9 +133,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (page cache)")
     parser.add_argument("--help-runs", type=int, default=20, help="timed runs of `mlgate --help`")
     parser.add_argument(
-        "--registry", choices=("existing", "fresh"), default="existing",
+        "--registry",
+        choices=("existing", "fresh"),
+        default="existing",
         help="an existing empty sqlite registry per run, or one each run creates",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
 
     import mlflow

@@ -75,18 +75,31 @@ class MlflowServer:
         log = open(self.root / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.proc = subprocess.Popen(
             [
-                str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(self.port),
-                "--workers", "1", "--backend-store-uri", self.backend,
-                "--artifacts-destination", str(self.root / "artifacts"),
+                str(mlflow_bin),
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+                "--backend-store-uri",
+                self.backend,
+                "--artifacts-destination",
+                str(self.root / "artifacts"),
             ],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         import urllib.request
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited: {(self.root / 'server.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"mlflow server exited: {(self.root / 'server.log').read_text()[-2000:]}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as response:
                     if response.status == 200:
@@ -105,7 +118,9 @@ class MlflowServer:
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     """One real tracking server for the session (backend: sqlite, or MLGATE_TEST_POSTGRES_URI)."""
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"), os.environ.get("MLGATE_TEST_POSTGRES_URI"))
+    server = MlflowServer(
+        tmp_path_factory.mktemp("mlflow-server"), os.environ.get("MLGATE_TEST_POSTGRES_URI")
+    )
     server.start()
     yield server
     server.stop()

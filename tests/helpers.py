@@ -104,9 +104,11 @@ def tiny_model() -> Path:
         folder = Path(tempfile.mkdtemp(prefix="mlgate-tiny-model-"))
         atexit.register(shutil.rmtree, folder, True)
         mlflow.sklearn.save_model(
-            DummyClassifier(strategy="most_frequent").fit(X, y), folder / "model",
-            serialization_format="skops", pip_requirements=["scikit-learn"],
-        )  # fmt: skip
+            DummyClassifier(strategy="most_frequent").fit(X, y),
+            folder / "model",
+            serialization_format="skops",
+            pip_requirements=["scikit-learn"],
+        )
         _MODEL.append(folder / "model")
     return _MODEL[0]
 

@@ -240,11 +240,21 @@ def _details(f: CardFacts) -> list[str]:
         ("Pull request", f"#{f.pr_number}" if f.pr_number else _NONE),
         ("Trained", f.training_date or _NONE),
         ("CI run", f.ci_run_url or _NONE),
-        ("Type", f"{f.model_type} (scikit-learn pipeline: one-hot categoricals, numeric passthrough)"),
+        (
+            "Type",
+            f"{f.model_type} (scikit-learn pipeline: one-hot categoricals, numeric passthrough)",
+        ),
         ("Hyperparameters", hyper),
         ("Serialization", "skops (no pickle), with an input signature"),
     ]
-    return ["## Model details", "", "| | |", "|---|---|", *(f"| {k} | {_cell(v)} |" for k, v in rows), ""]
+    return [
+        "## Model details",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {k} | {_cell(v)} |" for k, v in rows),
+        "",
+    ]
 
 
 def _intended_use() -> list[str]:
@@ -267,8 +277,8 @@ def _data(f: CardFacts) -> list[str]:
     lines = [
         "## Training and evaluation data",
         "",
-        f"- **Source:** `{f.data_path}`, the schema of the UCI dataset \"Estimation of obesity"
-        " levels based on eating habits and physical condition\" (Palechor & de la Hoz Manotas,"
+        f'- **Source:** `{f.data_path}`, the schema of the UCI dataset "Estimation of obesity'
+        ' levels based on eating habits and physical condition" (Palechor & de la Hoz Manotas,'
         " 2019).",
         f"- **sha256:** `{f.data_sha256}`",
         f"- **Size:** {f.dataset_rows} rows after dropping exact duplicates, {f.n_features}"
@@ -347,7 +357,12 @@ def _confusion(f: CardFacts) -> list[str]:
 def _comparison(f: CardFacts) -> list[str]:
     c = f.comparison
     if c is None:
-        lines = ["## Comparison with the previous champion", "", "None: this is the first champion.", ""]
+        lines = [
+            "## Comparison with the previous champion",
+            "",
+            "None: this is the first champion.",
+            "",
+        ]
     else:
         lines = [f"## Comparison with v{c.version} ({c.role})", ""]
         if c.comparable:
@@ -432,7 +447,10 @@ def _history(f: CardFacts) -> list[str]:
         return [*lines, "No champion moves are recorded.", ""]
     omitted = len(f.history) - len(moves)
     if omitted:
-        lines += [f"The {len(moves)} latest of {len(f.history)} moves (`mlgate history` lists all).", ""]
+        lines += [
+            f"The {len(moves)} latest of {len(f.history)} moves (`mlgate history` lists all).",
+            "",
+        ]
     lines += ["| When (UTC) | Who | Move | Kind | Why | Commit |", "|---|---|---|---|---|---|"]
     for row in history_rows(moves):
         row[5] = _code(row[5]) if row[5] != _NONE else _NONE

@@ -37,8 +37,16 @@ def card_path(params: Params, name: str) -> Path:
     return Path(params.promotion.model_cards_dir) / f"{name}.md"
 
 
-def publish_card(registry: Registry, params: Params, name: str, version: str, path: Path | None,
-                 *, data_path: str | None = None, model: Any = None) -> CardWrite:  # fmt: skip
+def publish_card(
+    registry: Registry,
+    params: Params,
+    name: str,
+    version: str,
+    path: Path | None,
+    *,
+    data_path: str | None = None,
+    model: Any = None,
+) -> CardWrite:
     """Render the card; write it to `path`, the version's description and its run's artifact,
     each only when it differs from what is there. `model`: the version's loaded pyfunc model,
     when the caller has it already."""
@@ -55,8 +63,15 @@ def publish_card(registry: Registry, params: Params, name: str, version: str, pa
     return CardWrite(str(path) if path is not None else None, written, described)
 
 
-def gather_facts(registry: Registry, params: Params, name: str, version: str,
-                 *, data_path: str | None = None, model: Any = None) -> card_mod.CardFacts:  # fmt: skip
+def gather_facts(
+    registry: Registry,
+    params: Params,
+    name: str,
+    version: str,
+    *,
+    data_path: str | None = None,
+    model: Any = None,
+) -> card_mod.CardFacts:
     """Everything the card says about `version`: registry facts, and its scores on the holdout
     of the current data (the split `train` and the gate use)."""
     import numpy as np
@@ -86,32 +101,52 @@ def gather_facts(registry: Registry, params: Params, name: str, version: str,
             mask = (split.X_test[column].astype(str) == value).to_numpy()
             present = [c for c in classes if c in set(y[mask])]
             scores = classification_metrics(y[mask], pred[mask], present)
-            slices.append(card_mod.SliceStats(column, value, int(mask.sum()), scores["accuracy"],
-                                              scores["f1_macro"]))  # fmt: skip
+            slices.append(
+                card_mod.SliceStats(
+                    column, value, int(mask.sum()), scores["accuracy"], scores["f1_macro"]
+                )
+            )
     run = registry.runs([v.run_id]).get(v.run_id) if v.run_id else None
     run_params = dict(run.data.params) if run else {}
     gate = registry.load_run_dict(v.run_id, GATE_ARTIFACT) if v.run_id else None
     counts = dataset.frame[target].value_counts()
-    hyper = tuple(sorted((k[len("model.") :], val) for k, val in run_params.items() if k.startswith("model.")))
+    hyper = tuple(
+        sorted((k[len("model.") :], val) for k, val in run_params.items() if k.startswith("model."))
+    )
     return card_mod.CardFacts(
-        name=name, version=v.version, run_id=v.run_id, stage=v.current_stage,
+        name=name,
+        version=v.version,
+        run_id=v.run_id,
+        stage=v.current_stage,
         aliases=tuple(sorted(a for a, holder in aliases.items() if holder == v.version)),
         model_type=v.tags.get("model_type") or run_params.get("model_type", "unknown"),
         hyperparameters=hyper,
-        fingerprint=v.tags.get("mlgate.fingerprint"), commit=v.tags.get("git_sha"),
-        git_ref=v.tags.get("git_ref"), pr_number=v.tags.get("pr_number"),
-        training_date=v.tags.get("training_date"), ci_run_url=v.tags.get("ci_run_url"),
-        target=target, data_path=str(data_path or params.data.path), data_sha256=dataset.sha256,
-        training_data_sha256=v.tags.get("mlgate.data_sha256"), dataset_rows=len(dataset.frame),
+        fingerprint=v.tags.get("mlgate.fingerprint"),
+        commit=v.tags.get("git_sha"),
+        git_ref=v.tags.get("git_ref"),
+        pr_number=v.tags.get("pr_number"),
+        training_date=v.tags.get("training_date"),
+        ci_run_url=v.tags.get("ci_run_url"),
+        target=target,
+        data_path=str(data_path or params.data.path),
+        data_sha256=dataset.sha256,
+        training_data_sha256=v.tags.get("mlgate.data_sha256"),
+        dataset_rows=len(dataset.frame),
         n_features=len(dataset.features),
         class_balance=tuple((c, int(counts.get(c, 0))) for c in classes),
-        holdout_rows=len(y), holdout_sha256=split.holdout_sha256,
-        confidence=g.confidence, n_bootstrap=g.n_bootstrap, metrics=metrics,
+        holdout_rows=len(y),
+        holdout_sha256=split.holdout_sha256,
+        confidence=g.confidence,
+        n_bootstrap=g.n_bootstrap,
+        metrics=metrics,
         per_class=_per_class(matrix, classes),
-        slices=tuple(slices), confusion_labels=tuple(classes),
+        slices=tuple(slices),
+        confusion_labels=tuple(classes),
         confusion=tuple(tuple(int(n) for n in row) for row in matrix),
         comparison=_comparison(registry, name, v, aliases.get(alias), moves, split, pred, boot),
-        gate=_gate_summary(gate), history=moves, champion_alias=alias,
+        gate=_gate_summary(gate),
+        history=moves,
+        champion_alias=alias,
     )
 
 
@@ -130,10 +165,15 @@ def _per_class(matrix: Any, classes: list[str]) -> tuple[card_mod.ClassStats, ..
     out = []
     for i, label in enumerate(classes):
         tp, support, predicted = matrix[i, i], matrix[i].sum(), matrix[:, i].sum()
-        out.append(card_mod.ClassStats(
-            label, int(support), _ratio(tp, predicted), _ratio(tp, support),
-            _ratio(2 * tp, support + predicted),
-        ))  # fmt: skip
+        out.append(
+            card_mod.ClassStats(
+                label,
+                int(support),
+                _ratio(tp, predicted),
+                _ratio(tp, support),
+                _ratio(2 * tp, support + predicted),
+            )
+        )
     return tuple(out)
 
 
@@ -141,8 +181,16 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else 0.0
 
 
-def _comparison(registry: Registry, name: str, v: Version, champion: str | None, moves: tuple,
-                split: Any, pred: Any, boot: dict[str, Any]) -> card_mod.Comparison | None:  # fmt: skip
+def _comparison(
+    registry: Registry,
+    name: str,
+    v: Version,
+    champion: str | None,
+    moves: tuple,
+    split: Any,
+    pred: Any,
+    boot: dict[str, Any],
+) -> card_mod.Comparison | None:
     """This version against the champion it replaced (or, if it is not champion, the champion)."""
     import numpy as np
 
@@ -163,9 +211,13 @@ def _comparison(registry: Registry, name: str, v: Version, champion: str | None,
     try:
         other_pred = np.asarray(load_model(registry, name, other).model.predict(split.X_test))
     except Exception as exc:  # a version that cannot score this data is a finding, not an error
-        logged = registry.run_metrics([other_v.run_id]).get(other_v.run_id, {}) if other_v.run_id else {}
-        rows = tuple(card_mod.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None)
-                     for m in METRICS)  # fmt: skip
+        logged = (
+            registry.run_metrics([other_v.run_id]).get(other_v.run_id, {}) if other_v.run_id else {}
+        )
+        rows = tuple(
+            card_mod.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None)
+            for m in METRICS
+        )
         note = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return card_mod.Comparison(other, role, False, rows, note)
     other_scores = classification_metrics(y, other_pred, classes)
@@ -187,7 +239,8 @@ def _gate_summary(payload: dict[str, Any] | None) -> card_mod.GateSummary | None
         champion_version=champion.get("version"),
         holdout_sha256=(payload.get("holdout") or {}).get("sha256"),
         checks=tuple(
-            (c["name"], bool(c["passed"]), c.get("message") or "") for c in payload.get("checks", [])
+            (c["name"], bool(c["passed"]), c.get("message") or "")
+            for c in payload.get("checks", [])
         ),
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import NotFoundError, UsageError
@@ -83,7 +83,7 @@ class _Json:
 def _iso(millis: int | None) -> str | None:
     if not millis:
         return None
-    return datetime.fromtimestamp(millis / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(millis / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -184,7 +184,11 @@ def version_rows(
 
 
 def _rows(
-    registry: Registry, versions: list[Version], aliases: dict[str, str], *, with_params: bool = False
+    registry: Registry,
+    versions: list[Version],
+    aliases: dict[str, str],
+    *,
+    with_params: bool = False,
 ) -> list[VersionRow]:
     """Rows with metrics; runs are fetched (batched) only where the version's tags lack them."""
     need_runs = [v for v in versions if v.run_id and (with_params or not metric_tags(v.tags))]

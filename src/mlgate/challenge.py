@@ -36,7 +36,9 @@ class GateRun:
     aliases_set: tuple[str, ...]
 
 
-def resolve_challenger(registry: Registry, params: Params, ref: str | None, data_path: str) -> Version:
+def resolve_challenger(
+    registry: Registry, params: Params, ref: str | None, data_path: str
+) -> Version:
     """`ref` when given; else the version trained from the working tree's inputs."""
     name = params.mlflow.registered_model_name
     if ref:
@@ -68,7 +70,9 @@ def resolve_champion(registry: Registry, name: str, ref: str, default_alias: str
         return None
 
 
-def _evidence(registry: Registry, version: Version, X: Any, metrics: dict[str, float]) -> ModelEvidence:
+def _evidence(
+    registry: Registry, version: Version, X: Any, metrics: dict[str, float]
+) -> ModelEvidence:
     from .registry import load_model
 
     base = dict(version=version.version, run_id=version.run_id, logged_metrics=metrics)
@@ -101,7 +105,9 @@ def run_gate(
 ) -> GateRun:
     name = params.mlflow.registered_model_name
     dataset = data_mod.load(data_path, params.data.target)
-    split = data_mod.split(dataset, params.data.target, params.data.test_size, params.data.random_state)
+    split = data_mod.split(
+        dataset, params.data.target, params.data.test_size, params.data.random_state
+    )
     challenger = resolve_challenger(registry, params, challenger_ref, data_path)
     alias = params.promotion.champion_alias
     champion = resolve_champion(registry, name, champion_ref or f"@{alias}", alias)
@@ -110,11 +116,18 @@ def run_gate(
     logged = registry.run_metrics(run_ids)
     challenger_ev = _evidence(registry, challenger, split.X_test, logged.get(challenger.run_id, {}))
     champion_ev = (
-        _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {})) if champion else None
+        _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {}))
+        if champion
+        else None
     )
     classes = [c for c in data_mod.CLASSES if c in set(split.y_test)]
     result = evaluate(
-        split.y_test.to_numpy(), classes, challenger_ev, champion_ev, params.gate, split.holdout_sha256
+        split.y_test.to_numpy(),
+        classes,
+        challenger_ev,
+        champion_ev,
+        params.gate,
+        split.holdout_sha256,
     )
     aliases = _record(registry, params, result, challenger, champion, pr_number)
     links = {}

@@ -137,7 +137,9 @@ def data() -> None:
 @data.command("generate")
 @click.option("--rows", default=2111, show_default=True, type=click.IntRange(50, 1_000_000))
 @click.option("--seed", default=42, show_default=True, type=int)
-@click.option("--out", default="data/obesity.csv", show_default=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--out", default="data/obesity.csv", show_default=True, type=click.Path(dir_okay=False)
+)
 def data_generate(rows: int, seed: int, out: str) -> None:
     """Write a synthetic obesity dataset with the UCI schema (deterministic for a seed)."""
     from . import data as data_mod
@@ -150,7 +152,9 @@ def data_generate(rows: int, seed: int, out: str) -> None:
 
 @data.command("check")
 @params_option
-@click.option("--data", "data_path", default=None, help="CSV to check [default: params' data.path].")
+@click.option(
+    "--data", "data_path", default=None, help="CSV to check [default: params' data.path]."
+)
 def data_check(params_path: str, data_path: str | None) -> None:
     """Validate the dataset against the UCI schema and print its class balance."""
     from . import data as data_mod
@@ -169,16 +173,23 @@ def data_check(params_path: str, data_path: str | None) -> None:
 
 @main.command()
 @params_option
-@click.option("--data", "data_path", default=None, help="Training CSV [default: params' data.path].")
-@click.option("--model-dir", default=None, type=click.Path(file_okay=False),
-              help="Also save the MLflow model to this folder.")  # fmt: skip
+@click.option(
+    "--data", "data_path", default=None, help="Training CSV [default: params' data.path]."
+)
+@click.option(
+    "--model-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Also save the MLflow model to this folder.",
+)
 @click.option("--metrics", "metrics_path", default="metrics.json", show_default=True)
 @click.option("--fig-cm", "figure_path", default="reports/confusion_matrix.png", show_default=True)
 @click.option("--pr-number", default=None, help="Pull request number, recorded as a tag.")
 @tracking_uri_option
 @json_option
-def train(params_path, data_path, model_dir, metrics_path, figure_path, pr_number, tracking_uri,
-          as_json) -> None:  # fmt: skip
+def train(
+    params_path, data_path, model_dir, metrics_path, figure_path, pr_number, tracking_uri, as_json
+) -> None:
     """Train the model from params.yaml, log it to MLflow and register a version.
 
     Inputs already registered (same fingerprint) reuse that version: nothing new is registered.
@@ -194,11 +205,15 @@ def train(params_path, data_path, model_dir, metrics_path, figure_path, pr_numbe
     fingerprint = of_worktree(params, data_path)
     registry = _registry(params, tracking_uri)
     result = run_training(
-        params, registry, fingerprint, dataset,
+        params,
+        registry,
+        fingerprint,
+        dataset,
         context_tags=github.context_tags(pr_number),
-        metrics_path=Path(metrics_path), figure_path=Path(figure_path),
+        metrics_path=Path(metrics_path),
+        figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
-    )  # fmt: skip
+    )
     github.write_outputs({"version": result.version, "reused": str(result.reused).lower()})
     if as_json:
         _echo_json(result.__dict__)
@@ -209,7 +224,9 @@ def train(params_path, data_path, model_dir, metrics_path, figure_path, pr_numbe
     for message in result.messages:
         click.echo(f"  {message}")
     shown = ("accuracy", "f1_macro", "precision_macro", "recall_macro")
-    click.echo("  " + "  ".join(f"{k} {result.metrics[k]:.4f}" for k in shown if k in result.metrics))
+    click.echo(
+        "  " + "  ".join(f"{k} {result.metrics[k]:.4f}" for k in shown if k in result.metrics)
+    )
     click.echo(f"  run: {result.run_url or result.run_id}")
 
 
@@ -219,18 +236,44 @@ def train(params_path, data_path, model_dir, metrics_path, figure_path, pr_numbe
 @main.command()
 @params_option
 @click.option("--data", "data_path", default=None, help="Dataset whose test split is the holdout.")
-@click.option("--challenger", "challenger_ref", default=None,
-              help="Version, @alias or stage [default: the version trained from this tree].")
-@click.option("--champion", "champion_ref", default=None,
-              help="Version, @alias or stage [default: @champion].")
+@click.option(
+    "--challenger",
+    "challenger_ref",
+    default=None,
+    help="Version, @alias or stage [default: the version trained from this tree].",
+)
+@click.option(
+    "--champion",
+    "champion_ref",
+    default=None,
+    help="Version, @alias or stage [default: @champion].",
+)
 @click.option("--pr-number", default=None, help="Pull request number: sets alias pr-<N> on a pass.")
-@click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),
-              help="Write the markdown report (the PR comment) here.")
-@click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False),
-              help="Write the JSON verdict here.")
+@click.option(
+    "--report",
+    "report_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the markdown report (the PR comment) here.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the JSON verdict here.",
+)
 @tracking_uri_option
-def gate(params_path, data_path, challenger_ref, champion_ref, pr_number, report_path, json_path,
-         tracking_uri) -> None:  # fmt: skip
+def gate(
+    params_path,
+    data_path,
+    challenger_ref,
+    champion_ref,
+    pr_number,
+    report_path,
+    json_path,
+    tracking_uri,
+) -> None:
     """Compare the challenger with the champion on the same holdout; exit 1 if the gate fails.
 
     Every check is printed with its numbers before the exit code says fail.
@@ -242,27 +285,38 @@ def gate(params_path, data_path, challenger_ref, champion_ref, pr_number, report
     registry = _registry(params, tracking_uri)
     pr_number = pr_number or github.pr_number()
     run = run_gate(
-        registry, params, data_path=data_path or params.data.path,
-        challenger_ref=challenger_ref, champion_ref=champion_ref, pr_number=pr_number,
-    )  # fmt: skip
+        registry,
+        params,
+        data_path=data_path or params.data.path,
+        challenger_ref=challenger_ref,
+        champion_ref=champion_ref,
+        pr_number=pr_number,
+    )
     result = run.result
     for path, text in (
         (report_path, report.render_markdown(result, run.links) if report_path else None),
-        (json_path, json.dumps(report.to_json(result, run.links), indent=2) + "\n" if json_path else None),
+        (
+            json_path,
+            json.dumps(report.to_json(result, run.links), indent=2) + "\n" if json_path else None,
+        ),
     ):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(text, encoding="utf-8")
     github.append_summary(report.render_step_summary(result, run.links))
-    github.write_outputs({
-        "verdict": result.verdict,
-        "passed": str(result.passed).lower(),
-        "challenger_version": run.challenger,
-        "champion_version": run.champion or "",
-    })  # fmt: skip
+    github.write_outputs(
+        {
+            "verdict": result.verdict,
+            "passed": str(result.passed).lower(),
+            "challenger_version": run.challenger,
+            "champion_version": run.champion or "",
+        }
+    )
     click.echo(report.render_text(result))
     if run.aliases_set:
-        click.echo(f"aliases set on v{run.challenger}: {', '.join('@' + a for a in run.aliases_set)}")
+        click.echo(
+            f"aliases set on v{run.challenger}: {', '.join('@' + a for a in run.aliases_set)}"
+        )
     if not result.passed:
         click.get_current_context().exit(1)
 
@@ -271,14 +325,21 @@ def gate(params_path, data_path, challenger_ref, champion_ref, pr_number, report
 # VERSION arguments take a number, an @alias or a stage name (its newest version), everywhere.
 
 _stage_filter = click.option(
-    "--stage", default=None, metavar="STAGE",
+    "--stage",
+    default=None,
+    metavar="STAGE",
     help="Only versions in this stage: None, Staging, Production or Archived (any case).",
-)  # fmt: skip
+)
 
 
 @main.command("list")
-@click.option("--name", "name_like", default=None, metavar="PATTERN",
-              help="Only models whose name matches this SQL LIKE pattern ('%' matches anything).")  # fmt: skip
+@click.option(
+    "--name",
+    "name_like",
+    default=None,
+    metavar="PATTERN",
+    help="Only models whose name matches this SQL LIKE pattern ('%' matches anything).",
+)
 @params_option
 @tracking_uri_option
 @json_option
@@ -296,8 +357,13 @@ def list_models(name_like, params_path, tracking_uri, as_json) -> None:
 
 @main.command()
 @click.argument("model")
-@click.option("--metric", "metrics", multiple=True, metavar="NAME",
-              help="Add a column for this logged metric (repeatable).")  # fmt: skip
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    metavar="NAME",
+    help="Add a column for this logged metric (repeatable).",
+)
 @_stage_filter
 @click.option("--limit", default=None, type=click.IntRange(min=1), help="Show the newest N only.")
 @params_option
@@ -319,10 +385,17 @@ def versions(model, metrics, stage, limit, params_path, tracking_uri, as_json) -
 @click.argument("model")
 @click.argument("version")
 @click.argument("stage")
-@click.option("--reason", default="manual promotion", show_default=True,
-              help="Why, for the alias history and the model card (Production only).")  # fmt: skip
-@click.option("--actor", default=None,
-              help="Who, for the history [default: GITHUB_ACTOR, else git's user.name].")  # fmt: skip
+@click.option(
+    "--reason",
+    default="manual promotion",
+    show_default=True,
+    help="Why, for the alias history and the model card (Production only).",
+)
+@click.option(
+    "--actor",
+    default=None,
+    help="Who, for the history [default: GITHUB_ACTOR, else git's user.name].",
+)
 @params_option
 @tracking_uri_option
 @json_option
@@ -342,9 +415,13 @@ def promote(model, version, stage, reason, actor, params_path, tracking_uri, as_
         _promote_champion(registry, params, model, version, reason, actor, as_json)
         return
     change = catalog.change_stage(
-        registry, model, version, stage,
-        use_stages=params.promotion.use_stages, champion_alias=params.promotion.champion_alias,
-    )  # fmt: skip
+        registry,
+        model,
+        version,
+        stage,
+        use_stages=params.promotion.use_stages,
+        champion_alias=params.promotion.champion_alias,
+    )
     if as_json:
         _echo_json(change.to_json())
     else:
@@ -356,19 +433,25 @@ def promote(model, version, stage, reason, actor, params_path, tracking_uri, as_
 @click.argument("alias_name", metavar="ALIAS")
 @click.argument("version", required=False)
 @click.option("--delete", is_flag=True, help="Remove ALIAS instead of setting it.")
-@click.option("--if-exists", is_flag=True,
-              help="With --delete: succeed (exit 0) when there is no such alias or model.")  # fmt: skip
+@click.option(
+    "--if-exists",
+    is_flag=True,
+    help="With --delete: succeed (exit 0) when there is no such alias or model.",
+)
 @params_option
 @tracking_uri_option
 @json_option
-def alias_command(model, alias_name, version, delete, if_exists, params_path, tracking_uri,
-                  as_json) -> None:  # fmt: skip
+def alias_command(
+    model, alias_name, version, delete, if_exists, params_path, tracking_uri, as_json
+) -> None:
     """Point ALIAS of MODEL at VERSION (printing the previous holder), or remove it with --delete."""
     from . import catalog, tables
     from .errors import UsageError
 
     if delete == (version is not None):
-        raise UsageError("give either a VERSION to point the alias at or --delete, not both or neither")
+        raise UsageError(
+            "give either a VERSION to point the alias at or --delete, not both or neither"
+        )
     if if_exists and not delete:
         raise UsageError("--if-exists only applies with --delete")
     registry = _registry(_params(params_path, required=False), tracking_uri)
@@ -405,8 +488,12 @@ def compare(model, version_a, version_b, params_path, tracking_uri, as_json) -> 
 @main.command()
 @click.argument("model")
 @click.option("--metric", default="accuracy", show_default=True, help="The metric to rank by.")
-@click.option("--lower-is-better/--higher-is-better", "lower_is_better", default=None,
-              help="Direction of --metric [default: known for built-in metrics, else higher].")  # fmt: skip
+@click.option(
+    "--lower-is-better/--higher-is-better",
+    "lower_is_better",
+    default=None,
+    help="Direction of --metric [default: known for built-in metrics, else higher].",
+)
 @_stage_filter
 @params_option
 @tracking_uri_option
@@ -428,9 +515,10 @@ def best(model, metric, lower_is_better, stage, params_path, tracking_uri, as_js
 # history and rewrites the model card. Who and which commit come from GitHub Actions when present.
 
 _actor_option = click.option(
-    "--actor", default=None,
+    "--actor",
+    default=None,
     help="Who moves the champion, for the history [default: GITHUB_ACTOR, else git's user.name].",
-)  # fmt: skip
+)
 
 
 def _who(actor: str | None):
@@ -446,16 +534,29 @@ def _promote_champion(registry, params, model, version, reason, actor, as_json) 
     from . import release as release_mod
 
     moved = release_mod.promote(
-        registry, params, model, version, who=_who(actor), reason=reason,
+        registry,
+        params,
+        model,
+        version,
+        who=_who(actor),
+        reason=reason,
         card_file=release_mod.card_path(params, model),
-    )  # fmt: skip
+    )
     promotion = moved.promotion
     if params.promotion.use_stages:
-        change = catalog.StageChange(model, moved.version, "Production", moved.previous_stage,
-                                     promotion.archived)  # fmt: skip
+        change = catalog.StageChange(
+            model, moved.version, "Production", moved.previous_stage, promotion.archived
+        )
     else:
-        change = catalog.StageChange(model, moved.version, None, moved.previous_stage, [],
-                                     params.promotion.champion_alias, moved.previous)  # fmt: skip
+        change = catalog.StageChange(
+            model,
+            moved.version,
+            None,
+            moved.previous_stage,
+            [],
+            params.promotion.champion_alias,
+            moved.previous,
+        )
     head = None if as_json else tables.render_stage_change(change)
     _report_move(moved, as_json, head=head, extra=change.to_json())
 
@@ -464,11 +565,15 @@ def _report_move(result, as_json: bool, head: str | None = None, extra: dict | N
     """Print a release/rollback/promotion and set the Actions outputs."""
     from . import github
 
-    github.write_outputs({
-        "changed": str(result.changed).lower(),
-        "champion_version": result.version if result.action != "rejected" else result.previous or "",
-        "action": result.action,
-    })  # fmt: skip
+    github.write_outputs(
+        {
+            "changed": str(result.changed).lower(),
+            "champion_version": result.version
+            if result.action != "rejected"
+            else result.previous or "",
+            "action": result.action,
+        }
+    )
     github.append_summary(f"**mlgate {result.action.replace('_', ' ')}**: {result.message}")
     if as_json:
         _echo_json({**(extra or {}), **result.to_json()})
@@ -479,11 +584,15 @@ def _report_move(result, as_json: bool, head: str | None = None, extra: dict | N
         if promotion.archived and head is None:
             click.echo(f"  archived: {', '.join('v' + v for v in promotion.archived)}")
         if promotion.dropped_aliases:
-            click.echo(f"  removed aliases: {', '.join('@' + a for a in promotion.dropped_aliases)}")
+            click.echo(
+                f"  removed aliases: {', '.join('@' + a for a in promotion.dropped_aliases)}"
+            )
         for warning in promotion.warnings:
             click.echo(f"warning: {warning}", err=True)
         if promotion.move is not None:
-            click.echo(f"  recorded: {promotion.move.kind} by {promotion.move.actor}: {promotion.move.reason}")
+            click.echo(
+                f"  recorded: {promotion.move.kind} by {promotion.move.actor}: {promotion.move.reason}"
+            )
     if result.card is not None:
         state = "written" if result.card.written else "unchanged"
         click.echo(f"  model card: {result.card.path} ({state})")
@@ -493,11 +602,18 @@ def _report_move(result, as_json: bool, head: str | None = None, extra: dict | N
 
 @main.command()
 @params_option
-@click.option("--before", default="HEAD~1", show_default=True, metavar="SHA",
-              help="The previous commit (in Actions: github.event.before). All zeros, or a commit"
-                   " without params.yaml, count as changed inputs.")  # fmt: skip
+@click.option(
+    "--before",
+    default="HEAD~1",
+    show_default=True,
+    metavar="SHA",
+    help="The previous commit (in Actions: github.event.before). All zeros, or a commit"
+    " without params.yaml, count as changed inputs.",
+)
 @click.option("--data", "data_path", default=None, help="Dataset [default: params' data.path].")
-@click.option("--reason", default=None, help="Why, for the history [default: the commit's subject].")
+@click.option(
+    "--reason", default=None, help="Why, for the history [default: the commit's subject]."
+)
 @_actor_option
 @tracking_uri_option
 @json_option
@@ -516,10 +632,16 @@ def release(params_path, before, data_path, reason, actor, tracking_uri, as_json
     params = _params(params_path)
     registry = _registry(params, tracking_uri)
     result = release_mod.release(
-        registry, params, who=_who(actor), before=before, reason=reason, params_path=params_path,
-        data_path=data_path, context_tags=github.context_tags(),
+        registry,
+        params,
+        who=_who(actor),
+        before=before,
+        reason=reason,
+        params_path=params_path,
+        data_path=data_path,
+        context_tags=github.context_tags(),
         card_file=release_mod.card_path(params, params.mlflow.registered_model_name),
-    )  # fmt: skip
+    )
     if result.gate is not None and not as_json:
         click.echo(report.render_text(result.gate.result))
         github.append_summary(report.render_step_summary(result.gate.result, result.gate.links))
@@ -530,8 +652,13 @@ def release(params_path, before, data_path, reason, actor, tracking_uri, as_json
 
 @main.command()
 @click.argument("model")
-@click.option("--to", "to_version", default=None, metavar="VERSION",
-              help="An earlier champion to restore [default: the one before the current holder].")  # fmt: skip
+@click.option(
+    "--to",
+    "to_version",
+    default=None,
+    metavar="VERSION",
+    help="An earlier champion to restore [default: the one before the current holder].",
+)
 @click.option("--reason", required=True, help="Why, for the history and the model card.")
 @_actor_option
 @params_option
@@ -549,9 +676,14 @@ def rollback(model, to_version, reason, actor, params_path, tracking_uri, as_jso
     params = _params(params_path, required=False)
     registry = _registry(params, tracking_uri)
     result = release_mod.rollback(
-        registry, params, model, who=_who(actor), reason=reason, to=to_version,
+        registry,
+        params,
+        model,
+        who=_who(actor),
+        reason=reason,
+        to=to_version,
         card_file=release_mod.card_path(params, model),
-    )  # fmt: skip
+    )
     _report_move(result, as_json)
 
 
@@ -575,18 +707,29 @@ def history(model, params_path, tracking_uri, as_json) -> None:
         click.echo(f"{model} has no recorded alias moves.")
     else:
         headers = ["When (UTC)", "Who", "Move", "Kind", "Why", "Commit"]
-        rows = [[f"@{m.alias} {row[2]}" if i == 2 else c for i, c in enumerate(row)]
-                for m, row in zip(moves, card.history_rows(moves), strict=True)]  # fmt: skip
+        rows = [
+            [f"@{m.alias} {row[2]}" if i == 2 else c for i, c in enumerate(row)]
+            for m, row in zip(moves, card.history_rows(moves), strict=True)
+        ]
         click.echo(tabulate(rows, headers, tablefmt="simple", disable_numparse=True))
 
 
 @main.command("card")
 @click.argument("model")
-@click.option("--version", "version_ref", default=None, metavar="VERSION",
-              help="Version number, @alias or stage [default: @champion].")  # fmt: skip
-@click.option("--out", default=None, metavar="PATH",
-              help="Where to write it [default: model_cards/<model>.md for the champion,"
-                   " model_cards/<model>-v<V>.md otherwise]. '-' prints it and changes nothing.")  # fmt: skip
+@click.option(
+    "--version",
+    "version_ref",
+    default=None,
+    metavar="VERSION",
+    help="Version number, @alias or stage [default: @champion].",
+)
+@click.option(
+    "--out",
+    default=None,
+    metavar="PATH",
+    help="Where to write it [default: model_cards/<model>.md for the champion,"
+    " model_cards/<model>-v<V>.md otherwise]. '-' prints it and changes nothing.",
+)
 @click.option("--data", "data_path", default=None, help="Dataset [default: params' data.path].")
 @params_option
 @tracking_uri_option
@@ -609,7 +752,9 @@ def card_command(model, version_ref, out, data_path, params_path, tracking_uri) 
     if out is None:
         champion = registry.aliases(model).get(alias) == version
         out = str(card_facts.card_path(params, model if champion else f"{model}-v{version}"))
-    written = card_facts.publish_card(registry, params, model, version, Path(out), data_path=data_path)
+    written = card_facts.publish_card(
+        registry, params, model, version, Path(out), data_path=data_path
+    )
     state = "written" if written.written else "unchanged"
     click.echo(f"{model} v{version}: model card {out} ({state})")
 

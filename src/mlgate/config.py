@@ -249,7 +249,8 @@ class _Parser:
         for name, value in hyper.items():
             if not isinstance(value, (str, int, float, bool)) and value is not None:
                 raise self.fail(
-                    f"model.params.{name}", f"must be a scalar (number, string, bool), got {value!r}"
+                    f"model.params.{name}",
+                    f"must be a scalar (number, string, bool), got {value!r}",
                 )
         return ModelConfig(type=kind, params=MappingProxyType(dict(hyper)))
 
@@ -278,8 +279,14 @@ class _Parser:
                     f"is not a metric the gate computes{hint}; use {', '.join(KNOWN_METRICS)}"
                     " or f1_<class>",
                 )
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                raise self.fail(f"gate.thresholds.{name}", f"must be a number in [0, 1], got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= 1
+            ):
+                raise self.fail(
+                    f"gate.thresholds.{name}", f"must be a number in [0, 1], got {value!r}"
+                )
         cfg = GateConfig(
             **self.fields(GateConfig, raw, "gate"),
             thresholds=MappingProxyType({str(k): float(v) for k, v in thresholds.items()}),

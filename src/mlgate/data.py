@@ -65,9 +65,24 @@ NUMERIC_RANGES: dict[str, tuple[float, float]] = {
     "TUE": (0, 2),
 }
 COLUMNS = (
-    "Gender", "Age", "Height", "Weight", "family_history_with_overweight", "FAVC", "FCVC", "NCP",
-    "CAEC", "SMOKE", "CH2O", "SCC", "FAF", "TUE", "CALC", "MTRANS", TARGET,
-)  # fmt: skip
+    "Gender",
+    "Age",
+    "Height",
+    "Weight",
+    "family_history_with_overweight",
+    "FAVC",
+    "FCVC",
+    "NCP",
+    "CAEC",
+    "SMOKE",
+    "CH2O",
+    "SCC",
+    "FAF",
+    "TUE",
+    "CALC",
+    "MTRANS",
+    TARGET,
+)
 
 
 @dataclass(frozen=True)
@@ -138,7 +153,9 @@ def _validate(frame: pd.DataFrame, where: str, target: str) -> None:
     expected = [c if c != TARGET else target for c in COLUMNS]
     missing = [c for c in expected if c not in frame.columns]
     if missing:
-        raise DataError(f"{where}: missing column(s) {', '.join(missing)}; the UCI schema needs all 17")
+        raise DataError(
+            f"{where}: missing column(s) {', '.join(missing)}; the UCI schema needs all 17"
+        )
     extra = [c for c in frame.columns if c not in expected]
     if extra:
         raise DataError(f"{where}: unexpected column(s) {', '.join(map(str, extra))}; remove them")
@@ -204,8 +221,15 @@ _BANDS = (18.5, 25.0, 27.5, 30.0, 35.0, 40.0)
 # Class shares and P(Male | class), as in the UCI file.
 _SHARE = (0.129, 0.136, 0.137, 0.137, 0.166, 0.141, 0.154)
 _MALE = (0.36, 0.51, 0.50, 0.64, 0.56, 0.99, 0.01)
-_BMI_RANGE = ((15.0, 18.5), (18.5, 25.0), (25.0, 27.5), (27.5, 30.0), (30.0, 35.0),
-              (35.0, 40.0), (40.0, 50.0))  # fmt: skip
+_BMI_RANGE = (
+    (15.0, 18.5),
+    (18.5, 25.0),
+    (25.0, 27.5),
+    (27.5, 30.0),
+    (30.0, 35.0),
+    (35.0, 40.0),
+    (40.0, 50.0),
+)
 
 
 def generate(rows: int = 2111, seed: int = 42, label_noise: float = 0.6) -> pd.DataFrame:
@@ -224,8 +248,9 @@ def generate(rows: int = 2111, seed: int = 42, label_noise: float = 0.6) -> pd.D
     male = rng.random(rows) < np.take(_MALE, cls)
     lo, hi = np.take(_BMI_RANGE, cls, axis=0).T
     bmi = lo + (hi - lo) * rng.beta(5, 5, rows)  # most rows sit well inside their band
-    height = np.clip(np.where(male, rng.normal(1.76, 0.075, rows), rng.normal(1.63, 0.07, rows)),
-                     1.45, 1.98)  # fmt: skip
+    height = np.clip(
+        np.where(male, rng.normal(1.76, 0.075, rows), rng.normal(1.63, 0.07, rows)), 1.45, 1.98
+    )
     weight = np.clip(bmi * height**2, 39, 173)
     bmi = weight / height**2
     label = np.digitize(bmi + rng.normal(0, label_noise, rows), _BANDS)
@@ -248,25 +273,28 @@ def generate(rows: int = 2111, seed: int = 42, label_noise: float = 0.6) -> pd.D
         # the survey answers are integers; the UCI file's oversampled rows are not
         return np.where(rng.random(rows) < 0.5, np.round(value), np.round(value, 6))
 
-    frame = pd.DataFrame({
-        "Gender": np.where(male, "Male", "Female"),
-        "Age": np.round(np.clip(rng.gamma(9, 1.2, rows) + 8 + 18 * profile[cls, 5], 14, 61), 1),
-        "Height": np.round(height, 2),
-        "Weight": np.round(weight, 1),
-        "family_history_with_overweight": pick(("yes", "no"), [[0.45, 0.55], [0.98, 0.02]]),
-        "FAVC": pick(("yes", "no"), [[0.75, 0.25], [0.95, 0.05]]),
-        "FCVC": scale(1, 3, 0, 0.35),
-        "NCP": scale(1, 4, 1, 0.5),
-        "CAEC": pick(_FREQUENCY, [[0.03, 0.65, 0.27, 0.05], [0.02, 0.93, 0.03, 0.02]]),
-        "SMOKE": pick(("yes", "no"), [[0.02, 0.98], [0.02, 0.98]]),
-        "CH2O": scale(1, 3, 2, 0.35),
-        "SCC": pick(("yes", "no"), [[0.09, 0.91], [0.01, 0.99]]),
-        "FAF": scale(0, 3, 3, 0.45),
-        "TUE": scale(0, 2, 4, 0.3),
-        "CALC": pick(_FREQUENCY, [[0.40, 0.55, 0.05, 0.0], [0.20, 0.78, 0.02, 0.0]]),
-        "MTRANS": pick(
-            CATEGORIES["MTRANS"], [[0.70, 0.20, 0.06, 0.02, 0.02], [0.76, 0.22, 0.01, 0.005, 0.005]]
-        ),
-        TARGET: np.take(CLASSES, label),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "Gender": np.where(male, "Male", "Female"),
+            "Age": np.round(np.clip(rng.gamma(9, 1.2, rows) + 8 + 18 * profile[cls, 5], 14, 61), 1),
+            "Height": np.round(height, 2),
+            "Weight": np.round(weight, 1),
+            "family_history_with_overweight": pick(("yes", "no"), [[0.45, 0.55], [0.98, 0.02]]),
+            "FAVC": pick(("yes", "no"), [[0.75, 0.25], [0.95, 0.05]]),
+            "FCVC": scale(1, 3, 0, 0.35),
+            "NCP": scale(1, 4, 1, 0.5),
+            "CAEC": pick(_FREQUENCY, [[0.03, 0.65, 0.27, 0.05], [0.02, 0.93, 0.03, 0.02]]),
+            "SMOKE": pick(("yes", "no"), [[0.02, 0.98], [0.02, 0.98]]),
+            "CH2O": scale(1, 3, 2, 0.35),
+            "SCC": pick(("yes", "no"), [[0.09, 0.91], [0.01, 0.99]]),
+            "FAF": scale(0, 3, 3, 0.45),
+            "TUE": scale(0, 2, 4, 0.3),
+            "CALC": pick(_FREQUENCY, [[0.40, 0.55, 0.05, 0.0], [0.20, 0.78, 0.02, 0.0]]),
+            "MTRANS": pick(
+                CATEGORIES["MTRANS"],
+                [[0.70, 0.20, 0.06, 0.02, 0.02], [0.76, 0.22, 0.01, 0.005, 0.005]],
+            ),
+            TARGET: np.take(CLASSES, label),
+        }
+    )
     return frame

@@ -69,13 +69,19 @@ def of_worktree(params: Params, data_path: str | Path, root: str | Path = ".") -
         return local.read_bytes() if local.is_file() else _packaged_code(path)
 
     if not Path(data_path).is_file():
-        raise DataError(f"{data_path}: data file not found (run 'mlgate data generate' or pass --data)")
+        raise DataError(
+            f"{data_path}: data file not found (run 'mlgate data generate' or pass --data)"
+        )
     data_sha = file_sha256(data_path)
     code_sha = _code_sha256(read)
-    return Fingerprint(compute(params, data_sha, code_sha, _sklearn_version()), data_sha, code_sha, params)
+    return Fingerprint(
+        compute(params, data_sha, code_sha, _sklearn_version()), data_sha, code_sha, params
+    )
 
 
-def of_revision(rev: str, params_path: str = "params.yaml", root: str | Path = ".") -> Fingerprint | None:
+def of_revision(
+    rev: str, params_path: str = "params.yaml", root: str | Path = "."
+) -> Fingerprint | None:
     """The fingerprint of the tree at git revision `rev`; None when it has no params file."""
     root = Path(root)
 
@@ -87,10 +93,14 @@ def of_revision(rev: str, params_path: str = "params.yaml", root: str | Path = "
 
     probe = subprocess.run(
         ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if probe.returncode != 0:
-        raise UsageError(f"git revision {rev!r} not found in {root.resolve()}; fetch it or pass --before SHA")
+        raise UsageError(
+            f"git revision {rev!r} not found in {root.resolve()}; fetch it or pass --before SHA"
+        )
     text = show(params_path)
     if text is None:
         return None
@@ -104,7 +114,9 @@ def of_revision(rev: str, params_path: str = "params.yaml", root: str | Path = "
     code = {path: show(path) for path in TRAINING_CODE}
     data_sha = hashlib.sha256(data).hexdigest()
     code_sha = _code_sha256(lambda p: code[p] if code[p] is not None else _packaged_code(p))
-    return Fingerprint(compute(params, data_sha, code_sha, _sklearn_version()), data_sha, code_sha, params)
+    return Fingerprint(
+        compute(params, data_sha, code_sha, _sklearn_version()), data_sha, code_sha, params
+    )
 
 
 def load_worktree(params_path: str | Path, data_override: str | None = None) -> Fingerprint:

@@ -41,7 +41,9 @@ def event() -> dict[str, Any]:
 
 def _git(*args: str) -> str | None:
     try:
-        result = subprocess.run(["git", *args], capture_output=True, text=True, check=False, timeout=10)
+        result = subprocess.run(
+            ["git", *args], capture_output=True, text=True, check=False, timeout=10
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return (result.stdout.strip() or None) if result.returncode == 0 else None
@@ -67,7 +69,9 @@ def ref() -> str | None:
 
 
 def run_url() -> str | None:
-    server, repo, run = (os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
+    server, repo, run = (
+        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
     return f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
 
 

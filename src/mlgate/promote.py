@@ -19,7 +19,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import PromotionConfig
@@ -111,7 +111,9 @@ def record_move(registry: Registry, name: str, move: Move) -> Move:
     from .registry import translate
 
     with translate(registry.uri, f"recording the move of @{move.alias}"):
-        registry.client.set_registered_model_tag(name, key, json.dumps(move.to_json(), sort_keys=True))
+        registry.client.set_registered_model_tag(
+            name, key, json.dumps(move.to_json(), sort_keys=True)
+        )
     return Move(**move.to_json(), key=key)
 
 
@@ -120,7 +122,9 @@ def was_champion(moves: Sequence[Move], version: str, alias: str = "champion") -
     return any(m.to_version == str(version) for m in champion_moves(moves, alias))
 
 
-def rollback_target(moves: Sequence[Move], current: str | None, alias: str = "champion") -> str | None:
+def rollback_target(
+    moves: Sequence[Move], current: str | None, alias: str = "champion"
+) -> str | None:
     """The holder before the current one, stepping back in time: rollbacks undo, they don't stack.
 
     The history is replayed as a stack: a promotion or release pushes its version; a rollback
@@ -241,7 +245,9 @@ def make_champion(
     )
 
 
-def _swap_alias(registry: Registry, name: str, alias: str, current: str | None, version: str) -> None:
+def _swap_alias(
+    registry: Registry, name: str, alias: str, current: str | None, version: str
+) -> None:
     # Re-read right before the write: the narrowest window MLflow allows without compare-and-swap.
     latest = registry.aliases(name).get(alias)
     if latest != current:
@@ -279,7 +285,7 @@ def _record_if_missing(
             registry,
             name,
             Move(
-                at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 alias=alias,
                 from_version=last.to_version if last else None,
                 to_version=current,
@@ -292,7 +298,7 @@ def _record_if_missing(
         registry,
         name,
         Move(
-            at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             alias=alias,
             from_version=current,
             to_version=version,
@@ -309,9 +315,13 @@ def _to_production(registry: Registry, name: str, target: Any) -> list[str]:
     """Move `target` to Production, archiving the others in the same server-side transaction."""
     versions = registry.versions(name)
     others = [
-        v.version for v in versions if v.current_stage == "Production" and v.version != target.version
+        v.version
+        for v in versions
+        if v.current_stage == "Production" and v.version != target.version
     ]
-    stage = next((v.current_stage for v in versions if v.version == target.version), target.current_stage)
+    stage = next(
+        (v.current_stage for v in versions if v.version == target.version), target.current_stage
+    )
     if stage != "Production" or others:
         registry.transition(name, target.version, "Production", archive_existing=True)
     return sorted(others, key=int)

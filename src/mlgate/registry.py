@@ -104,7 +104,9 @@ def connect(tracking_uri: str, check: bool = True) -> Registry:
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    return Registry(MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri), tracking_uri)
+    return Registry(
+        MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri), tracking_uri
+    )
 
 
 def _check_reachable(uri: str) -> None:
@@ -160,7 +162,9 @@ def translate(uri: str, what: str = "") -> Iterator[None]:
                 f"tracking server {uri} failed during {what or 'a request'}; check that it is up"
                 f" and re-run ({message[:160]})"
             ) from None
-        raise RegistryError(f"registry {uri}: {what or 'request'} failed: {message[:200]}") from None
+        raise RegistryError(
+            f"registry {uri}: {what or 'request'} failed: {message[:200]}"
+        ) from None
     except OSError as exc:
         raise RegistryError(f"registry {uri}: {what or 'request'} failed: {exc}") from None
 
@@ -247,9 +251,14 @@ class Registry:
             try:
                 return Version.of(self.client.get_model_version(name, str(version)))
             except MlflowException as exc:
-                if getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                if getattr(exc, "error_code", "") in (
+                    "RESOURCE_DOES_NOT_EXIST",
+                    "INVALID_PARAMETER_VALUE",
+                ):
                     self.get_model(name)  # a missing model gets the friendlier message
-                    raise NotFoundError(f"{name} has no version {version}; see 'mlgate versions {name}'") from None
+                    raise NotFoundError(
+                        f"{name} has no version {version}; see 'mlgate versions {name}'"
+                    ) from None
                 raise
 
     def resolve(self, name: str, ref: str) -> Version:
@@ -410,7 +419,9 @@ class Registry:
                     version = mlflow.register_model(info.model_uri, name, tags=tags)
         return LoggedVersion(version=str(version.version), run_id=run.info.run_id)
 
-    def transition(self, name: str, version: str, stage: str, archive_existing: bool = False) -> Any:
+    def transition(
+        self, name: str, version: str, stage: str, archive_existing: bool = False
+    ) -> Any:
         with translate(self.uri, f"moving {name} v{version} to {stage}"):
             return self.client.transition_model_version_stage(
                 name, str(version), stage, archive_existing_versions=archive_existing
@@ -532,6 +543,7 @@ def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
     if schema is not None and schema.has_input_names():
         columns = tuple((c.name, getattr(c.type, "name", str(c.type))) for c in schema.inputs)
     return LoadedModel(model=model, size_bytes=size, input_schema=columns)
+
 
 def _quote(value: str) -> str:
     return value.replace("'", "\\'")

@@ -96,7 +96,9 @@ class Release:
             "gated": self.gate is not None,
             "verdict": self.gate.result.verdict if self.gate else None,
             "archived": self.promotion.archived if self.promotion else [],
-            "move": self.promotion.move.to_json() if self.promotion and self.promotion.move else None,
+            "move": self.promotion.move.to_json()
+            if self.promotion and self.promotion.move
+            else None,
             "card": self.card.path if self.card else None,
             "card_error": self.card_error,
             "message": self.message,
@@ -175,12 +177,18 @@ def release(
     facts = dict(name=name, inputs_changed=changed, fingerprint=new.value, before=before)
     if not changed and champion is not None:
         return Release(
-            action="nothing", version=champion, previous=champion, trained=False, gate=None,
-            promotion=None, card=None, card_error=None,
+            action="nothing",
+            version=champion,
+            previous=champion,
+            trained=False,
+            gate=None,
+            promotion=None,
+            card=None,
+            card_error=None,
             message=f"training inputs unchanged since {before}: nothing to release"
             f" (v{champion} stays champion)",
             **facts,
-        )  # fmt: skip
+        )
 
     target = registry.find_by_fingerprint(name, new.value)
     trained = target is None
@@ -203,17 +211,30 @@ def release(
             if not gate.result.passed:
                 failed = ", ".join(c.name for c in gate.result.failed_checks) or gate.result.verdict
                 return Release(
-                    action="rejected", version=target.version, previous=champion, trained=trained,
-                    gate=gate, promotion=None, card=None, card_error=None,
+                    action="rejected",
+                    version=target.version,
+                    previous=champion,
+                    trained=trained,
+                    gate=gate,
+                    promotion=None,
+                    card=None,
+                    card_error=None,
                     message=f"v{target.version} failed its gate against"
                     f" {_v(gate.champion)} ({failed}): nothing promoted",
                     **facts,
-                )  # fmt: skip
+                )
             champion = gate.champion  # the holder the gate compared with is the one we replace
     promotion = make_champion(
-        registry, name, target.version, cfg=params.promotion, who=who, reason=reason, kind=kind,
-        expected_champion=champion, drop_aliases=_candidate_aliases(registry, name, target.version, params),
-    )  # fmt: skip
+        registry,
+        name,
+        target.version,
+        cfg=params.promotion,
+        who=who,
+        reason=reason,
+        kind=kind,
+        expected_champion=champion,
+        drop_aliases=_candidate_aliases(registry, name, target.version, params),
+    )
     written, error = _card(registry, params, name, target.version, card_file, data_path)
     verb = {"promoted": "promoted", "rolled_back": "restored (rollback)"}.get(action)
     message = (
@@ -222,9 +243,17 @@ def release(
         else f"v{target.version} is already champion"
     )
     return Release(
-        action=action, version=target.version, previous=champion, trained=trained, gate=gate,
-        promotion=promotion, card=written, card_error=error, message=message, **facts,
-    )  # fmt: skip
+        action=action,
+        version=target.version,
+        previous=champion,
+        trained=trained,
+        gate=gate,
+        promotion=promotion,
+        card=written,
+        card_error=error,
+        message=message,
+        **facts,
+    )
 
 
 def _before(before: str | None, params_path: str, root: str | Path) -> Fingerprint | None:
@@ -261,26 +290,38 @@ def _champion(registry: Registry, name: str, alias: str) -> str | None:
         return None  # no model yet: the first release registers it
 
 
-def _train(registry: Registry, params: Params, fingerprint: Fingerprint, data_path: str,
-           context_tags: dict[str, str]) -> Version:  # fmt: skip
+def _train(
+    registry: Registry,
+    params: Params,
+    fingerprint: Fingerprint,
+    data_path: str,
+    context_tags: dict[str, str],
+) -> Version:
     from .train import train
 
     dataset = data_mod.load(data_path, params.data.target)
     with tempfile.TemporaryDirectory(prefix="mlgate-release-") as tmp:
         result = train(
-            params, registry, fingerprint, dataset, context_tags=context_tags,
+            params,
+            registry,
+            fingerprint,
+            dataset,
+            context_tags=context_tags,
             figure_path=Path(tmp) / "confusion_matrix.png",
-        )  # fmt: skip
+        )
     return registry.get_version(params.mlflow.registered_model_name, result.version)
 
 
-def _candidate_aliases(registry: Registry, name: str, version: str, params: Params) -> tuple[str, ...]:
+def _candidate_aliases(
+    registry: Registry, name: str, version: str, params: Params
+) -> tuple[str, ...]:
     """The candidate aliases (`challenger`, `pr-<N>`) the new champion holds: they go."""
     challenger = params.promotion.challenger_alias
     return tuple(
-        a for a, v in sorted(registry.aliases(name).items())
+        a
+        for a, v in sorted(registry.aliases(name).items())
         if v == version and (a == challenger or _PR_ALIAS.match(a))
-    )  # fmt: skip
+    )
 
 
 def _commit_subject(root: str | Path) -> str | None:
@@ -343,7 +384,9 @@ def rollback(
                 f" to; promote it instead: mlgate promote {name} {target.version} Production"
                 " --reason TEXT"
             )
-    return _move(registry, params, name, target, who, reason, "rollback", current, card_file, data_path)
+    return _move(
+        registry, params, name, target, who, reason, "rollback", current, card_file, data_path
+    )
 
 
 def promote(
@@ -362,11 +405,23 @@ def promote(
         raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
     target = registry.resolve(name, ref)
     current = _champion(registry, name, params.promotion.champion_alias)
-    return _move(registry, params, name, target, who, reason, "promote", current, card_file, data_path)
+    return _move(
+        registry, params, name, target, who, reason, "promote", current, card_file, data_path
+    )
 
 
-def _move(registry: Registry, params: Params, name: str, target: Version, who: Who, reason: str,
-          kind: str, current: str | None, card_file: Path | None, data_path: str | None) -> Moved:  # fmt: skip
+def _move(
+    registry: Registry,
+    params: Params,
+    name: str,
+    target: Version,
+    who: Who,
+    reason: str,
+    kind: str,
+    current: str | None,
+    card_file: Path | None,
+    data_path: str | None,
+) -> Moved:
     version = target.version
     model = None
     if current != version:
@@ -377,21 +432,36 @@ def _move(registry: Registry, params: Params, name: str, target: Version, who: W
 
         model = load_model(registry, name, version).model
     promotion = make_champion(
-        registry, name, version, cfg=params.promotion, who=who, reason=reason, kind=kind,
+        registry,
+        name,
+        version,
+        cfg=params.promotion,
+        who=who,
+        reason=reason,
+        kind=kind,
         expected_champion=current if kind == "rollback" else UNCHANGED,
         drop_aliases=_candidate_aliases(registry, name, version, params),
-    )  # fmt: skip
+    )
     written, error = _card(registry, params, name, version, card_file, data_path, model)
     if current == version:
         action, message = "already_champion", f"v{version} is already champion"
     else:
         action = "rolled_back" if kind == "rollback" else "promoted"
         message = f"v{version} is champion (was {_v(current)})"
-    return Moved(action, name, version, current, target.current_stage, promotion, written, error, message)
+    return Moved(
+        action, name, version, current, target.current_stage, promotion, written, error, message
+    )
 
 
-def _card(registry: Registry, params: Params, name: str, version: str, path: Path | None,
-          data_path: str | None, model: Any = None) -> tuple[CardWrite | None, str | None]:  # fmt: skip
+def _card(
+    registry: Registry,
+    params: Params,
+    name: str,
+    version: str,
+    path: Path | None,
+    data_path: str | None,
+    model: Any = None,
+) -> tuple[CardWrite | None, str | None]:
     """The card after a move; a failure is reported, not raised: the move itself is done."""
     if path is None:
         return None, None

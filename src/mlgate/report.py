@@ -74,9 +74,14 @@ def render_text(result: GateResult) -> str:
         for row in result.metrics:
             interval = f"[{row.ci_lo:+.4f}, {row.ci_hi:+.4f}]" if row.ci_lo is not None else "-"
             table.append(
-                (row.metric, _fixed(row.champion, "-"), _fixed(row.challenger, "-"),
-                 _signed(row.delta, "-"), interval)
-            )  # fmt: skip
+                (
+                    row.metric,
+                    _fixed(row.champion, "-"),
+                    _fixed(row.challenger, "-"),
+                    _signed(row.delta, "-"),
+                    interval,
+                )
+            )
         lines += ["", *_columns(table)]
     if result.mcnemar is not None:
         m = result.mcnemar

@@ -178,7 +178,9 @@ def bootstrap_ci(
     labels = _resolve_classes(classes, y_true, y_pred)
     never = np.full(np.asarray(y_true).shape[0], _NEVER, dtype=object)
     point = _metric_value(y_true, y_pred, labels, metric)
-    samples = paired_bootstrap_deltas(y_true, never, y_pred, labels, (metric,), n_boot, seed)[metric]
+    samples = paired_bootstrap_deltas(y_true, never, y_pred, labels, (metric,), n_boot, seed)[
+        metric
+    ]
     lo, hi = percentile_interval(samples, confidence)
     return point, lo, hi
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -183,7 +183,9 @@ def train(
     fit_seconds = time.perf_counter() - started
     predictions = pipeline.predict(split.X_test)
     metrics = evaluate(split.y_test, predictions, classes)
-    validation = "passed" if metrics["accuracy"] >= params.mlflow.staging_threshold else "needs_review"
+    validation = (
+        "passed" if metrics["accuracy"] >= params.mlflow.staging_threshold else "needs_review"
+    )
 
     if metrics_path:
         _write_json(metrics_path, metrics)
@@ -196,7 +198,7 @@ def train(
         **context_tags,
         "validation_status": validation,
         "model_type": params.model.type,
-        "training_date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "training_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "n_features": str(split.X_train.shape[1]),
         "dataset_size": str(len(dataset.frame)),
         "mlgate.fingerprint": fingerprint.value,

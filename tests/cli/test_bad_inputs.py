@@ -85,19 +85,26 @@ def _register_without_favc(root: Path) -> str:
     from mlgate.train import SKOPS_TRUSTED_TYPES, build_pipeline, pip_requirements
 
     params = load_params(root / "params.yaml")
-    split = data.split(data.load(root / params.data.path), data.TARGET, params.data.test_size,
-                       params.data.random_state)  # fmt: skip
+    split = data.split(
+        data.load(root / params.data.path),
+        data.TARGET,
+        params.data.test_size,
+        params.data.random_state,
+    )
     X_train, X_test = split.X_train.drop(columns=["FAVC"]), split.X_test.drop(columns=["FAVC"])
     pipeline = build_pipeline(params, list(X_train.columns)).fit(X_train, split.y_train)
     mlflow.set_tracking_uri(_uri(root))
     mlflow.set_experiment(params.mlflow.experiment_name)
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(
-            pipeline, name="model", serialization_format="skops",
+            pipeline,
+            name="model",
+            serialization_format="skops",
             signature=infer_signature(X_test.head(5), pipeline.predict(X_test.head(5))),
-            skops_trusted_types=SKOPS_TRUSTED_TYPES, pip_requirements=pip_requirements(),
+            skops_trusted_types=SKOPS_TRUSTED_TYPES,
+            pip_requirements=pip_requirements(),
             registered_model_name=MODEL,
-        )  # fmt: skip
+        )
     return str(info.registered_model_version)
 
 
@@ -250,8 +257,10 @@ def _git_repo(root: Path) -> None:
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "Initial commit"]):
         subprocess.run(
             ["git", "-c", "user.name=ada", "-c", "user.email=ada@example.org", *args],
-            cwd=root, check=True, capture_output=True,
-        )  # fmt: skip
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
 
 
 # --- the table -------------------------------------------------------------------------------------
@@ -274,102 +283,298 @@ GATE_V2 = ("gate", "--challenger", CHALLENGER)
 CASES = [
     # params.yaml
     Case("params-missing-file", ("train", "--params", "nope.yaml"), 2, "nope.yaml: file not found"),
-    Case("params-yaml-syntax", ("train",), 2, "params.yaml: YAML syntax error",
-         _params("data:\n", "data: [\n"), subprocess=True),
-    Case("params-unknown-key", ("train",), 2,
-         "data.tset_size is not a known key (did you mean data.test_size?)",
-         _params("  test_size:", "  tset_size:")),
-    Case("params-wrong-type", ("train",), 2, "data.test_size must be a number, got 'big'",
-         _params("test_size: 0.2", "test_size: big")),
-    Case("params-margin-out-of-range", GATE_V2, 2,
-         "params.yaml: gate.margin must be between 0 and 1, got 5.0 (did you mean 0.05?)",
-         _gate_params(margin=5)),
-    Case("params-unknown-model-type", ("train",), 2, "model.type must be one of",
-         _params("type: random_forest", "type: xgboost")),
-    Case("params-invalid-hyperparameter", ("train",), 2, "model.params is not valid for random_forest",
-         lambda root: set_model_params(root, **{**SECOND, "max_dept": 3})),
-    Case("params-threshold-on-unknown-metric", GATE_V2, 2, "gate.thresholds.acuracy",
-         _gate_params(thresholds={"acuracy": 0.85})),
+    Case(
+        "params-yaml-syntax",
+        ("train",),
+        2,
+        "params.yaml: YAML syntax error",
+        _params("data:\n", "data: [\n"),
+        subprocess=True,
+    ),
+    Case(
+        "params-unknown-key",
+        ("train",),
+        2,
+        "data.tset_size is not a known key (did you mean data.test_size?)",
+        _params("  test_size:", "  tset_size:"),
+    ),
+    Case(
+        "params-wrong-type",
+        ("train",),
+        2,
+        "data.test_size must be a number, got 'big'",
+        _params("test_size: 0.2", "test_size: big"),
+    ),
+    Case(
+        "params-margin-out-of-range",
+        GATE_V2,
+        2,
+        "params.yaml: gate.margin must be between 0 and 1, got 5.0 (did you mean 0.05?)",
+        _gate_params(margin=5),
+    ),
+    Case(
+        "params-unknown-model-type",
+        ("train",),
+        2,
+        "model.type must be one of",
+        _params("type: random_forest", "type: xgboost"),
+    ),
+    Case(
+        "params-invalid-hyperparameter",
+        ("train",),
+        2,
+        "model.params is not valid for random_forest",
+        lambda root: set_model_params(root, **{**SECOND, "max_dept": 3}),
+    ),
+    Case(
+        "params-threshold-on-unknown-metric",
+        GATE_V2,
+        2,
+        "gate.thresholds.acuracy",
+        _gate_params(thresholds={"acuracy": 0.85}),
+    ),
     # data
-    Case("data-missing-file", ("train", "--data", "nope.csv"), 2,
-         "nope.csv: data file not found (run 'mlgate data generate' or pass --data)"),
-    Case("data-missing-column", ("train",), 2, "missing column(s) CAEC", _csv(_drop_column("CAEC"))),
-    Case("data-unknown-category", ("train",), 2, "unknown category 'Teleport'",
-         _csv(_set_cell("MTRANS", "Teleport"))),
-    Case("data-nan-target", ("train",), 2, "column NObeyesdad has 1 missing value(s) (CSV line 2)",
-         _csv(_set_cell("NObeyesdad", ""))),
-    Case("data-rare-class", ("train",), 2, "class Obesity_Type_II (1) has fewer than 2 rows",
-         _csv(_keep_one("Obesity_Type_II"))),
-    Case("data-non-numeric", ("train",), 2, "column Age must be numeric, got 'old' on CSV line 2",
-         _csv(_set_cell("Age", "old"))),
-    Case("gate-data-missing-column", GATE_V2, 2, "missing column(s) FAVC", _csv(_drop_column("FAVC"))),
+    Case(
+        "data-missing-file",
+        ("train", "--data", "nope.csv"),
+        2,
+        "nope.csv: data file not found (run 'mlgate data generate' or pass --data)",
+    ),
+    Case(
+        "data-missing-column", ("train",), 2, "missing column(s) CAEC", _csv(_drop_column("CAEC"))
+    ),
+    Case(
+        "data-unknown-category",
+        ("train",),
+        2,
+        "unknown category 'Teleport'",
+        _csv(_set_cell("MTRANS", "Teleport")),
+    ),
+    Case(
+        "data-nan-target",
+        ("train",),
+        2,
+        "column NObeyesdad has 1 missing value(s) (CSV line 2)",
+        _csv(_set_cell("NObeyesdad", "")),
+    ),
+    Case(
+        "data-rare-class",
+        ("train",),
+        2,
+        "class Obesity_Type_II (1) has fewer than 2 rows",
+        _csv(_keep_one("Obesity_Type_II")),
+    ),
+    Case(
+        "data-non-numeric",
+        ("train",),
+        2,
+        "column Age must be numeric, got 'old' on CSV line 2",
+        _csv(_set_cell("Age", "old")),
+    ),
+    Case(
+        "gate-data-missing-column", GATE_V2, 2, "missing column(s) FAVC", _csv(_drop_column("FAVC"))
+    ),
     # command-line arguments
-    Case("unknown-model-suggests", ("versions", "obesity_classifer"), 2,
-         "model 'obesity_classifer' is not registered (did you mean obesity_classifier?)",
-         subprocess=True),
-    Case("unknown-version", ("promote", MODEL, "99", "Staging"), 2,
-         "obesity_classifier has no version 99; see 'mlgate versions obesity_classifier'"),
-    Case("unknown-alias", ("card", MODEL, "--version", "@nope"), 2,
-         "obesity_classifier has no alias @nope (aliases: @champion)"),
-    Case("not-a-version", ("compare", MODEL, "1", "latest-one"), 2,
-         "version 'latest-one' is not a number, an @alias or a stage"),
-    Case("compare-unknown-version", ("compare", MODEL, "1", "99"), 2, "obesity_classifier has no version 99"),
-    Case("invalid-stage", ("promote", MODEL, CHALLENGER, "Prod"), 2,
-         "stage 'Prod' is not one of None, Staging, Production, Archived (did you mean Production?)"),
+    Case(
+        "unknown-model-suggests",
+        ("versions", "obesity_classifer"),
+        2,
+        "model 'obesity_classifer' is not registered (did you mean obesity_classifier?)",
+        subprocess=True,
+    ),
+    Case(
+        "unknown-version",
+        ("promote", MODEL, "99", "Staging"),
+        2,
+        "obesity_classifier has no version 99; see 'mlgate versions obesity_classifier'",
+    ),
+    Case(
+        "unknown-alias",
+        ("card", MODEL, "--version", "@nope"),
+        2,
+        "obesity_classifier has no alias @nope (aliases: @champion)",
+    ),
+    Case(
+        "not-a-version",
+        ("compare", MODEL, "1", "latest-one"),
+        2,
+        "version 'latest-one' is not a number, an @alias or a stage",
+    ),
+    Case(
+        "compare-unknown-version",
+        ("compare", MODEL, "1", "99"),
+        2,
+        "obesity_classifier has no version 99",
+    ),
+    Case(
+        "invalid-stage",
+        ("promote", MODEL, CHALLENGER, "Prod"),
+        2,
+        "stage 'Prod' is not one of None, Staging, Production, Archived (did you mean Production?)",
+    ),
     Case("reserved-alias", ("alias", MODEL, "v3", "1"), 2, "alias 'v3' is reserved by MLflow"),
-    Case("invalid-alias", ("alias", MODEL, "bad alias!", "1"), 2,
-         "alias 'bad alias!' is not valid: use 1-255 letters, digits, '_' or '-'"),
-    Case("alias-version-and-delete", ("alias", MODEL, "champion", "2", "--delete"), 2,
-         "give either a VERSION to point the alias at or --delete, not both or neither"),
-    Case("versions-unknown-metric", ("versions", MODEL, "--metric", "nope"), 2,
-         "metric 'nope' is not logged by any version of obesity_classifier"),
-    Case("best-unknown-metric", ("best", MODEL, "--metric", "acuracy"), 2,
-         "metric 'acuracy' is not logged by any version of obesity_classifier (did you mean accuracy?)"),
-    Case("best-unknown-metric-untagged-versions", ("best", MODEL, "--metric", "acuracy"), 2,
-         "metric 'acuracy' is not logged by any version of obesity_classifier (did you mean accuracy?)",
-         _without_metric_tags),
+    Case(
+        "invalid-alias",
+        ("alias", MODEL, "bad alias!", "1"),
+        2,
+        "alias 'bad alias!' is not valid: use 1-255 letters, digits, '_' or '-'",
+    ),
+    Case(
+        "alias-version-and-delete",
+        ("alias", MODEL, "champion", "2", "--delete"),
+        2,
+        "give either a VERSION to point the alias at or --delete, not both or neither",
+    ),
+    Case(
+        "versions-unknown-metric",
+        ("versions", MODEL, "--metric", "nope"),
+        2,
+        "metric 'nope' is not logged by any version of obesity_classifier",
+    ),
+    Case(
+        "best-unknown-metric",
+        ("best", MODEL, "--metric", "acuracy"),
+        2,
+        "metric 'acuracy' is not logged by any version of obesity_classifier (did you mean accuracy?)",
+    ),
+    Case(
+        "best-unknown-metric-untagged-versions",
+        ("best", MODEL, "--metric", "acuracy"),
+        2,
+        "metric 'acuracy' is not logged by any version of obesity_classifier (did you mean accuracy?)",
+        _without_metric_tags,
+    ),
     Case("rollback-without-reason", ("rollback", MODEL), 2, "Missing option '--reason'"),
-    Case("rollback-blank-reason", ("rollback", MODEL, "--reason", "  "), 2,
-         "a reason is required for every champion move (pass --reason TEXT)"),
-    Case("rollback-to-never-champion", ("rollback", MODEL, "--to", CHALLENGER, "--reason", "x"), 2,
-         "obesity_classifier v2 was never champion"),
-    Case("release-unknown-revision", ("release", "--before", "no-such-commit"), 2,
-         "git revision 'no-such-commit' not found", _git_repo),
-    Case("gate-untrained-tree", ("gate",), 2,
-         "no version of obesity_classifier was trained from the working tree's inputs",
-         lambda root: set_model_params(root, **{**SECOND, "n_estimators": 31})),
-    Case("gate-explicit-unknown-champion", ("gate", "--challenger", CHALLENGER, "--champion", "@nope"), 2,
-         "obesity_classifier has no alias @nope"),
-    Case("unknown-uri-scheme", ("list", "--tracking-uri", "foo://x"), 2,
-         "tracking URI 'foo://x' has an unknown scheme"),
-    Case("sqlite-folder-missing", ("list", "--tracking-uri", "sqlite:////no/such/folder/mlflow.db"), 3,
-         "registry sqlite:////no/such/folder/mlflow.db: folder /no/such/folder does not exist"),
+    Case(
+        "rollback-blank-reason",
+        ("rollback", MODEL, "--reason", "  "),
+        2,
+        "a reason is required for every champion move (pass --reason TEXT)",
+    ),
+    Case(
+        "rollback-to-never-champion",
+        ("rollback", MODEL, "--to", CHALLENGER, "--reason", "x"),
+        2,
+        "obesity_classifier v2 was never champion",
+    ),
+    Case(
+        "release-unknown-revision",
+        ("release", "--before", "no-such-commit"),
+        2,
+        "git revision 'no-such-commit' not found",
+        _git_repo,
+    ),
+    Case(
+        "gate-untrained-tree",
+        ("gate",),
+        2,
+        "no version of obesity_classifier was trained from the working tree's inputs",
+        lambda root: set_model_params(root, **{**SECOND, "n_estimators": 31}),
+    ),
+    Case(
+        "gate-explicit-unknown-champion",
+        ("gate", "--challenger", CHALLENGER, "--champion", "@nope"),
+        2,
+        "obesity_classifier has no alias @nope",
+    ),
+    Case(
+        "unknown-uri-scheme",
+        ("list", "--tracking-uri", "foo://x"),
+        2,
+        "tracking URI 'foo://x' has an unknown scheme",
+    ),
+    Case(
+        "sqlite-folder-missing",
+        ("list", "--tracking-uri", "sqlite:////no/such/folder/mlflow.db"),
+        3,
+        "registry sqlite:////no/such/folder/mlflow.db: folder /no/such/folder does not exist",
+    ),
     # registry states
-    Case("no-champion-rollback", ("rollback", MODEL, "--reason", "x"), 2,
-         "obesity_classifier has no recorded @champion moves: nothing to roll back to", _no_champion),
-    Case("no-champion-card", ("card", MODEL), 2, "obesity_classifier has no alias @champion", _no_champion),
-    Case("deleted-version-gate", GATE_V2, 2, "obesity_classifier has no version 2",
-         _delete_version(CHALLENGER)),
-    Case("deleted-version-promote", ("promote", MODEL, CHALLENGER, "Production", "--reason", "x"), 2,
-         "obesity_classifier has no version 2", _delete_version(CHALLENGER)),
-    Case("deleted-champion-rollback", ("rollback", MODEL, "--reason", "x"), 2, "@champion",
-         _delete_version(CHAMPION)),
-    Case("alias-on-deleted-version", ("gate", "--challenger", "@ghost"), 2,
-         "obesity_classifier has no version 2", _alias_on_deleted_version),
-    Case("version-without-run-gate", ("gate", "--challenger", "4"), 1,
-         "FAIL challenger.scored: challenger v4 could not score the holdout", _version_without_run),
-    Case("version-without-run-card", ("card", MODEL, "--version", "4"), 3, "obesity_classifier v4",
-         _version_without_run),
-    Case("corrupted-artifact-gate", GATE_V2, 1,
-         "FAIL challenger.scored: challenger v2 could not score the holdout", _corrupt(CHALLENGER)),
-    Case("corrupted-artifact-card", ("card", MODEL, "--version", CHALLENGER), 3,
-         "cannot load obesity_classifier v2 (models:/obesity_classifier/2)", _corrupt(CHALLENGER),
-         subprocess=True),
-    Case("corrupted-artifact-promote", ("promote", MODEL, CHALLENGER, "Production", "--reason", "x"), 3,
-         "cannot load obesity_classifier v2 (models:/obesity_classifier/2)", _corrupt(CHALLENGER)),
-    Case("champion-on-another-schema", ("gate", "--challenger", CHALLENGER, "--champion", WITHOUT_FAVC), 1,
-         "FAIL signature"),
-]  # fmt: skip
+    Case(
+        "no-champion-rollback",
+        ("rollback", MODEL, "--reason", "x"),
+        2,
+        "obesity_classifier has no recorded @champion moves: nothing to roll back to",
+        _no_champion,
+    ),
+    Case(
+        "no-champion-card",
+        ("card", MODEL),
+        2,
+        "obesity_classifier has no alias @champion",
+        _no_champion,
+    ),
+    Case(
+        "deleted-version-gate",
+        GATE_V2,
+        2,
+        "obesity_classifier has no version 2",
+        _delete_version(CHALLENGER),
+    ),
+    Case(
+        "deleted-version-promote",
+        ("promote", MODEL, CHALLENGER, "Production", "--reason", "x"),
+        2,
+        "obesity_classifier has no version 2",
+        _delete_version(CHALLENGER),
+    ),
+    Case(
+        "deleted-champion-rollback",
+        ("rollback", MODEL, "--reason", "x"),
+        2,
+        "@champion",
+        _delete_version(CHAMPION),
+    ),
+    Case(
+        "alias-on-deleted-version",
+        ("gate", "--challenger", "@ghost"),
+        2,
+        "obesity_classifier has no version 2",
+        _alias_on_deleted_version,
+    ),
+    Case(
+        "version-without-run-gate",
+        ("gate", "--challenger", "4"),
+        1,
+        "FAIL challenger.scored: challenger v4 could not score the holdout",
+        _version_without_run,
+    ),
+    Case(
+        "version-without-run-card",
+        ("card", MODEL, "--version", "4"),
+        3,
+        "obesity_classifier v4",
+        _version_without_run,
+    ),
+    Case(
+        "corrupted-artifact-gate",
+        GATE_V2,
+        1,
+        "FAIL challenger.scored: challenger v2 could not score the holdout",
+        _corrupt(CHALLENGER),
+    ),
+    Case(
+        "corrupted-artifact-card",
+        ("card", MODEL, "--version", CHALLENGER),
+        3,
+        "cannot load obesity_classifier v2 (models:/obesity_classifier/2)",
+        _corrupt(CHALLENGER),
+        subprocess=True,
+    ),
+    Case(
+        "corrupted-artifact-promote",
+        ("promote", MODEL, CHALLENGER, "Production", "--reason", "x"),
+        3,
+        "cannot load obesity_classifier v2 (models:/obesity_classifier/2)",
+        _corrupt(CHALLENGER),
+    ),
+    Case(
+        "champion-on-another-schema",
+        ("gate", "--challenger", CHALLENGER, "--champion", WITHOUT_FAVC),
+        1,
+        "FAIL signature",
+    ),
+]
 
 
 def _param(case: Case):
@@ -383,9 +588,14 @@ def _run(root: Path, case: Case) -> tuple[int, str, str]:
         return result.exit_code, result.stdout, result.stderr
     env = {k: v for k, v in os.environ.items() if k not in GITHUB_ENV}
     done = subprocess.run(
-        [str(MLGATE), *case.argv], cwd=root, env=env, capture_output=True, text=True,
-        timeout=300, check=False,
-    )  # fmt: skip
+        [str(MLGATE), *case.argv],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     return done.returncode, done.stdout, done.stderr
 
 

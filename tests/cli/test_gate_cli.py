@@ -177,9 +177,22 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads((gated / "gate.json").read_text())
     assert list(document) == [
-        "schema_version", "verdict", "passed", "mode", "comparable", "note", "challenger",
-        "champion", "holdout", "policy", "metrics", "per_class", "checks", "mcnemar", "links",
-    ]  # fmt: skip
+        "schema_version",
+        "verdict",
+        "passed",
+        "mode",
+        "comparable",
+        "note",
+        "challenger",
+        "champion",
+        "holdout",
+        "policy",
+        "metrics",
+        "per_class",
+        "checks",
+        "mcnemar",
+        "links",
+    ]
     assert document["schema_version"] == 1
     assert (document["verdict"], document["passed"], document["mode"]) == ("pass", True, "enabled")
     assert document["challenger"]["version"] == EQUAL_V
@@ -188,9 +201,15 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
     assert document["holdout"]["n_rows"] == sum(row["support"] for row in document["per_class"])
     assert document["policy"]["margin"] == 0.03
     assert [c["name"] for c in document["checks"]] == [
-        "threshold.accuracy", "threshold.f1_macro", "non_inferiority.f1_macro", "per_class_f1",
-        "mcnemar", "signature", "budget.size", "budget.latency",
-    ]  # fmt: skip
+        "threshold.accuracy",
+        "threshold.f1_macro",
+        "non_inferiority.f1_macro",
+        "per_class_f1",
+        "mcnemar",
+        "signature",
+        "budget.size",
+        "budget.latency",
+    ]
     doc = SCHEMA_DOC.read_text(encoding="utf-8")
     nested = [document["policy"], document["metrics"][0], document["per_class"][0]]
     nested += [document["checks"][0], document["mcnemar"], document["holdout"]]

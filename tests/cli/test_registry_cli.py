@@ -135,8 +135,17 @@ def test_versions(model: str) -> None:
 
 
 def test_versions_filters_and_extra_metrics(model: str) -> None:
-    out = ok(model, "versions", model, "--metric", "custom_score", "--metric", "fit_seconds",
-             "--limit", "2")  # fmt: skip
+    out = ok(
+        model,
+        "versions",
+        model,
+        "--metric",
+        "custom_score",
+        "--metric",
+        "fit_seconds",
+        "--limit",
+        "2",
+    )
     assert out == dedent("""
         +-----------+------------+------------+--------+----------------+---------------+--------------------+
         |   Version | Stage      |   Accuracy |     F1 |   custom_score |   fit_seconds | Aliases            |
@@ -165,8 +174,12 @@ def test_versions_json(model: str) -> None:
     assert set(row) == {"version", "stage", "status", "run_id", "created", "aliases", "metrics"}
     assert (row["version"], row["stage"], row["status"]) == ("3", "Staging", "READY")
     assert row["aliases"] == ["challenger", "pr-7"]
-    assert row["metrics"] == {"accuracy": 0.95, "custom_score": 12.5, "f1_macro": 0.947,
-                              "fit_seconds": 2.9}  # fmt: skip
+    assert row["metrics"] == {
+        "accuracy": 0.95,
+        "custom_score": 12.5,
+        "f1_macro": 0.947,
+        "fit_seconds": 2.9,
+    }
     assert len(row["run_id"]) == 32 and row["created"].endswith("Z")
 
 
@@ -177,8 +190,9 @@ def test_promote_to_production_archives_every_other_production_version(
     model: str, registry_uri: str
 ) -> None:
     populate(registry_uri, model, [Spec({"accuracy": 0.9}, stage="Production")])  # v4: 2 in Prod
-    code, out, err = cli("promote", model, "3", "production", "--actor", "tester",
-                         "--reason", "better accuracy")  # fmt: skip
+    code, out, err = cli(
+        "promote", model, "3", "production", "--actor", "tester", "--reason", "better accuracy"
+    )
     assert code == 0
     assert out.replace(model, PLACEHOLDER) == dedent("""
         Promoted clf_XXXXXXXX v3 to Production; archived v2, v4.
@@ -197,17 +211,25 @@ def test_promote_to_production_archives_every_other_production_version(
     # These versions have no MLmodel to describe: the card is skipped, the promotion stands.
     assert err.startswith("warning: model card not written")
     assert stages(registry_uri, model) == {
-        "1": "Archived", "2": "Archived", "3": "Production", "4": "Archived",
-    }  # fmt: skip
+        "1": "Archived",
+        "2": "Archived",
+        "3": "Production",
+        "4": "Archived",
+    }
     assert aliases(registry_uri, model) == {"champion": "3"}
 
 
 def test_promote_by_alias_to_staging_and_json(model: str, registry_uri: str) -> None:
     payload = json.loads(ok(model, "promote", model, "@champion", "Staging", "--json"))
     assert payload == {
-        "model": PLACEHOLDER, "version": "2", "stage": "Staging", "previous_stage": "Production",
-        "archived": [], "alias": None, "previous_holder": None,
-    }  # fmt: skip
+        "model": PLACEHOLDER,
+        "version": "2",
+        "stage": "Staging",
+        "previous_stage": "Production",
+        "archived": [],
+        "alias": None,
+        "previous_holder": None,
+    }
     assert stages(registry_uri, model) == {"1": "Archived", "2": "Staging", "3": "Staging"}
     assert ok(model, "promote", model, "1", "none") == dedent("""
         Promoted clf_XXXXXXXX v1 to None.
@@ -257,9 +279,12 @@ def test_alias_set_move_and_delete(model: str, registry_uri: str) -> None:
         "@champion of clf_XXXXXXXX already points to v3; nothing changed.\n"
     )
     assert json.loads(ok(model, "alias", model, "pr-7", "--delete", "--json")) == {
-        "model": PLACEHOLDER, "alias": "pr-7", "version": None, "previous": "3",
+        "model": PLACEHOLDER,
+        "alias": "pr-7",
+        "version": None,
+        "previous": "3",
         "action": "deleted",
-    }  # fmt: skip
+    }
     assert aliases(registry_uri, model) == {"champion": "3", "challenger": "3", "pr-9": "1"}
 
 
@@ -322,9 +347,13 @@ def test_compare_equal_metrics_and_json(model: str, registry_uri: str) -> None:
     """)
     payload = json.loads(ok(model, "compare", model, "2", "3", "--json"))
     assert payload["metrics"][0] == {
-        "name": "accuracy", "a": 0.94, "b": 0.95, "difference": pytest.approx(0.01),
-        "direction": "higher", "better": "3",
-    }  # fmt: skip
+        "name": "accuracy",
+        "a": 0.94,
+        "b": 0.95,
+        "difference": pytest.approx(0.01),
+        "direction": "higher",
+        "better": "3",
+    }
     assert payload["params"] == [{"name": "model.n_estimators", "a": "100", "b": "200"}]
     assert (payload["a"]["version"], payload["b"]["version"]) == ("2", "3")
     assert (payload["only_a"], payload["only_b"]) == ([], ["custom_score"])
@@ -359,11 +388,13 @@ def test_best_direction_flags_and_json(model: str, registry_uri: str) -> None:
     high = json.loads(ok(model, "best", model, "--metric", "custom_score", "--json"))
     assert (high["direction"], high["value"], high["version"]["version"]) == ("higher", 12.5, "3")
     assert set(high) == {"model", "metric", "direction", "value", "version", "considered", "stage"}
-    low = json.loads(ok(model, "best", model, "--metric", "custom_score", "--lower-is-better",
-                        "--json"))  # fmt: skip
+    low = json.loads(
+        ok(model, "best", model, "--metric", "custom_score", "--lower-is-better", "--json")
+    )
     assert (low["direction"], low["value"], low["version"]["version"]) == ("lower", 3.0, "4")
-    flipped = json.loads(ok(model, "best", model, "--metric", "accuracy", "--lower-is-better",
-                            "--json"))  # fmt: skip
+    flipped = json.loads(
+        ok(model, "best", model, "--metric", "accuracy", "--lower-is-better", "--json")
+    )
     assert flipped["version"]["version"] == "1"
 
 
@@ -497,8 +528,18 @@ def test_refusing_server_exits_3(name: str, tmp_path: Path, monkeypatch) -> None
 
 def test_manage_registry_script_is_the_cli(model: str) -> None:
     result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "manage_registry.py"), "versions", model, "--limit", "1"],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "scripts" / "manage_registry.py"),
+            "versions",
+            model,
+            "--limit",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.replace(model, PLACEHOLDER) == ok(model, "versions", model, "--limit", "1")

@@ -50,8 +50,15 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seeded") / "mlflow.db"
     uri = f"sqlite:///{path}"
     populate(uri, MODEL, [Spec(metrics={"accuracy": 0.9}), Spec(metrics={"accuracy": 0.91})])
-    make_champion(connect(uri), MODEL, "1", cfg=PromotionConfig(), who=Who("ada"),
-                  reason="first model", kind="release")  # fmt: skip
+    make_champion(
+        connect(uri),
+        MODEL,
+        "1",
+        cfg=PromotionConfig(),
+        who=Who("ada"),
+        reason="first model",
+        kind="release",
+    )
     return path
 
 
@@ -64,32 +71,60 @@ def seeded(project: Path, seeded_db: Path) -> str:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        pytest.param(["rollback", MODEL, "--reason", "x"],
-                     "obesity_classifier v1 is the earliest champion in the history: nothing to roll back to",
-                     id="rollback-nothing-earlier"),
-        pytest.param(["rollback", MODEL, "--to", "9", "--reason", "x"],
-                     "obesity_classifier has no version 9; see 'mlgate versions obesity_classifier'",
-                     id="rollback-unknown-version"),
-        pytest.param(["rollback", MODEL, "--to", "2", "--reason", "x"],
-                     "obesity_classifier v2 was never champion, so there is nothing to roll back to;"
-                     " promote it instead", id="rollback-to-never-champion"),
-        pytest.param(["rollback", MODEL, "--to", "1"], "Missing option '--reason'", id="rollback-no-reason"),
-        pytest.param(["rollback", MODEL, "--to", "1", "--reason", "  "],
-                     "a reason is required for every champion move (pass --reason TEXT)", id="blank-reason"),
-        pytest.param(["rollback", "obesity_classifer", "--reason", "x"],
-                     "model 'obesity_classifer' is not registered (did you mean obesity_classifier?)",
-                     id="rollback-unknown-model"),
-        pytest.param(["promote", MODEL, "9", "Production", "--reason", "x"],
-                     "obesity_classifier has no version 9", id="promote-unknown-version"),
-        pytest.param(["promote", MODEL, "2", "Production", "--reason", ""],
-                     "a reason is required", id="promote-blank-reason"),
-        pytest.param(["card", MODEL, "--version", "9"], "obesity_classifier has no version 9",
-                     id="card-unknown-version"),
-        pytest.param(["history", "nope"], "model 'nope' is not registered", id="history-unknown-model"),
-        pytest.param(["release", "--before", "no-such-commit"], "git revision 'no-such-commit' not found",
-                     id="release-unknown-revision"),
+        pytest.param(
+            ["rollback", MODEL, "--reason", "x"],
+            "obesity_classifier v1 is the earliest champion in the history: nothing to roll back to",
+            id="rollback-nothing-earlier",
+        ),
+        pytest.param(
+            ["rollback", MODEL, "--to", "9", "--reason", "x"],
+            "obesity_classifier has no version 9; see 'mlgate versions obesity_classifier'",
+            id="rollback-unknown-version",
+        ),
+        pytest.param(
+            ["rollback", MODEL, "--to", "2", "--reason", "x"],
+            "obesity_classifier v2 was never champion, so there is nothing to roll back to;"
+            " promote it instead",
+            id="rollback-to-never-champion",
+        ),
+        pytest.param(
+            ["rollback", MODEL, "--to", "1"], "Missing option '--reason'", id="rollback-no-reason"
+        ),
+        pytest.param(
+            ["rollback", MODEL, "--to", "1", "--reason", "  "],
+            "a reason is required for every champion move (pass --reason TEXT)",
+            id="blank-reason",
+        ),
+        pytest.param(
+            ["rollback", "obesity_classifer", "--reason", "x"],
+            "model 'obesity_classifer' is not registered (did you mean obesity_classifier?)",
+            id="rollback-unknown-model",
+        ),
+        pytest.param(
+            ["promote", MODEL, "9", "Production", "--reason", "x"],
+            "obesity_classifier has no version 9",
+            id="promote-unknown-version",
+        ),
+        pytest.param(
+            ["promote", MODEL, "2", "Production", "--reason", ""],
+            "a reason is required",
+            id="promote-blank-reason",
+        ),
+        pytest.param(
+            ["card", MODEL, "--version", "9"],
+            "obesity_classifier has no version 9",
+            id="card-unknown-version",
+        ),
+        pytest.param(
+            ["history", "nope"], "model 'nope' is not registered", id="history-unknown-model"
+        ),
+        pytest.param(
+            ["release", "--before", "no-such-commit"],
+            "git revision 'no-such-commit' not found",
+            id="release-unknown-revision",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_exits_2_and_changes_nothing(seeded: str, args: list[str], message: str) -> None:
     before = _state(seeded)
     result = CliRunner().invoke(main, args)
@@ -106,12 +141,15 @@ def test_history_lists_moves_and_json(seeded: str) -> None:
     assert header.split() == ["When", "(UTC)", "Who", "Move", "Kind", "Why", "Commit"]
     assert "ada" in row and "@champion none → v1" in row and "first model" in row
     moves = json.loads(_run("history", MODEL, "--json").output)["moves"]
-    assert [(m["from_version"], m["to_version"], m["kind"]) for m in moves] == [(None, "1", "release")]
+    assert [(m["from_version"], m["to_version"], m["kind"]) for m in moves] == [
+        (None, "1", "release")
+    ]
 
 
 @pytest.mark.slow
-def test_promote_rollback_and_card_on_trained_versions(fast_project: Path, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_promote_rollback_and_card_on_trained_versions(
+    fast_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ..conftest import set_model_params
 
     uri = f"sqlite:///{fast_project / 'mlflow.db'}"
@@ -128,10 +166,14 @@ def test_promote_rollback_and_card_on_trained_versions(fast_project: Path, tmp_p
 
     outputs = tmp_path / "outputs"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    second = _run("promote", MODEL, "2", "Production", "--reason", "more trees", "--actor", "ada", "--json")
+    second = _run(
+        "promote", MODEL, "2", "Production", "--reason", "more trees", "--actor", "ada", "--json"
+    )
     payload = json.loads(second.output)
     assert (payload["action"], payload["previous"], payload["archived"]) == ("promoted", "1", ["1"])
-    assert payload["move"]["reason"] == "more trees" and payload["card"] == f"model_cards/{MODEL}.md"
+    assert (
+        payload["move"]["reason"] == "more trees" and payload["card"] == f"model_cards/{MODEL}.md"
+    )
     assert "champion_version<<" in outputs.read_text()
     assert "## Comparison with v1 (previous champion)" in card.read_text()
 
@@ -143,17 +185,26 @@ def test_promote_rollback_and_card_on_trained_versions(fast_project: Path, tmp_p
         "  recorded: rollback by bob: f1 dropped in production",
     ]
     assert _state(uri)["aliases"] == {"champion": "1"}
-    assert {v: s for v, (s, _, _) in _state(uri)["versions"].items()} == {"1": "Production", "2": "Archived"}
+    assert {v: s for v, (s, _, _) in _state(uri)["versions"].items()} == {
+        "1": "Production",
+        "2": "Archived",
+    }
     assert card.read_text().count("| rollback | f1 dropped in production |") == 1
 
     # The card command writes the same card for the same registry state, and '-' only prints.
     text = card.read_text()
-    assert _run("card", MODEL).output == f"obesity_classifier v1: model card {card.relative_to(fast_project)} (unchanged)\n"
+    assert (
+        _run("card", MODEL).output
+        == f"obesity_classifier v1: model card {card.relative_to(fast_project)} (unchanged)\n"
+    )
     assert _run("card", MODEL, "--out", "-").output == text
     assert client_for(uri).get_model_version(MODEL, "1").description.startswith("---\nmodel_name:")
     other = _run("card", MODEL, "--version", "2")
     assert other.exit_code == 0 and (fast_project / "model_cards" / f"{MODEL}-v2.md").is_file()
-    assert "## Comparison with v1 (current champion)" in (fast_project / "model_cards" / f"{MODEL}-v2.md").read_text()
+    assert (
+        "## Comparison with v1 (current champion)"
+        in (fast_project / "model_cards" / f"{MODEL}-v2.md").read_text()
+    )
 
 
 @pytest.mark.slow
@@ -167,7 +218,9 @@ def test_two_releases_at_once_end_with_one_champion(mlflow_server, tmp_path: Pat
     base = main_clone.head()
     clones = []
     for i, trees in enumerate((40, 50)):
-        clone = clone_of(tmp_path / "origin.git", tmp_path / f"racer{i}", mlflow_server.uri, f"racer{i}")
+        clone = clone_of(
+            tmp_path / "origin.git", tmp_path / f"racer{i}", mlflow_server.uri, f"racer{i}"
+        )
         clone.set_model_params(**{**FAST_MODEL, "n_estimators": trees})
         clone.commit_all(f"{trees} trees")
         clones.append(clone)
@@ -184,7 +237,9 @@ def test_two_releases_at_once_end_with_one_champion(mlflow_server, tmp_path: Pat
     assert len(state["versions"]) == 3
     assert production == [state["aliases"]["champion"]]
     assert state["aliases"]["champion"] in {"2", "3"}
-    moves = [json.loads(v) for k, v in sorted(state["tags"].items()) if k.startswith("mlgate.history.")]
+    moves = [
+        json.loads(v) for k, v in sorted(state["tags"].items()) if k.startswith("mlgate.history.")
+    ]
     assert moves[-1]["to_version"] == state["aliases"]["champion"]
 
 
@@ -202,8 +257,10 @@ def test_release_whose_gate_fails_exits_1_and_promotes_nothing(tmp_path: Path) -
     result = clone.mlgate("release", "--before", "0" * 40, GITHUB_OUTPUT=str(outputs))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "  FAIL threshold.accuracy (candidate 0.9" in result.stdout  # the evidence comes first
-    assert "obesity_classifier: v1 failed its gate against no champion (threshold.accuracy):" \
+    assert (
+        "obesity_classifier: v1 failed its gate against no champion (threshold.accuracy):"
         " nothing promoted" in result.stdout
+    )
     assert "action<<" in outputs.read_text() and "\nrejected\n" in outputs.read_text()
     state = _state(uri)
     assert state["aliases"] == {} and state["versions"]["1"][0] == "Staging"

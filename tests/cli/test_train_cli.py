@@ -72,7 +72,9 @@ def test_train_registers_validated_version_then_reuses_it(fast_project):
 
 def test_below_threshold_is_left_for_review(fast_project):
     text = (fast_project / "params.yaml").read_text()
-    (fast_project / "params.yaml").write_text(text.replace("staging_threshold: 0.85", "staging_threshold: 0.999"))
+    (fast_project / "params.yaml").write_text(
+        text.replace("staging_threshold: 0.85", "staging_threshold: 0.999")
+    )
     result = _run("train")
     assert result.exit_code == 0
     assert result.output.startswith("Registered obesity_classifier v1 (stage: None)\n")
@@ -85,16 +87,48 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 BAD_INPUTS = {
     "missing-params": (lambda r: (r / "params.yaml").unlink(), 2, "params.yaml: file not found"),
-    "yaml-syntax": (lambda r: _edit(r / "params.yaml", "data:\n", "data: [\n"), 2, "YAML syntax error"),
-    "unknown-key": (lambda r: _edit(r / "params.yaml", "  test_size:", "  tset_size:"), 2, "data.tset_size is not a known key (did you mean data.test_size?)"),
-    "wrong-type": (lambda r: _edit(r / "params.yaml", "test_size: 0.2", "test_size: big"), 2, "data.test_size must be a number, got 'big'"),
-    "unknown-model": (lambda r: _edit(r / "params.yaml", "type: random_forest", "type: xgboost"), 2, "model.type must be one of"),
-    "bad-hyperparameter": (lambda r: _edit(r / "params.yaml", "max_depth: 12", "max_dept: 12"), 2, "model.params is not valid for random_forest"),
+    "yaml-syntax": (
+        lambda r: _edit(r / "params.yaml", "data:\n", "data: [\n"),
+        2,
+        "YAML syntax error",
+    ),
+    "unknown-key": (
+        lambda r: _edit(r / "params.yaml", "  test_size:", "  tset_size:"),
+        2,
+        "data.tset_size is not a known key (did you mean data.test_size?)",
+    ),
+    "wrong-type": (
+        lambda r: _edit(r / "params.yaml", "test_size: 0.2", "test_size: big"),
+        2,
+        "data.test_size must be a number, got 'big'",
+    ),
+    "unknown-model": (
+        lambda r: _edit(r / "params.yaml", "type: random_forest", "type: xgboost"),
+        2,
+        "model.type must be one of",
+    ),
+    "bad-hyperparameter": (
+        lambda r: _edit(r / "params.yaml", "max_depth: 12", "max_dept: 12"),
+        2,
+        "model.params is not valid for random_forest",
+    ),
     "missing-data": (lambda r: (r / "data" / "obesity.csv").unlink(), 2, "data file not found"),
     "missing-column": (lambda r: _drop_column(r, "CAEC"), 2, "missing column(s) CAEC"),
-    "unknown-category": (lambda r: _edit(r / "data" / "obesity.csv", ",Walking,", ",Teleport,"), 2, "unknown category 'Teleport'"),
-    "nan-target": (lambda r: _blank_first_target(r), 2, "column NObeyesdad has 1 missing value(s) (CSV line 2)"),
-    "rare-class": (lambda r: _keep_one(r, "Obesity_Type_II"), 2, "class Obesity_Type_II (1) has fewer than 2 rows"),
+    "unknown-category": (
+        lambda r: _edit(r / "data" / "obesity.csv", ",Walking,", ",Teleport,"),
+        2,
+        "unknown category 'Teleport'",
+    ),
+    "nan-target": (
+        lambda r: _blank_first_target(r),
+        2,
+        "column NObeyesdad has 1 missing value(s) (CSV line 2)",
+    ),
+    "rare-class": (
+        lambda r: _keep_one(r, "Obesity_Type_II"),
+        2,
+        "class Obesity_Type_II (1) has fewer than 2 rows",
+    ),
 }
 
 

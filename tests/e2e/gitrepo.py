@@ -23,7 +23,9 @@ NULL_SHA = "0" * 40
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        raise AssertionError(
+            f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+        )
     return done.stdout.strip()
 
 
@@ -56,22 +58,32 @@ class Clone:
     def mlgate(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         """Run the console script here; the caller checks the exit code."""
         return subprocess.run(
-            [str(MLGATE), *args], cwd=self.path, env=self.env(**env),
-            capture_output=True, text=True, check=False, timeout=600,
-        )  # fmt: skip
+            [str(MLGATE), *args],
+            cwd=self.path,
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
 
     def start(self, *args: str, **env: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [str(MLGATE), *args], cwd=self.path, env=self.env(**env),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [str(MLGATE), *args],
+            cwd=self.path,
+            env=self.env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def set_model_params(self, **params: object) -> None:
         set_model_params(self.path, **params)
 
 
-def make_origin(tmp_path: Path, tracking_uri: str, model_params: dict[str, object],
-                name: str | None = None) -> tuple[Path, Clone]:  # fmt: skip
+def make_origin(
+    tmp_path: Path, tracking_uri: str, model_params: dict[str, object], name: str | None = None
+) -> tuple[Path, Clone]:
     """A bare origin whose main holds one commit with the project; returns it and a clone."""
     origin = tmp_path / "origin.git"
     _run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], tmp_path)

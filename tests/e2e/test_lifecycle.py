@@ -116,7 +116,9 @@ def test_merge_revert_rollback_lifecycle(tmp_path: Path) -> None:
     assert gated.returncode == 0, gated.stdout + gated.stderr
     assert registry_state(uri)["aliases"] == {"champion": "1", "challenger": "2", "pr-7": "2"}
     main.git("checkout", "-q", "main")
-    main.git("merge", "-q", "--no-ff", "tune-forest", "-m", "Merge pull request #7 from tune-forest")
+    main.git(
+        "merge", "-q", "--no-ff", "tune-forest", "-m", "Merge pull request #7 from tune-forest"
+    )
     merge = main.head()
     text, out = release(main, tmp_path, "--before", card_commit)
     assert out == {"changed": "true", "champion_version": "2", "action": "promoted"}

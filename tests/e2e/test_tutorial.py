@@ -144,14 +144,25 @@ def test_every_command_of_the_tutorial_prints_what_it_shows(tmp_path: Path) -> N
     env = _env()
     for step in steps:
         done = subprocess.run(
-            ["bash", "-c", step.command], cwd=root, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, timeout=300, check=False,
-        )  # fmt: skip
+            ["bash", "-c", step.command],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         where = f"{TUTORIAL.name}:{step.line}: $ {step.command}"
         assert done.returncode == 0, f"{where}\nexit {done.returncode}\n{done.stdout}"
         if not matches(step.expected, done.stdout):
-            diff = "\n".join(difflib.unified_diff(
-                step.expected.splitlines(), done.stdout.rstrip("\n").splitlines(),
-                "shown", "printed", lineterm="",
-            ))  # fmt: skip
+            diff = "\n".join(
+                difflib.unified_diff(
+                    step.expected.splitlines(),
+                    done.stdout.rstrip("\n").splitlines(),
+                    "shown",
+                    "printed",
+                    lineterm="",
+                )
+            )
             pytest.fail(f"{where}\noutput differs from the page:\n{diff}")

@@ -70,9 +70,11 @@ def trained(mlflow_server: MlflowServer, tmp_path_factory: pytest.TempPathFactor
     first = client.get_model_version(name, "1")
     for _ in range(5):
         client.create_model_version(
-            name, source=first.source, run_id=first.run_id,
+            name,
+            source=first.source,
+            run_id=first.run_id,
             model_id=first.source.removeprefix("models:/"),  # MLflow 3: a logged model's id
-        )  # fmt: skip
+        )
     return root, name
 
 
@@ -138,21 +140,40 @@ def test_five_champion_moves_at_once_leave_one_champion_and_a_chained_history(
     # v1 -> v2 -> v3 champions one after the other, so v1 and v2 can be rolled back to.
     for version in ("1", "2", "3"):
         done = subprocess.run(
-            [str(Path(sys.executable).with_name("mlgate")), "promote", name, version, "Production",
-             "--reason", f"setup v{version}", "--actor", "setup"],
-            cwd=root, env=env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                str(Path(sys.executable).with_name("mlgate")),
+                "promote",
+                name,
+                version,
+                "Production",
+                "--reason",
+                f"setup v{version}",
+                "--actor",
+                "setup",
+            ],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
     before = _state(uri, name)
     assert before["aliases"]["champion"] == "3" and len(before["moves"]) == 3
 
-    targets = {"rollback-to-1": "1", "rollback-to-2": "2", "promote-4": "4", "promote-5": "5",
-               "promote-6": "6"}  # fmt: skip
+    targets = {
+        "rollback-to-1": "1",
+        "rollback-to-2": "2",
+        "promote-4": "4",
+        "promote-5": "5",
+        "promote-6": "6",
+    }
     commands = {
-        label: ["rollback", name, "--to", v, "--reason", "racer"] if label.startswith("rollback")
+        label: ["rollback", name, "--to", v, "--reason", "racer"]
+        if label.startswith("rollback")
         else ["promote", name, v, "Production", "--reason", "racer"]
         for label, v in targets.items()
-    }  # fmt: skip
+    }
     start = tmp_path / "start"
     racers = {}
     for label, args in commands.items():
@@ -161,10 +182,22 @@ def test_five_champion_moves_at_once_leave_one_champion_and_a_chained_history(
         shutil.copy(root / "params.yaml", workdir / "params.yaml")
         shutil.copytree(root / "data", workdir / "data")
         racers[label] = subprocess.Popen(
-            [sys.executable, "-c", LAUNCHER, str(workdir / "ready"), str(start), *args,
-             "--actor", label],
-            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                LAUNCHER,
+                str(workdir / "ready"),
+                str(start),
+                *args,
+                "--actor",
+                label,
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     deadline = time.monotonic() + 120
     while not all((tmp_path / label / "ready").exists() for label in commands):
         assert time.monotonic() < deadline, "racers did not start"
@@ -199,8 +232,8 @@ def test_five_champion_moves_at_once_leave_one_champion_and_a_chained_history(
     assert all(m["to_version"] in lost for m in new if m["kind"] == "external"), new
     chain = after["moves"]
     for previous, move in itertools.pairwise(chain):
-        assert move["from_version"] == previous["to_version"], (
-            json.dumps({"moves": chain, "exits": {k: r[0] for k, r in results.items()}})
+        assert move["from_version"] == previous["to_version"], json.dumps(
+            {"moves": chain, "exits": {k: r[0] for k, r in results.items()}}
         )
     assert chain[-1]["to_version"] == champion
 
@@ -223,11 +256,20 @@ def test_a_move_from_an_unrecorded_holder_keeps_the_history_chained(
     client.create_registered_model(model_name)
     for _ in range(3):  # loadable versions: a manual promotion checks that the model loads
         client.create_model_version(
-            model_name, source=first.source, run_id=first.run_id,
+            model_name,
+            source=first.source,
+            run_id=first.run_id,
             model_id=first.source.removeprefix("models:/"),
-        )  # fmt: skip
-    make_champion(connect(uri), model_name, "1", cfg=PromotionConfig(), who=Who("ada"),
-                  reason="first", kind="release")  # fmt: skip
+        )
+    make_champion(
+        connect(uri),
+        model_name,
+        "1",
+        cfg=PromotionConfig(),
+        who=Who("ada"),
+        reason="first",
+        kind="release",
+    )
     # What the loser of a race leaves behind: its alias write landed, its move was never recorded.
     client_for(uri).set_registered_model_alias(model_name, "champion", "2")
 

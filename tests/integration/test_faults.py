@@ -179,11 +179,21 @@ def project(live: MlflowServer, base: dict[str, dict], tmp_path: Path) -> tuple[
     for version in ("1", "2"):
         facts = base[version]
         client.create_model_version(
-            name, source=facts["source"], run_id=facts["run_id"], tags=facts["tags"],
+            name,
+            source=facts["source"],
+            run_id=facts["run_id"],
+            tags=facts["tags"],
             model_id=facts["source"].removeprefix("models:/"),
-        )  # fmt: skip
-    make_champion(connect(live.uri), name, "1", cfg=PromotionConfig(), who=Who("ada"),
-                  reason="first model", kind="release")  # fmt: skip
+        )
+    make_champion(
+        connect(live.uri),
+        name,
+        "1",
+        cfg=PromotionConfig(),
+        who=Who("ada"),
+        reason="first model",
+        kind="release",
+    )
     _, clone = make_origin(tmp_path, live.uri, FAST_MODEL, name=name)
     clone.set_model_params(**CANDIDATE)
     clone.commit_all("Merge pull request #3 from more-trees")
@@ -196,9 +206,14 @@ def project(live: MlflowServer, base: dict[str, dict], tmp_path: Path) -> tuple[
 def mlgate(clone: Clone, uri: str, *args: str) -> tuple[int, str, str, float]:
     started = time.monotonic()
     done = subprocess.run(
-        [str(MLGATE), *args, "--tracking-uri", uri], cwd=clone.path, env=clone.env(),
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [str(MLGATE), *args, "--tracking-uri", uri],
+        cwd=clone.path,
+        env=clone.env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     return done.returncode, done.stdout, done.stderr, time.monotonic() - started
 
 
@@ -234,9 +249,12 @@ KILLS = {
     # alias and the stage disagree
     "after-alias-move": (Kill("POST", ALIAS, landed=True), "setting @champion on", ("2", ["1"])),
     # alias and stage moved, the history entry refused
-    "before-history-entry": (Kill("POST", "/registered-models/set-tag"),
-                             "recording the move of @champion", ("2", ["2"])),
-}  # fmt: skip
+    "before-history-entry": (
+        Kill("POST", "/registered-models/set-tag"),
+        "recording the move of @champion",
+        ("2", ["2"]),
+    ),
+}
 
 
 @pytest.mark.parametrize(("kill", "step", "left"), KILLS.values(), ids=KILLS)

@@ -50,7 +50,10 @@ def test_moves_alias_stage_and_history_once(uri: str) -> None:
     again = _promote(registry, "2", expected_champion="2")
     assert (again.changed, again.move) == (False, None)
     moves = history(registry, MODEL)
-    assert [(m.from_version, m.to_version, m.commit) for m in moves] == [(None, "1", "c0ffee"), ("1", "2", "c0ffee")]
+    assert [(m.from_version, m.to_version, m.commit) for m in moves] == [
+        (None, "1", "c0ffee"),
+        ("1", "2", "c0ffee"),
+    ]
 
 
 def test_a_stale_decision_is_refused_before_any_write(uri: str) -> None:

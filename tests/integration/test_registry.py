@@ -141,10 +141,19 @@ def test_parse_stage(text, stage):
 
 @pytest.mark.parametrize(
     ("alias", "accepted"),
-    [("champion", "champion"), ("@pr-12", "pr-12"), ("a_b-9", "a_b-9"), ("V10", None),
-     ("latest", None), ("LATEST", None), ("", None), ("pr 1", None), ("x" * 256, None),
-     ("v1x", "v1x")],
-)  # fmt: skip
+    [
+        ("champion", "champion"),
+        ("@pr-12", "pr-12"),
+        ("a_b-9", "a_b-9"),
+        ("V10", None),
+        ("latest", None),
+        ("LATEST", None),
+        ("", None),
+        ("pr 1", None),
+        ("x" * 256, None),
+        ("v1x", "v1x"),
+    ],
+)
 def test_validate_alias(alias, accepted):
     if accepted is None:
         with pytest.raises(UsageError, match="alias"):

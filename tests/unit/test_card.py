@@ -35,8 +35,17 @@ CLASSES = ("Insufficient_Weight", "Normal_Weight", "Obesity_Type_I")
 
 
 def _move(at: str, old: str | None, new: str, kind: str, reason: str, commit: str) -> Move:
-    return Move(at=at, alias="champion", from_version=old, to_version=new, kind=kind,
-                actor="octocat", reason=reason, commit=commit, run_url=None)  # fmt: skip
+    return Move(
+        at=at,
+        alias="champion",
+        from_version=old,
+        to_version=new,
+        kind=kind,
+        actor="octocat",
+        reason=reason,
+        commit=commit,
+        run_url=None,
+    )
 
 
 FACTS = CardFacts(
@@ -112,7 +121,9 @@ def assert_snapshot(text: str) -> None:
         SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
         SNAPSHOT.write_text(text, encoding="utf-8")
     assert SNAPSHOT.exists(), f"{SNAPSHOT} is missing: run with UPDATE_SNAPSHOTS=1 to create it"
-    assert text == SNAPSHOT.read_text(encoding="utf-8"), "model_card.md changed (UPDATE_SNAPSHOTS=1 to accept)"
+    assert text == SNAPSHOT.read_text(encoding="utf-8"), (
+        "model_card.md changed (UPDATE_SNAPSHOTS=1 to accept)"
+    )
 
 
 def test_card_matches_snapshot() -> None:
@@ -138,11 +149,17 @@ def test_table_cells_escape_pipes_and_newlines() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        pytest.param({"comparison": None}, "None: this is the first champion.", id="first-champion"),
+        pytest.param(
+            {"comparison": None}, "None: this is the first champion.", id="first-champion"
+        ),
         pytest.param({"gate": None}, "No gate verdict is recorded for this version.", id="no-gate"),
         pytest.param({"history": ()}, "No champion moves are recorded.", id="no-history"),
-        pytest.param({"training_data_sha256": "0" * 64}, "whose holdout may include rows", id="data-changed"),
-        pytest.param({"aliases": (), "stage": "Staging"}, "v3 is in stage Staging.", id="not-champion"),
+        pytest.param(
+            {"training_data_sha256": "0" * 64}, "whose holdout may include rows", id="data-changed"
+        ),
+        pytest.param(
+            {"aliases": (), "stage": "Staging"}, "v3 is in stage Staging.", id="not-champion"
+        ),
     ],
 )
 def test_sections_say_what_is_missing(change: dict, expected: str) -> None:
@@ -150,11 +167,17 @@ def test_sections_say_what_is_missing(change: dict, expected: str) -> None:
 
 
 def test_not_comparable_comparison_uses_logged_metrics() -> None:
-    logged = Comparison("2", "previous champion", False,
-                        (ComparisonRow("accuracy", 0.88, 0.9, None, None, None),),
-                        "cannot score the holdout: missing column 'FAVC'")  # fmt: skip
+    logged = Comparison(
+        "2",
+        "previous champion",
+        False,
+        (ComparisonRow("accuracy", 0.88, 0.9, None, None, None),),
+        "cannot score the holdout: missing column 'FAVC'",
+    )
     text = render(dataclasses.replace(FACTS, comparison=logged))
-    assert "Not comparable on this holdout: cannot score the holdout: missing column 'FAVC'." in text
+    assert (
+        "Not comparable on this holdout: cannot score the holdout: missing column 'FAVC'." in text
+    )
     assert "| accuracy | 0.8800 | 0.9000 |" in text
     assert "- **Schema change.** v2 cannot score this data" in text
 
@@ -168,7 +191,9 @@ def test_rollback_arrival_is_explained() -> None:
 
 
 def test_history_shows_the_latest_twenty_moves() -> None:
-    moves = tuple(_move(f"2025-01-{i:02d}", str(i), str(i + 1), "release", f"r{i}", "c") for i in range(1, 26))
+    moves = tuple(
+        _move(f"2025-01-{i:02d}", str(i), str(i + 1), "release", f"r{i}", "c") for i in range(1, 26)
+    )
     text = render(dataclasses.replace(FACTS, history=moves))
     assert "The 20 latest of 25 moves" in text
     assert "| r5 |" not in text and "| r6 |" in text and "| r25 |" in text

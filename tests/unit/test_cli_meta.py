@@ -16,7 +16,9 @@ def test_cli_import_does_not_load_heavy_libraries():
         "heavy = sorted(m for m in ('mlflow', 'sklearn', 'pandas', 'scipy', 'matplotlib') if m in sys.modules); "
         "print(','.join(heavy))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 

@@ -43,9 +43,18 @@ def test_empty_file_gives_defaults():
         ("model: {params: [1, 2]}", "model.params must be a mapping, got a list"),
         ("model: {params: {n_estimators: [1]}}", "model.params.n_estimators must be a scalar"),
         ("gate: {mode: strict}", "gate.mode must be one of enabled, dry_run, disabled"),
-        ("gate: {primary_metric: auc}", "gate.primary_metric must be one of accuracy, f1_macro, precision_macro, recall_macro, got 'auc'"),
-        ("gate: {primary_metric: f1_Normal_Weight}", "got 'f1_Normal_Weight' (per-class F1 has no paired interval: gate it with gate.max_class_drop or gate.thresholds.f1_Normal_Weight)"),
-        ("gate: {thresholds: {accuracy: 2}}", "gate.thresholds.accuracy must be a number in [0, 1]"),
+        (
+            "gate: {primary_metric: auc}",
+            "gate.primary_metric must be one of accuracy, f1_macro, precision_macro, recall_macro, got 'auc'",
+        ),
+        (
+            "gate: {primary_metric: f1_Normal_Weight}",
+            "got 'f1_Normal_Weight' (per-class F1 has no paired interval: gate it with gate.max_class_drop or gate.thresholds.f1_Normal_Weight)",
+        ),
+        (
+            "gate: {thresholds: {accuracy: 2}}",
+            "gate.thresholds.accuracy must be a number in [0, 1]",
+        ),
         ("mlflow: {staging_threshold: -1}", "mlflow.staging_threshold must be between 0 and 1"),
         ("- a\n- b", "(top level) must be a mapping, got a list"),
         ("data: [1", "YAML syntax error at line"),

@@ -57,16 +57,38 @@ def _write(tmp_path, frame) -> Path:
     [
         (lambda f: f.drop(columns=["FAVC"]), "missing column(s) FAVC"),
         (lambda f: f.assign(Extra=1), "unexpected column(s) Extra"),
-        (lambda f: f.assign(MTRANS=f.MTRANS.where(f.index != 3, "Rocket")), "unknown category 'Rocket' (CSV line 5)"),
-        (lambda f: f.assign(NObeyesdad=f.NObeyesdad.where(f.index != 7, None)), "column NObeyesdad has 1 missing value(s) (CSV line 9)"),
-        (lambda f: f.assign(Age=f.Age.astype(object).where(f.index != 2, "old")), "column Age must be numeric, got 'old' on CSV line 4"),
-        (lambda f: f.assign(Height=f.Height.where(f.index != 0, 7.5)), "column Height value 7.5 on CSV line 2 is outside"),
         (
-            lambda f: pd.concat([f[f.NObeyesdad != "Normal_Weight"], f[f.NObeyesdad == "Normal_Weight"].head(1)]),
+            lambda f: f.assign(MTRANS=f.MTRANS.where(f.index != 3, "Rocket")),
+            "unknown category 'Rocket' (CSV line 5)",
+        ),
+        (
+            lambda f: f.assign(NObeyesdad=f.NObeyesdad.where(f.index != 7, None)),
+            "column NObeyesdad has 1 missing value(s) (CSV line 9)",
+        ),
+        (
+            lambda f: f.assign(Age=f.Age.astype(object).where(f.index != 2, "old")),
+            "column Age must be numeric, got 'old' on CSV line 4",
+        ),
+        (
+            lambda f: f.assign(Height=f.Height.where(f.index != 0, 7.5)),
+            "column Height value 7.5 on CSV line 2 is outside",
+        ),
+        (
+            lambda f: pd.concat(
+                [f[f.NObeyesdad != "Normal_Weight"], f[f.NObeyesdad == "Normal_Weight"].head(1)]
+            ),
             "class Normal_Weight (1) has fewer than 2 rows",
         ),
     ],
-    ids=["missing-column", "extra-column", "unknown-category", "nan-target", "non-numeric", "out-of-range", "rare-class"],
+    ids=[
+        "missing-column",
+        "extra-column",
+        "unknown-category",
+        "nan-target",
+        "non-numeric",
+        "out-of-range",
+        "rare-class",
+    ],
 )
 def test_invalid_data_is_rejected_with_the_place(tmp_path, frame, mutate, message):
     with pytest.raises(DataError) as excinfo:
@@ -88,6 +110,8 @@ def test_split_is_stratified_and_reproducible(frame, tmp_path):
     b = data.split(dataset, data.TARGET, 0.2, 42)
     assert a.holdout_sha256 == b.holdout_sha256
     assert len(a.X_test) == 120
-    shares = a.y_test.value_counts(normalize=True) - dataset.frame[data.TARGET].value_counts(normalize=True)
+    shares = a.y_test.value_counts(normalize=True) - dataset.frame[data.TARGET].value_counts(
+        normalize=True
+    )
     assert shares.abs().max() < 0.02
     assert data.split(dataset, data.TARGET, 0.2, 7).holdout_sha256 != a.holdout_sha256

@@ -93,7 +93,12 @@ SCENARIOS: list[tuple[str, Scenario, str, bool]] = [
         "threshold.auc",
         False,
     ),
-    ("non-inferior", lambda: gate(model("2", 10), model("1", 10)), "non_inferiority.f1_macro", True),
+    (
+        "non-inferior",
+        lambda: gate(model("2", 10), model("1", 10)),
+        "non_inferiority.f1_macro",
+        True,
+    ),
     ("inferior", lambda: gate(model("2", 30), model("1", 5)), "non_inferiority.f1_macro", False),
     (
         "unknown-primary-metric",
@@ -151,13 +156,38 @@ SCENARIOS: list[tuple[str, Scenario, str, bool]] = [
         "signature",
         True,
     ),
-    ("size-within-budget", lambda: gate(model("2", size_bytes=2_900_000), model("1")), "budget.size", True),
-    ("size-over-budget", lambda: gate(model("2", size_bytes=3_100_000), model("1")), "budget.size", False),
+    (
+        "size-within-budget",
+        lambda: gate(model("2", size_bytes=2_900_000), model("1")),
+        "budget.size",
+        True,
+    ),
+    (
+        "size-over-budget",
+        lambda: gate(model("2", size_bytes=3_100_000), model("1")),
+        "budget.size",
+        False,
+    ),
     ("size-unknown", lambda: gate(model("2", size_bytes=None), model("1")), "budget.size", True),
-    ("latency-within-budget", lambda: gate(model("2", latency_s=0.1), model("1")), "budget.latency", True),
-    ("latency-over-budget", lambda: gate(model("2", latency_s=0.2), model("1")), "budget.latency", False),
-    ("latency-unknown", lambda: gate(model("2"), model("1", latency_s=None)), "budget.latency", True),
-]  # fmt: skip
+    (
+        "latency-within-budget",
+        lambda: gate(model("2", latency_s=0.1), model("1")),
+        "budget.latency",
+        True,
+    ),
+    (
+        "latency-over-budget",
+        lambda: gate(model("2", latency_s=0.2), model("1")),
+        "budget.latency",
+        False,
+    ),
+    (
+        "latency-unknown",
+        lambda: gate(model("2"), model("1", latency_s=None)),
+        "budget.latency",
+        True,
+    ),
+]
 
 
 @pytest.mark.parametrize(

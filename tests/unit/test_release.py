@@ -16,27 +16,55 @@ from mlgate.stats import bootstrap_ci, classification_metrics, paired_bootstrap_
 @pytest.mark.parametrize(
     ("tags", "champion", "trusted"),
     [
-        pytest.param({"mlgate.gate.verdict": "pass", "mlgate.gate.champion_version": "4"}, "4", True,
-                     id="pass-against-champion"),
-        pytest.param({"mlgate.gate.verdict": "pass", "mlgate.gate.champion_version": "3"}, "4", False,
-                     id="champion-moved-since"),
-        pytest.param({"mlgate.gate.verdict": "fail", "mlgate.gate.champion_version": "4"}, "4", False,
-                     id="failed"),
-        pytest.param({"mlgate.gate.verdict": "fail (dry run)", "mlgate.gate.champion_version": "4"}, "4",
-                     False, id="dry-run"),
+        pytest.param(
+            {"mlgate.gate.verdict": "pass", "mlgate.gate.champion_version": "4"},
+            "4",
+            True,
+            id="pass-against-champion",
+        ),
+        pytest.param(
+            {"mlgate.gate.verdict": "pass", "mlgate.gate.champion_version": "3"},
+            "4",
+            False,
+            id="champion-moved-since",
+        ),
+        pytest.param(
+            {"mlgate.gate.verdict": "fail", "mlgate.gate.champion_version": "4"},
+            "4",
+            False,
+            id="failed",
+        ),
+        pytest.param(
+            {"mlgate.gate.verdict": "fail (dry run)", "mlgate.gate.champion_version": "4"},
+            "4",
+            False,
+            id="dry-run",
+        ),
         pytest.param({"mlgate.gate.verdict": "pass (no champion)"}, None, True, id="first-model"),
-        pytest.param({"mlgate.gate.verdict": "pass (no champion)"}, "4", False,
-                     id="no-champion-then-but-one-now"),
+        pytest.param(
+            {"mlgate.gate.verdict": "pass (no champion)"},
+            "4",
+            False,
+            id="no-champion-then-but-one-now",
+        ),
         pytest.param({}, None, False, id="never-gated"),
     ],
-)  # fmt: skip
+)
 def test_gate_trusted(tags: dict, champion: str | None, trusted: bool) -> None:
     assert gate_trusted(tags, champion) is trusted
 
 
 def _moves(*steps: tuple[str | None, str, str]) -> list[Move]:
     return [
-        Move(at=f"t{i}", alias="champion", from_version=old, to_version=new, kind=kind, actor="a", reason="r")
+        Move(
+            at=f"t{i}",
+            alias="champion",
+            from_version=old,
+            to_version=new,
+            kind=kind,
+            actor="a",
+            reason="r",
+        )
         for i, (old, new, kind) in enumerate(steps)
     ]
 
@@ -46,29 +74,67 @@ def _moves(*steps: tuple[str | None, str, str]) -> list[Move]:
     [
         pytest.param([(None, "1", "release")], "1", None, id="first-champion"),
         pytest.param([(None, "1", "release"), ("1", "2", "release")], "2", "1", id="one-back"),
-        pytest.param([(None, "1", "release"), ("1", "2", "release"), ("2", "3", "promote"),
-                      ("3", "2", "rollback")], "2", "1", id="rollbacks-step-further-back"),
-        pytest.param([(None, "1", "release"), ("1", "2", "release"), ("2", "1", "rollback")], "1", None,
-                     id="after-a-revert-nothing-earlier"),
-        pytest.param([(None, "1", "release"), ("1", "2", "release"), ("2", "1", "rollback"),
-                      ("1", "2", "rollback")], "2", "1", id="rollback-to-a-later-one-pushes-it"),
-        pytest.param([(None, "1", "release"), ("1", "2", "release"), ("2", "1", "release")], "1", "2",
-                     id="re-released-version-moves-to-the-top"),
+        pytest.param(
+            [
+                (None, "1", "release"),
+                ("1", "2", "release"),
+                ("2", "3", "promote"),
+                ("3", "2", "rollback"),
+            ],
+            "2",
+            "1",
+            id="rollbacks-step-further-back",
+        ),
+        pytest.param(
+            [(None, "1", "release"), ("1", "2", "release"), ("2", "1", "rollback")],
+            "1",
+            None,
+            id="after-a-revert-nothing-earlier",
+        ),
+        pytest.param(
+            [
+                (None, "1", "release"),
+                ("1", "2", "release"),
+                ("2", "1", "rollback"),
+                ("1", "2", "rollback"),
+            ],
+            "2",
+            "1",
+            id="rollback-to-a-later-one-pushes-it",
+        ),
+        pytest.param(
+            [(None, "1", "release"), ("1", "2", "release"), ("2", "1", "release")],
+            "1",
+            "2",
+            id="re-released-version-moves-to-the-top",
+        ),
         pytest.param([], None, None, id="no-history"),
     ],
-)  # fmt: skip
-def test_rollback_target_steps_back_in_time(steps: list, current: str | None, target: str | None) -> None:
+)
+def test_rollback_target_steps_back_in_time(
+    steps: list, current: str | None, target: str | None
+) -> None:
     assert rollback_target(_moves(*steps), current) == target
 
 
 def test_rollback_target_refuses_an_unrecorded_holder() -> None:
-    with pytest.raises(UsageError, match=r"points to v5 but the history's last holder is v2.*--to VERSION"):
+    with pytest.raises(
+        UsageError, match=r"points to v5 but the history's last holder is v2.*--to VERSION"
+    ):
         rollback_target(_moves((None, "1", "release"), ("1", "2", "release")), "5")
 
 
 def test_was_champion_ignores_other_aliases() -> None:
     moves = _moves((None, "1", "release"))
-    other = Move(at="t", alias="staging", from_version=None, to_version="2", kind="promote", actor="a", reason="r")
+    other = Move(
+        at="t",
+        alias="staging",
+        from_version=None,
+        to_version="2",
+        kind="promote",
+        actor="a",
+        reason="r",
+    )
     assert was_champion(moves, "1") and not was_champion([*moves, other], "2")
 
 

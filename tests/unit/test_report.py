@@ -158,11 +158,19 @@ def test_step_summary_is_the_report_without_the_marker() -> None:
     [
         pytest.param("pass", "## ✅ mlgate: challenger v2 passed the gate", id="pass"),
         pytest.param("fail", "## ❌ mlgate: challenger v2 failed the gate", id="fail"),
-        pytest.param("dry_run", "## ❌ mlgate (dry run): challenger v2 would fail the gate", id="dry-run"),
-        pytest.param("no_champion", "## ✅ mlgate: challenger v2 passed the gate (no champion)", id="no-champion"),
-        pytest.param("disabled", "## ✅ mlgate: gate disabled, challenger v2 was not checked", id="disabled"),
+        pytest.param(
+            "dry_run", "## ❌ mlgate (dry run): challenger v2 would fail the gate", id="dry-run"
+        ),
+        pytest.param(
+            "no_champion",
+            "## ✅ mlgate: challenger v2 passed the gate (no champion)",
+            id="no-champion",
+        ),
+        pytest.param(
+            "disabled", "## ✅ mlgate: gate disabled, challenger v2 was not checked", id="disabled"
+        ),
     ],
-)  # fmt: skip
+)
 def test_headline_states_the_verdict(scenario: str, headline: str) -> None:
     assert render_markdown(_result(scenario)).splitlines()[1] == headline
 
@@ -211,15 +219,40 @@ def test_json_is_strict_json_with_the_documented_keys() -> None:
     json.dumps(document, allow_nan=False)
     assert document["schema_version"] == SCHEMA_VERSION == 1
     assert list(document) == [
-        "schema_version", "verdict", "passed", "mode", "comparable", "note", "challenger",
-        "champion", "holdout", "policy", "metrics", "per_class", "checks", "mcnemar", "links",
-    ]  # fmt: skip
+        "schema_version",
+        "verdict",
+        "passed",
+        "mode",
+        "comparable",
+        "note",
+        "challenger",
+        "champion",
+        "holdout",
+        "policy",
+        "metrics",
+        "per_class",
+        "checks",
+        "mcnemar",
+        "links",
+    ]
     assert set(document["checks"][0]) == {
-        "name", "candidate", "baseline", "threshold", "direction", "passed", "message",
-    }  # fmt: skip
+        "name",
+        "candidate",
+        "baseline",
+        "threshold",
+        "direction",
+        "passed",
+        "message",
+    }
     assert set(document["metrics"][0]) == {
-        "metric", "champion", "challenger", "delta", "ci_lo", "ci_hi", "passed",
-    }  # fmt: skip
+        "metric",
+        "champion",
+        "challenger",
+        "delta",
+        "ci_lo",
+        "ci_hi",
+        "passed",
+    }
     per_class = {"class", "champion_f1", "challenger_f1", "delta", "support"}
     assert set(document["per_class"][0]) == per_class
     assert set(document["mcnemar"]) == {"b", "c", "p_value", "alpha", "label"}

@@ -479,8 +479,17 @@ def path_filter_matches(patterns: list[str], paths: list[str]) -> bool:
     return any(r.fullmatch(path) for r in regexes for path in paths)
 
 
-_WORKFLOW_KEYS = {True, "on", "name", "run-name", "permissions", "concurrency", "defaults", "env",
-                  "jobs"}  # fmt: skip
+_WORKFLOW_KEYS = {
+    True,
+    "on",
+    "name",
+    "run-name",
+    "permissions",
+    "concurrency",
+    "defaults",
+    "env",
+    "jobs",
+}
 
 
 def load_workflow(name: str | Path) -> dict[str, Any]:
@@ -577,8 +586,14 @@ class LocalGitHub:
     """The GitHub side: a repository (a bare origin), its secrets, pull requests, runs,
     artifacts and comments, kept under `root`."""
 
-    def __init__(self, root: Path, origin: Path, *, secrets: dict[str, str] | None = None,
-                 repository: str = "octo-org/obesity-model") -> None:  # fmt: skip
+    def __init__(
+        self,
+        root: Path,
+        origin: Path,
+        *,
+        secrets: dict[str, str] | None = None,
+        repository: str = "octo-org/obesity-model",
+    ) -> None:
         self.root, self.origin, self.repository = root, origin, repository
         self.secrets = dict(secrets or {})
         self.pulls: dict[int, dict[str, Any]] = {}
@@ -624,15 +639,26 @@ class LocalGitHub:
     def _common(self, actor: str) -> dict[str, Any]:
         owner, name = self.repository.split("/")
         repository = {
-            "full_name": self.repository, "name": name, "owner": {"login": owner},
-            "default_branch": "main", "html_url": f"{SERVER_URL}/{self.repository}",
-        }  # fmt: skip
+            "full_name": self.repository,
+            "name": name,
+            "owner": {"login": owner},
+            "default_branch": "main",
+            "html_url": f"{SERVER_URL}/{self.repository}",
+        }
         return {"repository": repository, "sender": {"login": actor}}
 
     # -- events -------------------------------------------------------------------------------
 
-    def pull_request(self, action: str, number: int, *, head: str | None = None, title: str = "",
-                     actor: str = "ada", merged: bool = False) -> Event:  # fmt: skip
+    def pull_request(
+        self,
+        action: str,
+        number: int,
+        *,
+        head: str | None = None,
+        title: str = "",
+        actor: str = "ada",
+        merged: bool = False,
+    ) -> Event:
         """A `pull_request` event for the PR from branch `head` into main. Unless it closes the
         PR, the origin gets refs/pull/<N>/head and refs/pull/<N>/merge (the head merged into
         main's tip) as GitHub makes them; the run checks out the merge commit."""
@@ -648,31 +674,59 @@ class LocalGitHub:
             pull["merge_sha"] = self._test_merge(number, pull["base_sha"], pull["head_sha"])
         self._save_state()
         head, base = (
-            {"sha": pull[f"{side}_sha"], "ref": pull[f"{side}_ref"],
-             "repo": {"full_name": self.repository}}
+            {
+                "sha": pull[f"{side}_sha"],
+                "ref": pull[f"{side}_ref"],
+                "repo": {"full_name": self.repository},
+            }
             for side in ("head", "base")
-        )  # fmt: skip
+        )
         payload = {
             "action": action,
             "number": number,
             "pull_request": {
-                "number": number, "title": pull["title"], "state": pull["state"], "merged": merged,
+                "number": number,
+                "title": pull["title"],
+                "state": pull["state"],
+                "merged": merged,
                 "html_url": f"{SERVER_URL}/{self.repository}/pull/{number}",
-                "head": head, "base": base, "user": {"login": actor},
+                "head": head,
+                "base": base,
+                "user": {"login": actor},
             },
             **self._common(actor),
-        }  # fmt: skip
-        return Event("pull_request", payload, pull["merge_sha"], f"refs/pull/{number}/merge", actor,
-                     head_ref=pull["head_ref"], base_ref=pull["base_ref"])  # fmt: skip
+        }
+        return Event(
+            "pull_request",
+            payload,
+            pull["merge_sha"],
+            f"refs/pull/{number}/merge",
+            actor,
+            head_ref=pull["head_ref"],
+            base_ref=pull["base_ref"],
+        )
 
     def _test_merge(self, number: int, base: str, head: str) -> str:
         self.git("update-ref", f"refs/pull/{number}/head", head)
-        tree = subprocess.run(["git", "merge-tree", "--write-tree", base, head], cwd=self.origin,
-                              capture_output=True, text=True, check=False)  # fmt: skip
+        tree = subprocess.run(
+            ["git", "merge-tree", "--write-tree", base, head],
+            cwd=self.origin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if tree.returncode != 0:
             raise RunnerError(f"pull request #{number} does not merge cleanly:\n{tree.stdout}")
-        merge = self.git("commit-tree", tree.stdout.split()[0], "-p", base, "-p", head,
-                         "-m", f"Merge {head} into {base}")  # fmt: skip
+        merge = self.git(
+            "commit-tree",
+            tree.stdout.split()[0],
+            "-p",
+            base,
+            "-p",
+            head,
+            "-m",
+            f"Merge {head} into {base}",
+        )
         self.git("update-ref", f"refs/pull/{number}/merge", merge)
         return merge
 
@@ -681,11 +735,16 @@ class LocalGitHub:
         (NULL_SHA for the branch's first push)."""
         after = self.rev("refs/heads/main")
         payload = {
-            "ref": "refs/heads/main", "before": before, "after": after,
-            "created": before == NULL_SHA, "deleted": False, "forced": False,
+            "ref": "refs/heads/main",
+            "before": before,
+            "after": after,
+            "created": before == NULL_SHA,
+            "deleted": False,
+            "forced": False,
             "head_commit": {"id": after, "message": self.git("log", "-1", "--format=%B", after)},
-            "pusher": {"name": actor}, **self._common(actor),
-        }  # fmt: skip
+            "pusher": {"name": actor},
+            **self._common(actor),
+        }
         return Event("push", payload, after, "refs/heads/main", actor)
 
     def dispatch(
@@ -721,16 +780,22 @@ class LocalGitHub:
         payload = {
             "action": "completed",
             "workflow_run": {
-                "id": run.run_id, "name": run.workflow_name, "event": run.event.name,
-                "path": f".github/workflows/{run.workflow}", "status": "completed",
-                "conclusion": run.status, "head_sha": pr["head"]["sha"],
-                "head_branch": pr["head"]["ref"], "head_repository": {"full_name": self.repository},
+                "id": run.run_id,
+                "name": run.workflow_name,
+                "event": run.event.name,
+                "path": f".github/workflows/{run.workflow}",
+                "status": "completed",
+                "conclusion": run.status,
+                "head_sha": pr["head"]["sha"],
+                "head_branch": pr["head"]["ref"],
+                "head_repository": {"full_name": self.repository},
                 "pull_requests": [{"number": pr["number"], "head": pr["head"], "base": pr["base"]}],
             },
             **self._common(run.event.actor),
-        }  # fmt: skip
-        return Event("workflow_run", payload, self.rev("refs/heads/main"), "refs/heads/main",
-                     run.event.actor)  # fmt: skip
+        }
+        return Event(
+            "workflow_run", payload, self.rev("refs/heads/main"), "refs/heads/main", run.event.actor
+        )
 
     def triggered(self, workflow: str | Path, event: Event) -> bool:
         """Whether `event` starts `workflow`, after its types, branches and paths filters."""
@@ -785,10 +850,31 @@ def _git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-_JOB_KEYS = {"name", "if", "runs-on", "timeout-minutes", "permissions", "env", "steps",
-             "environment", "concurrency", "defaults"}  # fmt: skip
-_STEP_KEYS = {"name", "id", "if", "uses", "with", "run", "env", "shell", "working-directory",
-              "continue-on-error", "timeout-minutes"}  # fmt: skip
+_JOB_KEYS = {
+    "name",
+    "if",
+    "runs-on",
+    "timeout-minutes",
+    "permissions",
+    "env",
+    "steps",
+    "environment",
+    "concurrency",
+    "defaults",
+}
+_STEP_KEYS = {
+    "name",
+    "id",
+    "if",
+    "uses",
+    "with",
+    "run",
+    "env",
+    "shell",
+    "working-directory",
+    "continue-on-error",
+    "timeout-minutes",
+}
 _NOT_INHERITED = ("GITHUB_", "RUNNER_", "MLFLOW_", "GH_", "ACTIONS_")
 _NO_NETWORK = "http://127.0.0.1:9"  # a closed port: an HTTP(S) client fails at once
 
@@ -806,8 +892,15 @@ INSTALL_STEPS = {
 class _Job:
     """One job run: its folders, contexts and environment, and its steps in order."""
 
-    def __init__(self, github: LocalGitHub, workflow: str, data: dict[str, Any], job_id: str,
-                 event: Event, run_id: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        github: LocalGitHub,
+        workflow: str,
+        data: dict[str, Any],
+        job_id: str,
+        event: Event,
+        run_id: int,
+    ) -> None:
         spec = data["jobs"][job_id]
         where = f"{workflow}:{job_id}"
         if set(spec) - _JOB_KEYS:
@@ -841,14 +934,28 @@ class _Job:
     def scope(self, env: dict[str, str] | None) -> Scope:
         """The contexts of a step; with `env=None`, of the job's `if:` (github and inputs)."""
         e, repo = self.event, self.github.repository
-        github = Strict("github", {
-            "event": strict_tree(e.payload, "github.event"), "event_name": e.name, "sha": e.sha,
-            "ref": e.ref, "ref_name": e.ref_name, "head_ref": e.head_ref, "base_ref": e.base_ref,
-            "actor": e.actor, "repository": repo, "repository_owner": repo.split("/")[0],
-            "server_url": SERVER_URL, "run_id": str(self.run_id), "run_attempt": "1",
-            "workflow": self.data.get("name", self.workflow), "job": self.job_id,
-            "workspace": str(self.workspace), "token": self.token,
-        })  # fmt: skip
+        github = Strict(
+            "github",
+            {
+                "event": strict_tree(e.payload, "github.event"),
+                "event_name": e.name,
+                "sha": e.sha,
+                "ref": e.ref,
+                "ref_name": e.ref_name,
+                "head_ref": e.head_ref,
+                "base_ref": e.base_ref,
+                "actor": e.actor,
+                "repository": repo,
+                "repository_owner": repo.split("/")[0],
+                "server_url": SERVER_URL,
+                "run_id": str(self.run_id),
+                "run_attempt": "1",
+                "workflow": self.data.get("name", self.workflow),
+                "job": self.job_id,
+                "workspace": str(self.workspace),
+                "token": self.token,
+            },
+        )
         declared = (triggers(self.data).get("workflow_dispatch") or {}).get("inputs") or {}
         given = e.payload.get("inputs", {}) if e.name == "workflow_dispatch" else {}
         # Outside workflow_dispatch the inputs context is empty: every input reads as null.
@@ -869,31 +976,56 @@ class _Job:
             k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED) and k != "CI"
         }
         e, repo = self.event, self.github.repository
-        env.update({
-            "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(self.workspace),
-            "GITHUB_EVENT_PATH": str(self.event_path), "GITHUB_EVENT_NAME": e.name,
-            "GITHUB_SHA": e.sha, "GITHUB_REF": e.ref, "GITHUB_REF_NAME": e.ref_name,
-            "GITHUB_REF_TYPE": "branch", "GITHUB_HEAD_REF": e.head_ref,
-            "GITHUB_BASE_REF": e.base_ref,
-            "GITHUB_ACTOR": e.actor, "GITHUB_REPOSITORY": repo,
-            "GITHUB_REPOSITORY_OWNER": repo.split("/")[0], "GITHUB_SERVER_URL": SERVER_URL,
-            "GITHUB_RUN_ID": str(self.run_id), "GITHUB_RUN_ATTEMPT": "1",
-            "GITHUB_WORKFLOW": self.data.get("name", self.workflow), "GITHUB_JOB": self.job_id,
-            "RUNNER_TEMP": str(self.temp), "RUNNER_OS": "Linux",
-            "HTTP_PROXY": _NO_NETWORK, "HTTPS_PROXY": _NO_NETWORK, "http_proxy": _NO_NETWORK,
-            "https_proxy": _NO_NETWORK, "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-            # A fresh runner has no git identity: a commit without `git config user.*` fails.
-            "GIT_CONFIG_GLOBAL": str(self.gitconfig), "GIT_CONFIG_NOSYSTEM": "1",
-        })  # fmt: skip
+        env.update(
+            {
+                "CI": "true",
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_WORKSPACE": str(self.workspace),
+                "GITHUB_EVENT_PATH": str(self.event_path),
+                "GITHUB_EVENT_NAME": e.name,
+                "GITHUB_SHA": e.sha,
+                "GITHUB_REF": e.ref,
+                "GITHUB_REF_NAME": e.ref_name,
+                "GITHUB_REF_TYPE": "branch",
+                "GITHUB_HEAD_REF": e.head_ref,
+                "GITHUB_BASE_REF": e.base_ref,
+                "GITHUB_ACTOR": e.actor,
+                "GITHUB_REPOSITORY": repo,
+                "GITHUB_REPOSITORY_OWNER": repo.split("/")[0],
+                "GITHUB_SERVER_URL": SERVER_URL,
+                "GITHUB_RUN_ID": str(self.run_id),
+                "GITHUB_RUN_ATTEMPT": "1",
+                "GITHUB_WORKFLOW": self.data.get("name", self.workflow),
+                "GITHUB_JOB": self.job_id,
+                "RUNNER_TEMP": str(self.temp),
+                "RUNNER_OS": "Linux",
+                "HTTP_PROXY": _NO_NETWORK,
+                "HTTPS_PROXY": _NO_NETWORK,
+                "http_proxy": _NO_NETWORK,
+                "https_proxy": _NO_NETWORK,
+                "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost",
+                # A fresh runner has no git identity: a commit without `git config user.*` fails.
+                "GIT_CONFIG_GLOBAL": str(self.gitconfig),
+                "GIT_CONFIG_NOSYSTEM": "1",
+            }
+        )
         return env
 
     # -- the job ------------------------------------------------------------------------------
 
     def execute(self) -> JobRun:
         data, spec = self.data, self.spec
-        run = JobRun(self.workflow, data.get("name", self.workflow), self.job_id, self.run_id,
-                     self.event, "success", self.workspace, self.temp)  # fmt: skip
+        run = JobRun(
+            self.workflow,
+            data.get("name", self.workflow),
+            self.job_id,
+            self.run_id,
+            self.event,
+            "success",
+            self.workspace,
+            self.temp,
+        )
         if "if" in spec and not condition(spec["if"], self.scope(None)):
             run.status = "skipped"
             return run
@@ -901,15 +1033,19 @@ class _Job:
         for level in (data.get("env") or {}, spec.get("env") or {}):
             scope = self.scope(self.job_env)
             self.job_env.update({k: _resolve_string(v, scope, k) for k, v in level.items()})
-        defaults = {**(data.get("defaults") or {}).get("run", {}),
-                    **(spec.get("defaults") or {}).get("run", {})}  # fmt: skip
+        defaults = {
+            **(data.get("defaults") or {}).get("run", {}),
+            **(spec.get("defaults") or {}).get("run", {}),
+        }
         for index, step in enumerate(spec["steps"]):
             result = self.step(index, step, defaults)
             run.steps.append(result)
             self.results[result.id] = Strict(
                 f"steps.{result.id}",
-                outputs=result.outputs, outcome=result.outcome, conclusion=result.conclusion,
-            )  # fmt: skip
+                outputs=result.outputs,
+                outcome=result.outcome,
+                conclusion=result.conclusion,
+            )
             self.failed = self.failed or result.conclusion == "failure"
         run.status = "failure" if self.failed else "success"
         return run
@@ -945,11 +1081,27 @@ class _Job:
         tolerated = _truthy(_resolve(step.get("continue-on-error", False), scope))
         conclusion = "failure" if outcome == "failure" and not tolerated else "success"
         summary = files["GITHUB_STEP_SUMMARY"].read_text()
-        return StepRun(index, step_id, name, outcome, conclusion, exit_code, outputs, log, summary,
-                       _annotations(log, where))  # fmt: skip
+        return StepRun(
+            index,
+            step_id,
+            name,
+            outcome,
+            conclusion,
+            exit_code,
+            outputs,
+            log,
+            summary,
+            _annotations(log, where),
+        )
 
-    def run_script(self, index: int, step: dict[str, Any], defaults: dict[str, Any],
-                   env: dict[str, str], scope: Scope) -> tuple[int, str]:  # fmt: skip
+    def run_script(
+        self,
+        index: int,
+        step: dict[str, Any],
+        defaults: dict[str, Any],
+        env: dict[str, str],
+        scope: Scope,
+    ) -> tuple[int, str]:
         script = step["run"]
         if script.strip() in INSTALL_STEPS:
             script = INSTALL_STEPS[script.strip()]
@@ -968,9 +1120,14 @@ class _Job:
             return 1, f"working directory {cwd} does not exist\n"
         timeout = min(self.timeout, 60 * int(step.get("timeout-minutes", 360)))
         done = subprocess.run(
-            ["bash", *flags, str(path)], cwd=cwd, env=env, text=True, timeout=timeout,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            ["bash", *flags, str(path)],
+            cwd=cwd,
+            env=env,
+            text=True,
+            timeout=timeout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         return done.returncode, done.stdout
 
     def use_action(self, step: dict[str, Any], scope: Scope) -> tuple[int, str, dict[str, str]]:
@@ -1053,8 +1210,10 @@ def _setup_python(job: _Job, inputs: dict[str, str]) -> tuple[dict[str, str], st
     if inputs.get("cache"):
         pattern = inputs.get("cache-dependency-path") or "**/requirements.txt"
         if not list(job.workspace.glob(pattern)):
-            raise ActionFailed(f"No file in {job.workspace} matched to [{pattern}], make sure"
-                               " you have checked out the target repository")  # fmt: skip
+            raise ActionFailed(
+                f"No file in {job.workspace} matched to [{pattern}], make sure"
+                " you have checked out the target repository"
+            )
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
     log = f"Python {running} from {VENV_BIN} (the venv running the tests)\n"
     wanted = inputs.get("python-version", "")

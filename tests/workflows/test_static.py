@@ -52,18 +52,32 @@ def test_zizmor_offline_reports_no_findings(tool):
     zizmor = tool("zizmor")
     result = subprocess.run(
         [zizmor, "--offline", str(WORKFLOWS_DIR.relative_to(REPO))],
-        cwd=REPO, env=_without_tokens(), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=REPO,
+        env=_without_tokens(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, f"zizmor findings:\n{result.stdout}\n{result.stderr}"
 
 
 def test_zizmor_inline_ignores_are_only_the_justified_ones(tool):
     zizmor = tool("zizmor")
     result = subprocess.run(
-        [zizmor, "--offline", "--no-ignores", "--format", "json",
-         str(WORKFLOWS_DIR.relative_to(REPO))],
-        cwd=REPO, env=_without_tokens(), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            zizmor,
+            "--offline",
+            "--no-ignores",
+            "--format",
+            "json",
+            str(WORKFLOWS_DIR.relative_to(REPO)),
+        ],
+        cwd=REPO,
+        env=_without_tokens(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.stdout.strip(), f"zizmor printed no JSON:\n{result.stderr}"
     findings = json.loads(result.stdout)
     seen = set()
@@ -80,8 +94,11 @@ def test_workflows_match_the_github_workflow_schema(tool, workflows):
     check = tool("check-jsonschema")
     result = subprocess.run(
         [check, "--builtin-schema", "vendor.github-workflows", *(str(w.path) for w in workflows)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
 
 

@@ -214,8 +214,10 @@ def test_gh_shim_answers_only_the_known_call(tmp_path: Path):
     def gh(*args: str, token: str = "t") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, str(GH_SHIM), str(github.gh_state), *args],
-            env={"PATH": "/usr/bin:/bin", "GH_TOKEN": token}, capture_output=True, text=True,
-        )  # fmt: skip
+            env={"PATH": "/usr/bin:/bin", "GH_TOKEN": token},
+            capture_output=True,
+            text=True,
+        )
 
     missing = gh("api", f"repos/{github.repository}/pulls/5", "--jq", ".head.sha")
     assert (missing.returncode, missing.stderr) == (1, "gh: Not Found (HTTP 404)\n")
@@ -492,8 +494,9 @@ class Lifecycle:
         # The first run's comment job, late: the PR has moved on since, so it must not post.
         late = self.run("pr-comment.yml", "comment", self.github.workflow_run(first.gate))
         rerun = self.run("pr-comment.yml", "comment", self.github.workflow_run(second.gate))
-        return SimpleNamespace(first=first, posted=posted, aliases=gated_aliases, second=second,
-                               late=late, rerun=rerun)  # fmt: skip
+        return SimpleNamespace(
+            first=first, posted=posted, aliases=gated_aliases, second=second, late=late, rerun=rerun
+        )
 
     @_stage
     def degrading_pr(self) -> SimpleNamespace:
@@ -523,9 +526,14 @@ class Lifecycle:
         after_cleanup = aliases(self.uri, MODEL)
         run = self.promote(self.github.push(before))
         return SimpleNamespace(
-            merge=merge, closed=closed, gate=gate, cleanup=cleanup, run=run,
-            before_cleanup=before_cleanup, after_cleanup=after_cleanup,
-        )  # fmt: skip
+            merge=merge,
+            closed=closed,
+            gate=gate,
+            cleanup=cleanup,
+            run=run,
+            before_cleanup=before_cleanup,
+            after_cleanup=after_cleanup,
+        )
 
     @_stage
     def reverted(self) -> SimpleNamespace:
@@ -548,8 +556,11 @@ def life(tmp_path_factory: pytest.TempPathFactory) -> Lifecycle:
 def test_first_push_to_main_releases_v1_and_commits_its_card(life: Lifecycle):
     first = life.first_release()
     run, sha = first.run, first.event.sha
-    assert run.step("release").outputs == {"changed": "true", "champion_version": "1",
-                                           "action": "promoted"}  # fmt: skip
+    assert run.step("release").outputs == {
+        "changed": "true",
+        "champion_version": "1",
+        "action": "promoted",
+    }
     assert run.step("Install mlgate").outcome == "success"
     assert [s.outcome for s in run.steps[-3:]] == ["skipped", "skipped", "success"]  # by-hand steps
     assert "**mlgate promoted**: v1 is champion (was no champion): promoted" in run.summary
@@ -614,9 +625,10 @@ def test_pr_that_improves_passes_and_gets_one_sticky_comment(life: Lifecycle):
     # Re-running the newer run's comment job updates the same comment: still one.
     assert pr.rerun.status == "success"
     assert life.github.comment_events == [
-        ("mlgate-gate-7.md", "created"), ("mlgate-gate-7.md", "updated"),
+        ("mlgate-gate-7.md", "created"),
         ("mlgate-gate-7.md", "updated"),
-    ]  # fmt: skip
+        ("mlgate-gate-7.md", "updated"),
+    ]
     comments = life.github.comments()
     assert list(comments) == ["mlgate-gate-7.md"]
     assert comments["mlgate-gate-7.md"].startswith(MARKER)
@@ -667,10 +679,13 @@ def test_pr_whose_training_fails_still_gets_a_comment(life: Lifecycle):
     head = pr.event.payload["pull_request"]["head"]["sha"]
     run_url = f"https://github.com/{life.github.repository}/actions/runs/{gate.run_id}"
     assert body.split("\n") == [
-        MARKER, "## mlgate gate: error", "",
+        MARKER,
+        "## mlgate gate: error",
+        "",
         f"No gate report was produced for {head[:7]} (gate exit code: not run).",
-        f"See the [workflow run]({run_url}) for the failing step.", "",
-    ]  # fmt: skip
+        f"See the [workflow run]({run_url}) for the failing step.",
+        "",
+    ]
 
 
 @pytest.mark.slow
@@ -703,8 +718,11 @@ def test_merge_moves_the_champion_and_commits_the_card(life: Lifecycle):
     assert [stages(life.uri, MODEL)[v] for v in ("1", "2")] == ["Archived", "Production"]
     assert _versions(life.uri) == ["1", "2", "3"]  # nothing retrained
     assert _last_move(life.uri, "kind", "from_version", "to_version", "commit") == (
-        "release", "1", "2", merged.merge,
-    )  # fmt: skip
+        "release",
+        "1",
+        "2",
+        merged.merge,
+    )
     _assert_card_commit(life.github, "2", merged.merge)
 
 
@@ -717,8 +735,12 @@ def test_reverting_the_merge_restores_the_previous_champion(life: Lifecycle):
     assert [stages(life.uri, MODEL)[v] for v in ("1", "2")] == ["Production", "Archived"]
     assert _versions(life.uri) == ["1", "2", "3"]  # no new version
     assert _last_move(life.uri, "kind", "from_version", "to_version", "actor", "commit") == (
-        "rollback", "2", "1", "grace", reverted.revert,
-    )  # fmt: skip
+        "rollback",
+        "2",
+        "1",
+        "grace",
+        reverted.revert,
+    )
     _assert_card_commit(life.github, "1", reverted.revert)
 
 
@@ -740,8 +762,12 @@ def test_manual_promote_and_rollback(life: Lifecycle):
     assert "Push rejected (attempt 1); rebasing onto the new main." in log
     assert aliases(life.uri, MODEL) == {"champion": "2"}
     assert _last_move(life.uri, "kind", "from_version", "to_version", *who) == (
-        "promote", "1", "2", "release-manager", "tuning re-validated",
-    )  # fmt: skip
+        "promote",
+        "1",
+        "2",
+        "release-manager",
+        "tuning re-validated",
+    )
     _assert_card_commit(github, "2", event.sha, parent=docs)
 
     inputs = {"action": "rollback", "reason": "latency regression"}  # version empty: the previous
@@ -751,8 +777,12 @@ def test_manual_promote_and_rollback(life: Lifecycle):
     assert aliases(life.uri, MODEL) == {"champion": "1"}
     assert stages(life.uri, MODEL)["1"] == "Production"
     assert _last_move(life.uri, "kind", "from_version", "to_version", *who) == (
-        "rollback", "2", "1", "release-manager", "latency regression",
-    )  # fmt: skip
+        "rollback",
+        "2",
+        "1",
+        "release-manager",
+        "latency regression",
+    )
     _assert_card_commit(github, "1", event.sha)
 
     # A promotion without a version stops before touching the registry or main.
