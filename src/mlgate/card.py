@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .promote import Move
+from .champion import Move
 
 __all__ = [
     "DESCRIPTION_LIMIT",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import card as card_mod
 from . import data as data_mod
-from .promote import champion_moves, history
+from .champion import champion_moves, history
 
 if TYPE_CHECKING:
     from .config import Params

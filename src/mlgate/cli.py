@@ -523,7 +523,7 @@ _actor_option = click.option(
 
 def _who(actor: str | None):
     from . import github
-    from .promote import Who
+    from .champion import Who
 
     return Who(actor=actor or github.actor(), commit=github.commit(), run_url=github.run_url())
 
@@ -697,7 +697,7 @@ def history(model, params_path, tracking_uri, as_json) -> None:
     from tabulate import tabulate
 
     from . import card
-    from .promote import history as read_history
+    from .champion import history as read_history
 
     registry = _registry(_params(params_path, required=False), tracking_uri)
     moves = read_history(registry, model)

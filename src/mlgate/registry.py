@@ -470,6 +470,10 @@ class Registry:
                 return None
         return json.loads(Path(local).read_text(encoding="utf-8"))
 
+    def set_model_tag(self, name: str, key: str, value: str, what: str = "") -> None:
+        with translate(self.uri, what or f"setting tag {key} on {name}"):
+            self.client.set_registered_model_tag(name, key, value)
+
     def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
         with translate(self.uri, f"tagging {name} v{version}"):
             for key, value in tags.items():

@@ -10,7 +10,7 @@ previous commit (git is the source of truth, DESIGN §3):
 - its last gate passed against the current champion (or, with none, with no champion): promoted;
 - else it is gated now against the current champion and promoted only on a pass.
 
-Every path ends in `promote.make_champion` (re-read, alias, Production, history, candidate aliases
+Every path ends in `champion.make_champion` (re-read, alias, Production, history, candidate aliases
 removed) and `publish_card`. Each step checks before it writes, so re-running after a crash
 completes the release and re-running after success changes nothing.
 """
@@ -18,7 +18,6 @@ completes the release and re-running after success changes nothing.
 from __future__ import annotations
 
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,17 +25,19 @@ from typing import TYPE_CHECKING, Any
 
 from . import data as data_mod
 from .card_facts import CardWrite, card_path, publish_card
-from .errors import MlgateError, NotFoundError, UsageError
-from .promote import (
+from .champion import (
     UNCHANGED,
     Promotion,
     Who,
     champion_moves,
     history,
     make_champion,
+    require_reason,
     rollback_target,
     was_champion,
 )
+from .errors import MlgateError, NotFoundError, UsageError
+from .git import git
 
 if TYPE_CHECKING:
     from .challenge import GateRun
@@ -265,9 +266,9 @@ def _before(before: str | None, params_path: str, root: str | Path) -> Fingerpri
     # A shallow clone also lacks HEAD^: that is missing history, not a first commit.
     first_commit = (
         before in ("HEAD~1", "HEAD^")
-        and _git(root, "rev-parse", "--verify", "--quiet", "HEAD^") is None
-        and _git(root, "rev-parse", "--verify", "--quiet", "HEAD") is not None
-        and _git(root, "rev-parse", "--is-shallow-repository") == "false"
+        and git(root, "rev-parse", "--verify", "--quiet", "HEAD^") is None
+        and git(root, "rev-parse", "--verify", "--quiet", "HEAD") is not None
+        and git(root, "rev-parse", "--is-shallow-repository") == "false"
     )
     if first_commit:
         return None  # nothing before the repository's first commit
@@ -325,17 +326,7 @@ def _candidate_aliases(
 
 
 def _commit_subject(root: str | Path) -> str | None:
-    return _git(root, "log", "-1", "--format=%s")
-
-
-def _git(root: str | Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return (done.stdout.strip() or None) if done.returncode == 0 else None
+    return git(root, "log", "-1", "--format=%s")
 
 
 # --- rollback and manual promotion ---------------------------------------------------------------
@@ -353,8 +344,7 @@ def rollback(
     data_path: str | None = None,
 ) -> Moved:
     """Champion back to the previous holder in the history, or to `to` (an earlier champion)."""
-    if not reason.strip():
-        raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
+    require_reason(reason)
     alias = params.promotion.champion_alias
     moves = history(registry, name)  # unknown model -> exit 2
     current = registry.aliases(name).get(alias)
@@ -401,8 +391,7 @@ def promote(
     data_path: str | None = None,
 ) -> Moved:
     """A manual promotion to champion (and Production): an explicit override, recorded as such."""
-    if not reason.strip():
-        raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
+    require_reason(reason)
     target = registry.resolve(name, ref)
     current = _champion(registry, name, params.promotion.champion_alias)
     return _move(

@@ -246,7 +246,7 @@ def test_a_move_from_an_unrecorded_holder_keeps_the_history_chained(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from mlgate.config import PromotionConfig
-    from mlgate.promote import Who, make_champion
+    from mlgate.champion import Who, make_champion
     from mlgate.registry import connect
 
     monkeypatch.chdir(tmp_path)

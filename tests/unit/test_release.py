@@ -8,7 +8,7 @@ import pytest
 
 from mlgate.card_facts import _confusion, _per_class
 from mlgate.errors import UsageError
-from mlgate.promote import Move, rollback_target, was_champion
+from mlgate.champion import Move, rollback_target, was_champion
 from mlgate.release import gate_trusted
 from mlgate.stats import bootstrap_ci, classification_metrics, paired_bootstrap_deltas
 

@@ -1,4 +1,4 @@
-"""promote.make_champion on a real sqlite registry: conflicts, a lost race, a re-run after a crash."""
+"""champion.make_champion on a real sqlite registry: conflicts, a lost race, a re-run after a crash."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from mlgate.config import PromotionConfig
 from mlgate.errors import ConflictError
-from mlgate.promote import Who, history, make_champion
+from mlgate.champion import Who, history, make_champion
 from mlgate.registry import Registry, connect
 
 from ..helpers import Spec, aliases, client_for, populate, stages
