@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from .champion import Move
+from .verdict import GateSummary
 
 __all__ = [
     "DESCRIPTION_LIMIT",
@@ -87,16 +88,6 @@ class Comparison:
     comparable: bool  # False: the other cannot score this data; rows hold logged metrics
     rows: tuple[ComparisonRow, ...]
     note: str | None = None
-
-
-@dataclass(frozen=True)
-class GateSummary:
-    """The verdict this version's last gate recorded (its run's gate.json)."""
-
-    verdict: str
-    champion_version: str | None
-    holdout_sha256: str | None
-    checks: tuple[tuple[str, bool, str], ...]  # (name, passed, message)
 
 
 @dataclass(frozen=True)

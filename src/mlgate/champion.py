@@ -32,6 +32,7 @@ __all__ = [
     "HISTORY_PREFIX",
     "KINDS",
     "UNCHANGED",
+    "History",
     "Move",
     "Promotion",
     "Who",
@@ -88,6 +89,17 @@ class Promotion:
     move: Move | None
     dropped_aliases: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()  # bookkeeping that failed after the move was complete
+
+
+@dataclass(frozen=True)
+class History:
+    """A model's recorded alias moves, oldest first (what `mlgate history` shows)."""
+
+    model: str
+    moves: list[Move]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "moves": [m.to_json() for m in self.moves]}
 
 
 def require_reason(reason: str) -> None:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import data as data_mod
-from .card_facts import CardWrite, card_path, publish_card
+from . import data
+from .card_facts import CardWrite, publish_card
 from .champion import (
     UNCHANGED,
     Promotion,
@@ -38,6 +38,7 @@ from .champion import (
 )
 from .errors import MlgateError, NotFoundError, UsageError
 from .git import git
+from .train import train
 
 if TYPE_CHECKING:
     from .challenge import GateRun
@@ -47,9 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIONS",
-    "Moved",
     "Release",
-    "card_path",
     "gate_trusted",
     "promote",
     "release",
@@ -64,80 +63,66 @@ _TRUSTED = {"pass", "pass (no champion)"}
 
 @dataclass(frozen=True)
 class Release:
+    """What a champion move did: a push's release, a rollback or a manual promotion.
+
+    One type for the three: they end in the same move (`champion.make_champion`) and card. A
+    release also says what the commit's inputs were (`fingerprint` and the fields after it); a
+    manual move says the version's stage before (`previous_stage`). `to_json` lists each
+    field only for the moves that have it.
+    """
+
     action: str  # one of ACTIONS
     name: str
     version: str | None  # the champion afterwards; with "rejected", the candidate
     previous: str | None  # the champion before
-    inputs_changed: bool
-    fingerprint: str
-    before: str | None  # the revision compared with (None: none, e.g. a first push)
-    trained: bool
-    gate: GateRun | None  # the gate this release ran (None: a trusted earlier one, or a rollback)
     promotion: Promotion | None
     card: CardWrite | None
     card_error: str | None
     message: str
+    previous_stage: str | None = None  # rollback and promote: the version's stage before
+    fingerprint: str | None = None  # release: the inputs' fingerprint
+    inputs_changed: bool = False
+    before: str | None = None  # the revision compared with (None: none, e.g. a first push)
+    trained: bool = False
+    gate: GateRun | None = None  # the gate this release ran (None: a trusted one, a rollback)
 
     @property
     def changed(self) -> bool:
         """Whether the champion (or its bookkeeping) changed."""
         return self.promotion is not None and self.promotion.changed
 
+    @property
+    def warnings(self) -> list[str]:
+        """What failed after the move was complete (it stands; the command still succeeds)."""
+        found = list(self.promotion.warnings) if self.promotion else []
+        return found + ([self.card_error] if self.card_error else [])
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        promotion = self.promotion
+        out: dict[str, Any] = {
             "action": self.action,
             "model": self.name,
             "version": self.version,
             "previous": self.previous,
             "changed": self.changed,
-            "inputs_changed": self.inputs_changed,
-            "fingerprint": self.fingerprint,
-            "before": self.before,
-            "trained": self.trained,
-            "gated": self.gate is not None,
-            "verdict": self.gate.result.verdict if self.gate else None,
-            "archived": self.promotion.archived if self.promotion else [],
-            "move": self.promotion.move.to_json()
-            if self.promotion and self.promotion.move
-            else None,
+            "archived": promotion.archived if promotion else [],
+            "move": promotion.move.to_json() if promotion and promotion.move else None,
             "card": self.card.path if self.card else None,
             "card_error": self.card_error,
             "message": self.message,
         }
-
-
-@dataclass(frozen=True)
-class Moved:
-    """A rollback or a manual promotion."""
-
-    action: str  # promoted | rolled_back | already_champion
-    name: str
-    version: str
-    previous: str | None  # the champion before
-    previous_stage: str  # the version's stage before
-    promotion: Promotion
-    card: CardWrite | None
-    card_error: str | None
-    message: str
-
-    @property
-    def changed(self) -> bool:
-        return self.promotion.changed
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "model": self.name,
-            "version": self.version,
-            "previous": self.previous,
-            "previous_stage": self.previous_stage,
-            "archived": self.promotion.archived,
-            "changed": self.promotion.changed,
-            "move": self.promotion.move.to_json() if self.promotion.move else None,
-            "card": self.card.path if self.card else None,
-            "card_error": self.card_error,
-            "message": self.message,
-        }
+        if self.previous_stage is not None:
+            out["previous_stage"] = self.previous_stage
+        if self.fingerprint is not None:
+            out.update(
+                inputs_changed=self.inputs_changed,
+                fingerprint=self.fingerprint,
+                before=self.before,
+                trained=self.trained,
+                gated=self.gate is not None,
+                verdict=self.gate.result.verdict if self.gate else None,
+            )
+        return out
 
 
 def gate_trusted(tags: dict[str, str], champion: str | None) -> bool:
@@ -298,15 +283,12 @@ def _train(
     data_path: str,
     context_tags: dict[str, str],
 ) -> Version:
-    from .train import train
-
-    dataset = data_mod.load(data_path, params.data.target)
     with tempfile.TemporaryDirectory(prefix="mlgate-release-") as tmp:
         result = train(
             params,
             registry,
-            fingerprint,
-            dataset,
+            data.holdout(params.data, data_path),
+            fingerprint=fingerprint,
             context_tags=context_tags,
             figure_path=Path(tmp) / "confusion_matrix.png",
         )
@@ -342,7 +324,7 @@ def rollback(
     to: str | None = None,
     card_file: Path | None = None,
     data_path: str | None = None,
-) -> Moved:
+) -> Release:
     """Champion back to the previous holder in the history, or to `to` (an earlier champion)."""
     require_reason(reason)
     alias = params.promotion.champion_alias
@@ -389,7 +371,7 @@ def promote(
     reason: str,
     card_file: Path | None = None,
     data_path: str | None = None,
-) -> Moved:
+) -> Release:
     """A manual promotion to champion (and Production): an explicit override, recorded as such."""
     require_reason(reason)
     target = registry.resolve(name, ref)
@@ -410,7 +392,7 @@ def _move(
     current: str | None,
     card_file: Path | None,
     data_path: str | None,
-) -> Moved:
+) -> Release:
     version = target.version
     model = None
     if current != version:
@@ -437,8 +419,16 @@ def _move(
     else:
         action = "rolled_back" if kind == "rollback" else "promoted"
         message = f"v{version} is champion (was {_v(current)})"
-    return Moved(
-        action, name, version, current, target.current_stage, promotion, written, error, message
+    return Release(
+        action=action,
+        name=name,
+        version=version,
+        previous=current,
+        promotion=promotion,
+        card=written,
+        card_error=error,
+        message=message,
+        previous_stage=target.current_stage,
     )
 
 

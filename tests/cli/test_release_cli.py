@@ -43,8 +43,8 @@ def _state(uri: str, model: str = MODEL) -> dict:
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two registered versions (no trained model: nothing here loads one); v1 is champion.
     Built once: creating an MLflow sqlite database takes seconds, copying it does not."""
-    from mlgate.config import PromotionConfig
     from mlgate.champion import Who, make_champion
+    from mlgate.config import PromotionConfig
     from mlgate.registry import connect
 
     path = tmp_path_factory.mktemp("seeded") / "mlflow.db"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mlgate.champion import Who, history, make_champion
 from mlgate.config import PromotionConfig
 from mlgate.errors import ConflictError
-from mlgate.champion import Who, history, make_champion
 from mlgate.registry import Registry, connect
 
 from ..helpers import Spec, aliases, client_for, populate, stages

@@ -245,8 +245,8 @@ def test_a_move_from_an_unrecorded_holder_keeps_the_history_chained(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from mlgate.config import PromotionConfig
     from mlgate.champion import Who, make_champion
+    from mlgate.config import PromotionConfig
     from mlgate.registry import connect
 
     monkeypatch.chdir(tmp_path)

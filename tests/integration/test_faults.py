@@ -169,8 +169,8 @@ def _version_facts(mv) -> dict:
 def project(live: MlflowServer, base: dict[str, dict], tmp_path: Path) -> tuple[str, Clone]:
     """A model of this test's own: v1 champion and Production (one recorded move), v2 the
     candidate; and a git clone whose last commit moved the inputs from v1's to v2's."""
-    from mlgate.config import PromotionConfig
     from mlgate.champion import Who, make_champion
+    from mlgate.config import PromotionConfig
     from mlgate.registry import connect
 
     name = f"fault_{tmp_path.name[-40:].replace('-', '_')}_{time.monotonic_ns() % 10**8}"

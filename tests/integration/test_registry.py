@@ -136,7 +136,7 @@ def test_metric_direction(metric, direction):
     ("text", "stage"), [("production", "Production"), (" STAGING ", "Staging"), ("none", "None")]
 )
 def test_parse_stage(text, stage):
-    assert catalog.parse_stage(text) == stage
+    assert registry.parse_stage(text) == stage
 
 
 @pytest.mark.parametrize(
