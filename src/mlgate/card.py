@@ -7,6 +7,9 @@ The card is YAML front matter (what tools read: name, version, metrics) followed
 people: details, intended use, data, metrics with 95% intervals, per-class and per-Gender tables,
 the confusion matrix, the comparison with the previous champion and the gate's checks, caveats,
 and the promotion history.
+
+Why one module: the card is one document; its sections share the number formats and the
+front matter's metric names, and the snapshot test reads it whole.
 """
 
 from __future__ import annotations
@@ -394,7 +397,8 @@ def _gate(f: CardFacts) -> list[str]:
     holdout = f" on holdout `{g.holdout_sha256[:12]}`" if g.holdout_sha256 else ""
     passed = sum(1 for _, ok, _ in g.checks if ok)
     lines += [
-        f"Last verdict: **{g.verdict}** {against}{holdout} ({passed}/{len(g.checks)} checks passed).",
+        f"Last verdict: **{g.verdict}** {against}{holdout}"
+        f" ({passed}/{len(g.checks)} checks passed).",
         "",
         "| Check | Result | Detail |",
         "|---|:---:|---|",

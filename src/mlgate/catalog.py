@@ -3,6 +3,9 @@ and the stage and alias changes behind `mlgate promote` and `mlgate alias`.
 
 Every function takes a `Registry` and returns dataclasses (each with `to_json()`); rendering for
 humans lives in tables.py. Listing N versions with their metrics costs O(N/100) round trips.
+
+Why one module: every result here is a read of the same batched listing (rows, metrics,
+aliases) or a change that returns the same row shapes; splitting them would split that listing.
 """
 
 from __future__ import annotations
@@ -275,7 +278,8 @@ class Comparison:
 
 
 def compare(registry: Registry, name: str, ref_a: str, ref_b: str) -> Comparison:
-    """Metrics both versions' runs logged (b − a, and which is better) and the params that differ."""
+    """Metrics both versions' runs logged (b − a, and which is better) and the params that
+    differ."""
     va, vb = registry.resolve(name, ref_a), registry.resolve(name, ref_b)
     a, b = _rows(registry, [va, vb], registry.aliases(name), with_params=True)
     deltas = []
@@ -403,7 +407,7 @@ class StageChange(_Json):
 
     @classmethod
     def of_champion_move(cls, moved: Release, use_stages: bool, alias: str) -> StageChange:
-        """`promote MODEL VERSION Production` is a champion move, shown as the stage change it is."""
+        """`promote MODEL VERSION Production` is a champion move, shown as a stage change."""
         if use_stages:
             archived = moved.promotion.archived if moved.promotion else []
             return cls(moved.name, moved.version, "Production", moved.previous_stage, archived)

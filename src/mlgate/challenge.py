@@ -50,7 +50,8 @@ def resolve_challenger(
     if found is None:
         raise UsageError(
             f"no version of {name} was trained from the working tree's inputs"
-            f" (fingerprint {fingerprint.value[:12]}); run 'mlgate train' first or pass --challenger"
+            f" (fingerprint {fingerprint.value[:12]});"
+            " run 'mlgate train' first or pass --challenger"
         )
     return found
 

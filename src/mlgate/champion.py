@@ -296,7 +296,8 @@ def _record_if_missing(
                 to_version=current,
                 kind="external",
                 actor="unknown",
-                reason=f"@{alias} was moved outside mlgate's history; found by {who.actor}'s {kind}",
+                reason=f"@{alias} was moved outside mlgate's history;"
+                f" found by {who.actor}'s {kind}",
             ),
         )
     return record_move(

@@ -111,7 +111,7 @@ class Split:
 
     @property
     def holdout_sha256(self) -> str:
-        """Identifies the holdout rows and labels, so two gates can tell they scored the same rows."""
+        """Identifies the holdout rows and labels: two gates can tell they scored the same rows."""
         return frame_sha256(self.X_test.assign(**{TARGET: self.y_test}))
 
 

@@ -3,6 +3,9 @@
 Queries are batched: listing N versions with their metrics costs O(N/100) round trips
 (`search_model_versions` pages + `search_runs` over chunks of run ids), never one per version.
 Every MLflow failure is translated into NotFoundError (exit 2) or RegistryError (exit 3).
+
+Why one module: it is the boundary to MLflow; keeping every MLflow call (and `translate`) in
+one file is what lets the rest of the package stay free of MLflow's API and exceptions.
 """
 
 from __future__ import annotations
@@ -123,7 +126,8 @@ def _check_reachable(uri: str) -> None:
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise RegistryError(
-                f"tracking server {uri} is unreachable ({reason}); start it or fix MLFLOW_TRACKING_URI"
+                f"tracking server {uri} is unreachable ({reason});"
+                " start it or fix MLFLOW_TRACKING_URI"
             ) from None
         if response.status_code in (401, 403):
             raise RegistryError(
@@ -132,14 +136,16 @@ def _check_reachable(uri: str) -> None:
             )
         if response.status_code >= 500:
             raise RegistryError(
-                f"tracking server {uri} answered HTTP {response.status_code}; check the server's log"
+                f"tracking server {uri} answered HTTP {response.status_code};"
+                " check the server's log"
             )
     elif parsed.scheme == "sqlite":
         path = uri[len("sqlite:///") :]
         parent = Path(path).parent if path and path != ":memory:" else None
         if parent is not None and not parent.is_dir():
             raise RegistryError(
-                f"registry {uri}: folder {parent} does not exist; create it or fix MLFLOW_TRACKING_URI"
+                f"registry {uri}: folder {parent} does not exist;"
+                " create it or fix MLFLOW_TRACKING_URI"
             )
     elif parsed.scheme in ("", "file"):
         pass
@@ -234,7 +240,8 @@ class Registry:
         return sorted(found, key=lambda m: m.name)
 
     def aliases(self, name: str) -> dict[str, str]:
-        """alias -> version. Read from the registered model: on sqlite, version searches omit them."""
+        """alias -> version, read from the registered model (on sqlite, version searches omit
+        aliases)."""
         return {alias: str(version) for alias, version in self.get_model(name).aliases.items()}
 
     def get_version(self, name: str, version: str) -> Version:
@@ -273,7 +280,8 @@ class Registry:
                 raise NotFoundError(f"{name} has no version in stage {stage}")
             return in_stage[0]
         raise UsageError(
-            f"version {ref!r} is not a number, an @alias or a stage (None/Staging/Production/Archived)"
+            f"version {ref!r} is not a number, an @alias or a stage"
+            " (None/Staging/Production/Archived)"
         )
 
     def find_by_fingerprint(self, name: str, fingerprint: str) -> Version | None:

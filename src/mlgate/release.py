@@ -13,6 +13,10 @@ previous commit (git is the source of truth, DESIGN §3):
 Every path ends in `champion.make_champion` (re-read, alias, Production, history, candidate aliases
 removed) and `publish_card`. Each step checks before it writes, so re-running after a crash
 completes the release and re-running after success changes nothing.
+
+`rollback` and `promote` are the manual champion moves (`mlgate rollback`, `mlgate promote ...
+Production`). All three return a `Release`. Why one module: they share the move, the candidate
+aliases to drop and the card written after it; champion.py holds the move itself and the history.
 """
 
 from __future__ import annotations
@@ -344,7 +348,8 @@ def rollback(
         found = rollback_target(moves, current, alias)
         if found is None:
             raise NotFoundError(
-                f"{name} v{current} is the earliest champion in the history: nothing to roll back to"
+                f"{name} v{current} is the earliest champion in the history:"
+                " nothing to roll back to"
                 " ('mlgate history' lists the moves; pass --to VERSION for a later one)"
             )
         target = registry.get_version(name, found)

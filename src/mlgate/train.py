@@ -233,7 +233,8 @@ def train(
     elif validation != "passed":
         messages.append(
             f"accuracy {metrics['accuracy']:.4f} < staging_threshold"
-            f" {params.mlflow.staging_threshold}: left in stage None, validation_status=needs_review"
+            f" {params.mlflow.staging_threshold}: left in stage None,"
+            " validation_status=needs_review"
         )
     return TrainResult(
         version=logged.version,

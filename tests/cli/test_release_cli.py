@@ -73,7 +73,8 @@ def seeded(project: Path, seeded_db: Path) -> str:
     [
         pytest.param(
             ["rollback", MODEL, "--reason", "x"],
-            "obesity_classifier v1 is the earliest champion in the history: nothing to roll back to",
+            "obesity_classifier v1 is the earliest champion in the history:"
+            " nothing to roll back to",
             id="rollback-nothing-earlier",
         ),
         pytest.param(

@@ -1,4 +1,5 @@
-"""champion.make_champion on a real sqlite registry: conflicts, a lost race, a re-run after a crash."""
+"""champion.make_champion on a real sqlite registry: conflicts, a lost race, a re-run after a
+crash."""
 
 from __future__ import annotations
 

@@ -33,7 +33,8 @@ DEGRADED = {"n_estimators": 3, "max_depth": 3, "random_state": 42}
 LAUNCHER = """
 import sys, time
 from pathlib import Path
-import mlflow.tracking, sklearn.ensemble, mlgate.cli, mlgate.release, mlgate.catalog, mlgate.registry
+import mlflow.tracking, sklearn.ensemble
+import mlgate.cli, mlgate.release, mlgate.catalog, mlgate.registry
 ready, start = Path(sys.argv[1]), Path(sys.argv[2])
 ready.touch()
 while not start.exists():

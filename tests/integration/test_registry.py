@@ -110,7 +110,7 @@ def test_model_summaries_filter_by_name_and_count_stages(uri, model_name):
     ]
 
 
-# --- pure rules ------------------------------------------------------------------------------------
+# --- pure rules -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
