@@ -56,10 +56,10 @@ def card_path(params: Params, name: str) -> Path:
 
 
 def card_destination(registry: Registry, params: Params, name: str, version: str) -> Path:
-    """The champion's card path for the champion; model_cards/<name>-v<V>.md for any other
+    """The champion's card path for the champion; model_cards/<name>-entry<V>.md for any other
     version, so a card of a candidate never overwrites the champion's."""
     champion = registry.aliases(name).get(params.promotion.champion_alias) == version
-    return card_path(params, name if champion else f"{name}-v{version}")
+    return card_path(params, name if champion else f"{name}-entry{version}")
 
 
 def publish_card(
@@ -100,7 +100,7 @@ def gather_facts(
     """Everything the card says about `version`: registry facts, and its scores on the holdout
     of the current data (the split `train` and the gate use)."""
 
-    v = registry.get_version(name, version)
+    entry = registry.get_version(name, version)
     alias = params.promotion.champion_alias
     aliases = registry.aliases(name)
     moves = tuple(champion_moves(history(registry, name), alias))
@@ -108,10 +108,15 @@ def gather_facts(
     holdout = data.holdout(params.data, data_path)
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     y = split.y_test.to_numpy()
-    model = model if model is not None else load_model(registry, name, v.version).model
+    model = model if model is not None else load_model(registry, name, entry.version).model
     pred = np.asarray(model.predict(split.X_test))
-    g = params.gate
-    boot = dict(n_boot=g.n_bootstrap, confidence=g.confidence, seed=g.seed, classes=classes)
+    gate_cfg = params.gate
+    boot = dict(
+        n_boot=gate_cfg.n_bootstrap,
+        confidence=gate_cfg.confidence,
+        seed=gate_cfg.seed,
+        classes=classes,
+    )
     metrics = tuple(card.MetricInterval(m, *bootstrap_ci(y, pred, m, **boot)) for m in METRICS)
     matrix = confusion_matrix(y, pred, classes)
     slices = []
@@ -125,7 +130,7 @@ def gather_facts(
                     column, value, int(mask.sum()), scores["accuracy"], scores["f1_macro"]
                 )
             )
-    run = registry.runs([v.run_id]).get(v.run_id) if v.run_id else None
+    run = registry.runs([entry.run_id]).get(entry.run_id) if entry.run_id else None
     run_params = dict(run.data.params) if run else {}
     counts = dataset.frame[target].value_counts()
     hyper = tuple(
@@ -133,36 +138,36 @@ def gather_facts(
     )
     return card.CardFacts(
         name=name,
-        version=v.version,
-        run_id=v.run_id,
-        stage=v.current_stage,
-        aliases=tuple(sorted(a for a, holder in aliases.items() if holder == v.version)),
-        model_type=v.tags.get("model_type") or run_params.get("model_type", "unknown"),
+        version=entry.version,
+        run_id=entry.run_id,
+        stage=entry.current_stage,
+        aliases=tuple(sorted(a for a, holder in aliases.items() if holder == entry.version)),
+        model_type=entry.tags.get("model_type") or run_params.get("model_type", "unknown"),
         hyperparameters=hyper,
-        fingerprint=v.tags.get("mlgate.fingerprint"),
-        commit=v.tags.get("git_sha"),
-        git_ref=v.tags.get("git_ref"),
-        pr_number=v.tags.get("pr_number"),
-        training_date=v.tags.get("training_date"),
-        ci_run_url=v.tags.get("ci_run_url"),
+        fingerprint=entry.tags.get("mlgate.fingerprint"),
+        commit=entry.tags.get("git_sha"),
+        git_ref=entry.tags.get("git_ref"),
+        pr_number=entry.tags.get("pr_number"),
+        training_date=entry.tags.get("training_date"),
+        ci_run_url=entry.tags.get("ci_run_url"),
         target=target,
         data_path=str(data_path or params.data.path),
         data_sha256=dataset.sha256,
-        training_data_sha256=v.tags.get("mlgate.data_sha256"),
+        training_data_sha256=entry.tags.get("mlgate.data_sha256"),
         dataset_rows=len(dataset.frame),
         n_features=len(dataset.features),
         class_balance=tuple((c, int(counts.get(c, 0))) for c in classes),
         holdout_rows=len(y),
         holdout_sha256=split.holdout_sha256,
-        confidence=g.confidence,
-        n_bootstrap=g.n_bootstrap,
+        confidence=gate_cfg.confidence,
+        n_bootstrap=gate_cfg.n_bootstrap,
         metrics=metrics,
         per_class=_per_class(matrix, classes),
         slices=tuple(slices),
         confusion_labels=tuple(classes),
         confusion=tuple(tuple(int(n) for n in row) for row in matrix),
-        comparison=_comparison(registry, name, v, aliases.get(alias), moves, split, pred, boot),
-        gate=verdict.load(registry, v.run_id),
+        comparison=_comparison(registry, name, entry, aliases.get(alias), moves, split, pred, boot),
+        gate=verdict.load(registry, entry.run_id),
         history=moves,
         champion_alias=alias,
     )
@@ -178,7 +183,7 @@ def _per_class(matrix: Any, classes: list[str]) -> tuple[card.ClassStats, ...]:
 def _comparison(
     registry: Registry,
     name: str,
-    v: Version,
+    entry: Version,
     champion: str | None,
     moves: tuple,
     split: Any,
@@ -187,8 +192,8 @@ def _comparison(
 ) -> card.Comparison | None:
     """This version against the champion it replaced (or, if it is not champion, the champion)."""
 
-    if champion == v.version:
-        arrival = next((m for m in reversed(moves) if m.to_version == v.version), None)
+    if champion == entry.version:
+        arrival = next((m for m in reversed(moves) if m.to_version == entry.version), None)
         other, role = (arrival.from_version if arrival else None), "previous champion"
     else:
         other, role = champion, "current champion"
@@ -220,4 +225,4 @@ def _comparison(
 
 
 def _v(version: str | None) -> str:
-    return f"v{version}" if version else "no champion"
+    return f"entry{version}" if version else "no champion"

@@ -63,9 +63,12 @@ class _Group(click.Group):
             ctx.exit(_EXIT_PIPE_CLOSED)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except GateFailed as exc:
+            # The gate printed its evidence and the failed checks on stdout; stderr stays empty
+            # (an error line would read as a broken setup, which a rejected model is not).
+            ctx.exit(_exit_code(exc))
         except MlgateError as exc:
-            code = next(code for kind, code in _EXIT_CODES if isinstance(exc, kind))
-            _fail(ctx, exc, str(exc), code)
+            _fail(ctx, exc, str(exc), _exit_code(exc))
         except KeyboardInterrupt:
             _fail(ctx, None, "interrupted", _EXIT_INTERRUPTED)
         except Exception as exc:
@@ -78,6 +81,10 @@ class _Group(click.Group):
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as exc:
             _fail(None, None, _usage_message(exc), EXIT_USAGE)
+
+
+def _exit_code(exc: MlgateError) -> int:
+    return next(code for kind, code in _EXIT_CODES if isinstance(exc, kind))
 
 
 def _usage_message(exc: click.UsageError) -> str:
