@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from . import data, github, report, verdict
 from .config import Params
 from .errors import ArtifactError, NotFoundError, UsageError
+from .fingerprint import of_worktree
 from .gate import VERDICT_FAIL, GateResult, ModelEvidence, evaluate
+from .registry import load_model
 
 if TYPE_CHECKING:
     from .registry import Registry, Version
@@ -43,8 +45,6 @@ def resolve_challenger(
     name = params.mlflow.registered_model_name
     if ref:
         return registry.resolve(name, ref)
-    from .fingerprint import of_worktree
-
     fingerprint = of_worktree(params, data_path)
     found = registry.find_by_fingerprint(name, fingerprint.value)
     if found is None:
@@ -74,8 +74,6 @@ def resolve_champion(registry: Registry, name: str, ref: str, default_alias: str
 def _evidence(
     registry: Registry, version: Version, X: Any, metrics: dict[str, float]
 ) -> ModelEvidence:
-    from .registry import load_model
-
     base = dict(version=version.version, run_id=version.run_id, logged_metrics=metrics)
     try:
         loaded = load_model(registry, version.name, version.version)

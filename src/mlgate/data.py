@@ -1,4 +1,6 @@
-"""The obesity dataset: schema, validating loader, seeded generator, and the train/test split.
+"""The obesity dataset: schema, validating loader, seeded generator, the train/test split, and
+`holdout`: the one rule (load, split, pick the classes) that training, the gate and the model card
+share, so all three score the same rows over the same classes.
 
 The schema is the one of the UCI "Estimation of obesity levels based on eating habits and physical
 condition" CSV, so the real file and the generated one load through the same code.

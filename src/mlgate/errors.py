@@ -10,7 +10,6 @@ from __future__ import annotations
 
 __all__ = [
     "EXIT_GATE_FAILED",
-    "EXIT_OK",
     "EXIT_REGISTRY",
     "EXIT_USAGE",
     "ArtifactError",
@@ -24,7 +23,6 @@ __all__ = [
     "UsageError",
 ]
 
-EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REGISTRY = 3

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import data
 from .card_facts import CardWrite, publish_card
+from .challenge import GateRun, run_gate
 from .champion import (
     UNCHANGED,
     Promotion,
@@ -41,13 +42,13 @@ from .champion import (
     was_champion,
 )
 from .errors import MlgateError, NotFoundError, UsageError
+from .fingerprint import Fingerprint, of_revision, of_worktree
 from .git import git
+from .registry import load_model
 from .train import train
 
 if TYPE_CHECKING:
-    from .challenge import GateRun
     from .config import Params
-    from .fingerprint import Fingerprint
     from .registry import Registry, Version
 
 __all__ = [
@@ -155,8 +156,6 @@ def release(
     card_file: Path | None = None,
 ) -> Release:
     """Make the version trained from the tree's inputs the champion, when they changed."""
-    from .fingerprint import of_worktree
-
     name = params.mlflow.registered_model_name
     alias = params.promotion.champion_alias
     data_path = data_path or params.data.path
@@ -195,8 +194,6 @@ def release(
     else:
         action = "promoted"
         if not gate_trusted(target.tags, champion):
-            from .challenge import run_gate
-
             gate = run_gate(registry, params, data_path=data_path, challenger_ref=target.version)
             if not gate.result.passed:
                 failed = ", ".join(c.name for c in gate.result.failed_checks) or gate.result.verdict
@@ -248,8 +245,6 @@ def release(
 
 def _before(before: str | None, params_path: str, root: str | Path) -> Fingerprint | None:
     """The previous tree's fingerprint; None when there is none to compare with."""
-    from .fingerprint import of_revision
-
     if not before or _NULL_SHA.match(before):
         return None
     # A shallow clone also lacks HEAD^: that is missing history, not a first commit.
@@ -404,8 +399,6 @@ def _move(
         # A manual move skips the gate, not the check that the model can serve: a version whose
         # artifacts are missing or corrupt is refused (exit 3) before anything changes. The card
         # then scores the holdout with the model loaded here.
-        from .registry import load_model
-
         model = load_model(registry, name, version).model
     promotion = make_champion(
         registry,

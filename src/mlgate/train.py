@@ -17,6 +17,7 @@ from .config import Params
 from .errors import ConfigError
 from .fingerprint import Fingerprint, of_worktree
 from .registry import METRIC_TAG_PREFIX
+from .stats import classification_metrics, confusion_matrix
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -93,8 +94,6 @@ def evaluate(y_true: Any, y_pred: Any, classes: list[str]) -> dict[str, float]:
 
     The gate computes its metrics with the same function, so logged and gated numbers agree.
     """
-    from .stats import classification_metrics
-
     metrics = classification_metrics(y_true, y_pred, classes)
     return {k: round(float(v), 6) for k, v in metrics.items() if k != "per_class_f1"}
 
@@ -113,8 +112,6 @@ def pip_requirements() -> list[str]:
 def _confusion_png(y_true: Any, y_pred: Any, classes: list[str], path: Path) -> None:
     """Draw the holdout's confusion matrix with Pillow (matplotlib would add ~1 s of imports)."""
     from PIL import Image, ImageDraw, ImageFont
-
-    from .stats import confusion_matrix
 
     counts = confusion_matrix(y_true, y_pred, classes)
     shares = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
