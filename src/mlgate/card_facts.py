@@ -56,10 +56,10 @@ def card_path(params: Params, name: str) -> Path:
 
 
 def card_destination(registry: Registry, params: Params, name: str, version: str) -> Path:
-    """The champion's card path for the champion; model_cards/<name>-entry<V>.md for any other
+    """The champion's card path for the champion; model_cards/<name>-v<V>.md for any other
     version, so a card of a candidate never overwrites the champion's."""
     champion = registry.aliases(name).get(params.promotion.champion_alias) == version
-    return card_path(params, name if champion else f"{name}-entry{version}")
+    return card_path(params, name if champion else f"{name}-v{version}")
 
 
 def publish_card(
@@ -225,4 +225,4 @@ def _comparison(
 
 
 def _v(version: str | None) -> str:
-    return f"entry{version}" if version else "no champion"
+    return f"v{version}" if version else "no champion"
