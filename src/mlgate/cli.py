@@ -29,7 +29,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             # One line, like every other error: click's own form spans four.
-            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            path = (ctx.obj or {}).get("script") or (exc.ctx.command_path if exc.ctx else "")
+            where = f" (see '{path} --help')" if path else ""
             self._fail(ctx, None, f"{exc.format_message()}{where}", EXIT_USAGE)
         except BrokenPipeError:
             # `mlgate versions | head`: the reader left; stop quietly, as other tools do.
@@ -178,13 +179,23 @@ def data_check(params_path: str, data_path: str | None) -> None:
 )
 @click.option(
     "--model-dir",
+    "--model_dir",
+    "model_dir",
     default=None,
     type=click.Path(file_okay=False),
     help="Also save the MLflow model to this folder.",
 )
 @click.option("--metrics", "metrics_path", default="metrics.json", show_default=True)
-@click.option("--fig-cm", "figure_path", default="reports/confusion_matrix.png", show_default=True)
-@click.option("--pr-number", default=None, help="Pull request number, recorded as a tag.")
+@click.option(
+    "--fig-cm",
+    "--fig_cm",
+    "figure_path",
+    default="reports/confusion_matrix.png",
+    show_default=True,
+)
+@click.option(
+    "--pr-number", "--pr_number", "pr_number", default=None, help="Pull request number (a tag)."
+)
 @tracking_uri_option
 @json_option
 def train(
@@ -196,13 +207,20 @@ def train(
     """
     from . import data as data_mod
     from . import github
-    from .fingerprint import of_worktree
+    from .errors import ConfigError
+    from .fingerprint import installed_mismatches, mismatch_message, of_worktree
     from .train import train as run_training
 
     params = _params(params_path)
     data_path = data_path or params.data.path
     dataset = data_mod.load(data_path, params.data.target)
     fingerprint = of_worktree(params, data_path)
+    mismatches = installed_mismatches(fingerprint.packages)
+    if mismatches and os.environ.get("CI", "").lower() == "true":
+        # In CI a version registered under this fingerprint would claim an environment it lacks.
+        raise ConfigError(mismatch_message(mismatches))
+    if mismatches:
+        click.echo(f"warning: {mismatch_message(mismatches)}", err=True)
     registry = _registry(params, tracking_uri)
     result = run_training(
         params,

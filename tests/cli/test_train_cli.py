@@ -45,7 +45,7 @@ def test_train_registers_validated_version_then_reuses_it(fast_project):
     assert tags["validation_status"] == "passed"
     assert tags["model_type"] == "random_forest"
     assert tags["n_features"] == "16"
-    assert tags["dataset_size"] == "2111"
+    assert tags["dataset_size"] == "2087"
     assert len(tags["mlgate.fingerprint"]) == 64
     assert len(tags["mlgate.data_sha256"]) == 64
     assert {"training_date", "project", "team", "environment"} <= set(tags)
