@@ -43,8 +43,13 @@ def fresh_clone(path: Path) -> Path:
         if (REPO / rel).is_file():
             (path / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / rel, path / rel)
-    identity = ["-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.org"]
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], [*identity, "commit", "-qm", "init"]):
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.name", "Ada Lovelace"],  # who the card's history says moved @champion
+        ["config", "user.email", "ada@example.org"],
+        ["add", "-A"],
+        ["commit", "-qm", "init"],
+    ):
         subprocess.run(["git", *args], cwd=path, check=True, capture_output=True)
     return path
 
@@ -60,10 +65,6 @@ def user_env(root: Path) -> dict[str, str]:
     env.update(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_AUTHOR_NAME="Ada Lovelace",
-        GIT_COMMITTER_NAME="Ada Lovelace",
-        GIT_AUTHOR_EMAIL="ada@example.org",
-        GIT_COMMITTER_EMAIL="ada@example.org",
     )
     return env
 
