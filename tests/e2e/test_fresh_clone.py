@@ -107,6 +107,8 @@ def champion(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert trained.returncode == 0, trained.stdout + trained.stderr
     assert trained.stdout.startswith(f"Registered {MODEL} v1 (stage: Staging)\n")
     assert trained.stderr == ""  # installed from the lock: no mismatch warning
+    # The version's one-line description, before the release makes the card its description.
+    (root / "v1-description.txt").write_text(client(root).get_model_version(MODEL, "1").description)
     released = sh('mlgate release --reason "first model"', root)
     assert released.returncode == 0, released.stdout + released.stderr
     return root
@@ -117,10 +119,11 @@ def test_train_registers_v1_from_the_real_file(champion: Path) -> None:
     assert version.tags["dataset_size"] == "2087"
     assert version.tags["mlgate.data_sha256"].startswith("5e9f57cc")
     assert float(version.tags["mlgate.metric.accuracy"]) >= 0.93
-    assert version.description == (
+    assert (champion / "v1-description.txt").read_text() == (
         "RandomForest n_estimators=100 max_depth=20 random_state=42 · 2087 rows"
         f" · commit {version.tags['git_sha'][:12]}"
     )
+    assert version.description.startswith("---\nmodel_name: obesity_classifier\nversion: '1'\n")
     listing = sh("mlgate list", champion)
     assert listing.returncode == 0
     assert f"| {MODEL} | RandomForest obesity classifier |" in listing.stdout
