@@ -11,6 +11,9 @@ Only GitHub's own services are stood in for, on this machine:
 - the REST and GraphQL API: `FakeGitHubAPI`, an HTTP server on 127.0.0.1 that answers the calls
   the workflows make (a pull request's head, the sticky comment action's queries and mutations)
   and records every request. The jobs reach it through GITHUB_API_URL/GITHUB_GRAPHQL_URL.
+- git hosting: the same server is GITHUB_SERVER_URL and serves the bare `origin` over git's smart
+  HTTP protocol with `git http-backend`, for a checkout of another commit (`ref:`), which act
+  hands to the real checkout action.
 
 act's checkout of the workflow's own repository copies the directory act runs in (`.git`
 included): `Act.run` is given a clone already at the commit the job checks out, whose `origin`
@@ -140,13 +143,15 @@ class ApiCall:
 
 
 class FakeGitHubAPI:
-    """GitHub's REST and GraphQL API for one repository, as far as the workflows use it.
+    """GitHub's REST and GraphQL API for one repository, as far as the workflows use it, and
+    its git hosting (`repositories`, served by git http-backend).
 
-    Tests set `pulls[number] = head_sha`; comments live in `comments`; every request is in
+    Tests set `pulls[number] = head_sha`; comments live in `comments`; every API request is in
     `calls`. Anything else answers 404, as GitHub does for a resource it does not have.
     """
 
     def __init__(self) -> None:
+        self.repositories: dict[str, Path] = {}  # "owner/name" -> bare repository
         self.pulls: dict[int, str] = {}
         self.comments: list[Comment] = []
         self.calls: list[ApiCall] = []
@@ -160,6 +165,10 @@ class FakeGitHubAPI:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                hosted = api._hosted(self.path)
+                if hosted is not None:
+                    self._git(*hosted, raw)
+                    return
                 body = json.loads(raw) if raw else None
                 with api._lock:
                     api.calls.append(
@@ -178,6 +187,37 @@ class FakeGitHubAPI:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _git(self, bare: Path, path_info: str, body: bytes) -> None:
+                """git's smart HTTP protocol, served by git itself (git http-backend)."""
+                env = {
+                    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                    "GIT_PROJECT_ROOT": str(bare.parent),
+                    "GIT_HTTP_EXPORT_ALL": "1",
+                    "PATH_INFO": f"/{bare.name}{path_info}",
+                    "QUERY_STRING": self.path.partition("?")[2],
+                    "REQUEST_METHOD": self.command,
+                    "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                    "CONTENT_LENGTH": str(len(body)),
+                    "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+                    "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+                    "REMOTE_ADDR": "127.0.0.1",
+                }
+                done = subprocess.run(
+                    ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+                )
+                head, _, content = done.stdout.partition(b"\r\n\r\n")
+                if not _:
+                    head, _, content = done.stdout.partition(b"\n\n")
+                headers = [line.split(":", 1) for line in head.decode().splitlines() if ":" in line]
+                status = next((int(v.split()[0]) for k, v in headers if k == "Status"), 200)
+                self.send_response(status)
+                for key, value in headers:
+                    if key != "Status":
+                        self.send_header(key, value.strip())
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
             do_GET = do_POST = do_PATCH = do_DELETE = _answer
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -194,6 +234,15 @@ class FakeGitHubAPI:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def _hosted(self, path: str) -> tuple[Path, str] | None:
+        """(bare repository, rest of the path) when `path` is a git request for a hosted one."""
+        for name, bare in self.repositories.items():
+            prefix = f"/{name}"
+            for base in (f"{prefix}.git/", f"{prefix}/"):
+                if path.startswith(base):
+                    return bare, "/" + path[len(base) :].partition("?")[0]
+        return None
 
     def comments_on(self, number: int) -> list[Comment]:
         return [c for c in self.comments if c.number == number]
@@ -255,6 +304,7 @@ class RunResult:
     returncode: int
     job_result: str
     steps: dict[str, str]  # step name (or id) -> success | failure | skipped
+    seconds: dict[str, float]  # step name -> wall-clock seconds, as act measured it
     outputs: dict[str, dict[str, str]]  # step id -> name -> value
     summary: str
     log: str
@@ -353,6 +403,7 @@ class Act:
             args += ["--local-repository", f"{uses}={directory}"]
         run_env = {
             "GITHUB_RUN_ID": str(run_id),
+            "GITHUB_SERVER_URL": self.api.url,
             "GITHUB_API_URL": self.api.url,
             "GITHUB_GRAPHQL_URL": f"{self.api.url}/graphql",
             "GITHUB_REPOSITORY": "acme/obesity",
@@ -362,8 +413,17 @@ class Act:
         }
         for key, value in run_env.items():
             args += ["--env", f"{key}={value}"]
+        actor = (payload.get("sender") or {}).get("login")
+        if actor:
+            args += ["--actor", actor]
         for key, value in (inputs or {}).items():
             args += ["--input", f"{key}={value}"]
+        # A checkout of another commit (`ref:`) fetches from GITHUB_SERVER_URL: serve origin there.
+        origin = subprocess.run(
+            ["git", "remote", "get-url", "origin"], cwd=checkout, capture_output=True, text=True
+        ).stdout.strip()
+        if origin:
+            self.api.repositories[run_env["GITHUB_REPOSITORY"]] = Path(origin)
         host = {k: v for k, v in os.environ.items() if not k.startswith(_HOST_PREFIXES)}
         calls_before = len(self.api.calls)
         try:
@@ -373,13 +433,28 @@ class Act:
         finally:
             secret_file.unlink()
         result = parse_log(done.stdout + done.stderr)
+        _mark_skipped(result[1], checkout / ".github" / "workflows" / workflow, job)
         return RunResult(run_id, done.returncode, *result, api_calls=self.api.calls[calls_before:])
 
 
-def parse_log(text: str) -> tuple[str, dict[str, str], dict[str, dict[str, str]], str, str]:
-    """act's --json log -> (job result, step outcomes, step outputs, summary, readable log)."""
+def _mark_skipped(steps: dict[str, str], workflow: Path, job: str) -> None:
+    """act does not log the steps it skips (an `if:` that is false, a failure before them):
+    record them as GitHub does, by id and by name."""
+    spec = yaml.safe_load(workflow.read_text())["jobs"][job]
+    for index, step in enumerate(spec.get("steps") or []):
+        step_id = str(step.get("id") or index)
+        if step_id not in steps:
+            steps[step_id] = "skipped"
+            if step.get("name"):
+                steps[step["name"]] = "skipped"
+
+
+def parse_log(text: str) -> tuple[Any, ...]:
+    """act's --json log -> (job result, step outcomes, step seconds, step outputs, summary,
+    readable log)."""
     job_result = "unknown"
     steps: dict[str, str] = {}
+    seconds: dict[str, float] = {}
     outputs: dict[str, dict[str, str]] = {}
     summary: list[str] = []
     readable: list[str] = []
@@ -401,8 +476,10 @@ def parse_log(text: str) -> tuple[str, dict[str, str], dict[str, dict[str, str]]
         if "stepResult" in entry and entry.get("stage") == "Main" and top_level:
             steps[entry.get("step") or step_ids[0]] = entry["stepResult"]
             steps.setdefault(step_ids[0], entry["stepResult"])
+            if "executionTime" in entry:  # nanoseconds
+                seconds[entry.get("step") or step_ids[0]] = entry["executionTime"] / 1e9
         if entry.get("command") == "set-output" and top_level:
             outputs.setdefault(step_ids[0], {})[entry["name"]] = entry.get("arg", "")
         if entry.get("command") == "summary":
             summary.append(entry.get("content", ""))
-    return job_result, steps, outputs, "".join(summary), "\n".join(readable)
+    return job_result, steps, seconds, outputs, "".join(summary), "\n".join(readable)
