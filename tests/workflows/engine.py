@@ -307,6 +307,7 @@ class RunResult:
     seconds: dict[str, float]  # step name -> wall-clock seconds, as act measured it
     outputs: dict[str, dict[str, str]]  # step id -> name -> value
     summary: str
+    annotations: list[tuple[str, str]]  # (error | warning | notice, message), in order
     log: str
     api_calls: list[ApiCall] = field(default_factory=list)
 
@@ -451,12 +452,13 @@ def _mark_skipped(steps: dict[str, str], workflow: Path, job: str) -> None:
 
 def parse_log(text: str) -> tuple[Any, ...]:
     """act's --json log -> (job result, step outcomes, step seconds, step outputs, summary,
-    readable log)."""
+    annotations, readable log)."""
     job_result = "unknown"
     steps: dict[str, str] = {}
     seconds: dict[str, float] = {}
     outputs: dict[str, dict[str, str]] = {}
     summary: list[str] = []
+    annotations: list[tuple[str, str]] = []
     readable: list[str] = []
     for line in text.splitlines():
         try:
@@ -480,6 +482,8 @@ def parse_log(text: str) -> tuple[Any, ...]:
                 seconds[entry.get("step") or step_ids[0]] = entry["executionTime"] / 1e9
         if entry.get("command") == "set-output" and top_level:
             outputs.setdefault(step_ids[0], {})[entry["name"]] = entry.get("arg", "")
+        if entry.get("command") in ("error", "warning", "notice"):
+            annotations.append((entry["command"], entry.get("arg", "")))
         if entry.get("command") == "summary":
             summary.append(entry.get("content", ""))
-    return job_result, steps, seconds, outputs, "".join(summary), "\n".join(readable)
+    return job_result, steps, seconds, outputs, "".join(summary), annotations, "\n".join(readable)
