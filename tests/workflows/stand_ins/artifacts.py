@@ -46,7 +46,10 @@ def upload() -> None:
         f for f in files if not any(fnmatch.fnmatch(str(f), str(workspace / x)) for x in excludes)
     }
     if not files:
-        message = f"No files were found with the provided path: {' '.join(lines)}. No artifacts will be uploaded."
+        message = (
+            f"No files were found with the provided path: {' '.join(lines)}."
+            " No artifacts will be uploaded."
+        )
         if os.environ["INPUT_IF_NO_FILES_FOUND"] == "error":
             fail(message)
         print(message)
