@@ -42,18 +42,48 @@ def test_too_few_rows_is_inconclusive_whatever_the_interval() -> None:
 def test_no_discordant_row_is_no_pass_on_a_small_holdout() -> None:
     """With no discordant row every bootstrap resample gives 0: [0, 0] must not pass at 60."""
     zeros = np.zeros(2000)
-    small = ni.honest_interval(0.0, zeros, discordant=0, n=60)
-    assert small.lo == pytest.approx(-Z / 62)
+    small = ni.honest_interval(0.0, zeros, discordant=0, n=60, margin=0.03)
+    # A loss of 0.03 needs 1.8 discordant rows among 60: the floor assumes them (plus one).
+    assert small.lo == pytest.approx(-Z * math.sqrt(2.8) / 62)
     assert ni.verdict(small, 0.03) == ni.INCONCLUSIVE
-    large = ni.honest_interval(0.0, zeros, discordant=0, n=418)
+    large = ni.honest_interval(0.0, zeros, discordant=0, n=418, margin=0.03)
     assert ni.verdict(large, 0.03) == ni.PASS
+
+
+def _pure_loss_pass_rate(n: int, margin: float, reps: int, *, floor: bool) -> float:
+    """A challenger that only loses rows (c = 0), exactly `margin` worse in accuracy."""
+    rng = np.random.default_rng(4)
+    passes = 0
+    for r in range(reps):
+        y = np.zeros(n, int)
+        old = y.copy()
+        new = np.where(rng.random(n) < margin, 1, 0)
+        deltas = paired_bootstrap_deltas(y, old, new, [0, 1], ("accuracy",), 200, r)["accuracy"]
+        point = -float(new.mean())
+        if floor:
+            interval = ni.honest_interval(
+                point, deltas, discordant=int(new.sum()), n=n, margin=margin
+            )
+            passes += ni.verdict(interval, margin) == ni.PASS
+        else:
+            passes += np.quantile(deltas, 0.025) >= -margin
+    return passes / reps
+
+
+def test_a_pure_loss_of_the_margin_passes_at_most_the_one_sided_level() -> None:
+    """The percentile interval narrows when such a challenger happens to lose few rows; the
+    score-type floor keeps its pass rate at the nominal 2.5 %."""
+    reps = 400
+    mc = 2 * math.sqrt(0.025 * 0.975 / reps)
+    assert _pure_loss_pass_rate(420, 0.03, reps, floor=False) > 0.025 + mc
+    assert _pure_loss_pass_rate(420, 0.03, reps, floor=True) <= 0.025
 
 
 def test_honest_interval_is_never_narrower_than_the_percentile_interval() -> None:
     rng = np.random.default_rng(0)
     deltas = rng.normal(-0.01, 0.01, 4000) ** 3 * 300  # skewed
     point = float(np.median(deltas))
-    interval = ni.honest_interval(point, deltas, discordant=40, n=400)
+    interval = ni.honest_interval(point, deltas, discordant=40, n=400, margin=0.03)
     lo, hi = np.quantile(deltas, [0.025, 0.975])
     assert interval.lo <= lo and interval.hi >= hi
     assert interval.se >= deltas.std(ddof=1)
@@ -73,7 +103,7 @@ def test_pass_rate_at_a_drop_equal_to_the_margin_is_at_most_the_one_sided_level(
         deltas = paired_bootstrap_deltas(y, old, new, [0, 1], ("accuracy",), 500, r)["accuracy"]
         point = float((new == y).mean() - (old == y).mean())
         discordant = int(((old == y) != (new == y)).sum())
-        interval = ni.honest_interval(point, deltas, discordant=discordant, n=n)
+        interval = ni.honest_interval(point, deltas, discordant=discordant, n=n, margin=margin)
         passes += ni.verdict(interval, margin) == ni.PASS
     assert passes / reps <= 0.025 + 2 * math.sqrt(0.025 * 0.975 / reps)
 
