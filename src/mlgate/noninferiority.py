@@ -57,8 +57,10 @@ __all__ = [
     "MIN_ROWS",
     "OC_DROPS",
     "PASS",
+    "Decision",
     "Interval",
     "OCRow",
+    "decide",
     "detectable_drop",
     "honest_interval",
     "operating_characteristic",
@@ -247,3 +249,74 @@ def rows_to_settle(interval: Interval, margin: float) -> int | None:
     if half <= room:
         return None
     return math.ceil(interval.n * (half / room) ** 2 - 1e-9)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The primary-metric verdict and the evidence behind it.
+
+    `holdout`: the registered artifacts compared on the clean holdout rows. `cv`: the two
+    training configurations cross-validated over the whole data (only when the holdout was
+    inconclusive and `gate.evidence` is `cv`). The holdout decides unless it is inconclusive;
+    then the cross-validation does. A worse artifact therefore never passes on the strength of
+    its configuration: a holdout fail stays a fail.
+    """
+
+    verdict: str
+    decided_by: str  # "holdout" | "cv" | "none" (inconclusive on every evidence)
+    holdout: Interval
+    holdout_verdict: str
+    margin: float
+    cv: Interval | None = None
+    cv_verdict: str | None = None
+    cv_note: str | None = None  # why cross-validation did not run, when it was asked for
+
+    def power(self, *, inconclusive_blocks: bool) -> tuple[float, tuple[OCRow, ...]]:
+        """δ95 and the OC table at `OC_DROPS`, from the deciding evidence's standard error."""
+        interval = self.cv if self.decided_by == "cv" and self.cv is not None else self.holdout
+        confidence = interval.confidence
+        d95 = detectable_drop(
+            interval.se, self.margin, confidence, inconclusive_blocks=inconclusive_blocks
+        )
+        return d95, operating_characteristic(interval.se, self.margin, confidence)
+
+    def settle(self) -> str | None:
+        """What would settle an inconclusive verdict, in words; None for a decided one."""
+        if self.verdict != INCONCLUSIVE:
+            return None
+        parts = []
+        if self.holdout.n < MIN_ROWS:
+            parts.append(f"at least {MIN_ROWS} clean holdout rows (there are {self.holdout.n})")
+        else:
+            needed = rows_to_settle(self.holdout, self.margin)
+            if needed is not None:
+                parts.append(
+                    f"about {needed} clean holdout rows ({needed / self.holdout.n:.1f}x these "
+                    f"{self.holdout.n}) at the observed difference"
+                )
+        if self.cv is None:
+            parts.append(self.cv_note or "more evidence from `gate.evidence: cv`")
+        else:
+            needed = rows_to_settle(self.cv, self.margin)
+            if needed is not None:
+                parts.append(f"cross-validation over about {needed} rows")
+        return "; or ".join(parts) if parts else None
+
+
+def decide(
+    holdout: Interval,
+    margin: float,
+    *,
+    cv: Interval | None = None,
+    cv_note: str | None = None,
+    min_rows: int = MIN_ROWS,
+) -> Decision:
+    """Combine the holdout's verdict with the cross-validation's (see `Decision`)."""
+    on_holdout = verdict(holdout, margin, min_rows=min_rows)
+    if on_holdout != INCONCLUSIVE:
+        return Decision(on_holdout, "holdout", holdout, on_holdout, margin, cv, None, cv_note)
+    if cv is None:
+        return Decision(INCONCLUSIVE, "none", holdout, on_holdout, margin, None, None, cv_note)
+    on_cv = verdict(cv, margin, min_rows=min_rows)
+    by = "cv" if on_cv != INCONCLUSIVE else "none"
+    return Decision(on_cv, by, holdout, on_holdout, margin, cv, on_cv, cv_note)

@@ -163,3 +163,39 @@ def test_rows_to_settle_scales_with_the_square_of_the_width() -> None:
     assert ni.rows_to_settle(interval, 0.03) == 1600
     decided = ni.Interval(0.0, -0.01, 0.01, 0.01 / Z, 0.95, 400)
     assert ni.rows_to_settle(decided, 0.03) is None
+
+
+def test_the_holdout_decides_unless_it_is_inconclusive() -> None:
+    worse = _interval(-0.06, -0.01)
+    passing_cv = _interval(-0.01, 0.01, n=2000)
+    decision = ni.decide(worse, 0.03, cv=passing_cv)
+    assert (decision.verdict, decision.decided_by) == (ni.FAIL, "holdout")
+    unsure = _interval(-0.05, 0.02)
+    decision = ni.decide(unsure, 0.03, cv=passing_cv)
+    assert (decision.verdict, decision.decided_by, decision.cv_verdict) == (ni.PASS, "cv", ni.PASS)
+    assert decision.settle() is None
+    failing_cv = _interval(-0.06, -0.02, n=2000)
+    assert ni.decide(unsure, 0.03, cv=failing_cv).verdict == ni.FAIL
+
+
+def test_an_undecided_verdict_says_what_would_settle_it() -> None:
+    unsure = ni.Interval(-0.01, -0.01 - 0.04, -0.01 + 0.04, 0.04 / Z, 0.95, 400)
+    decision = ni.decide(unsure, 0.03, cv_note="cannot cross-validate: no git history")
+    assert (decision.verdict, decision.decided_by) == (ni.INCONCLUSIVE, "none")
+    assert decision.settle() == (
+        "about 1600 clean holdout rows (4.0x these 400) at the observed difference; "
+        "or cannot cross-validate: no git history"
+    )
+    few = ni.decide(_interval(-0.01, 0.01, n=12), 0.03)
+    assert few.settle().startswith(f"at least {ni.MIN_ROWS} clean holdout rows (there are 12)")
+
+
+def test_power_comes_from_the_deciding_evidence() -> None:
+    holdout = _interval(-0.05, 0.02)
+    cv = ni.Interval(0.0, -0.008, 0.008, 0.008 / Z, 0.95, 2000)
+    decision = ni.decide(holdout, 0.03, cv=cv)
+    d95, oc = decision.power(inconclusive_blocks=True)
+    assert d95 == pytest.approx(ni.detectable_drop(cv.se, 0.03))
+    assert [row.drop for row in oc] == list(ni.OC_DROPS)
+    d95_holdout, _ = ni.decide(_interval(-0.02, 0.02), 0.03).power(inconclusive_blocks=True)
+    assert d95_holdout == pytest.approx(ni.detectable_drop(0.04 / (2 * Z), 0.03))
