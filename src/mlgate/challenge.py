@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from . import data, github, report, verdict
 from .config import Params
-from .errors import ArtifactError, NotFoundError, UsageError
+from .crossval import CrossValidation
+from .errors import ArtifactError, ConfigError, NotFoundError, UsageError
 from .fingerprint import of_worktree
-from .gate import VERDICT_FAIL, GateResult, ModelEvidence, evaluate
+from .gate import (
+    VERDICT_FAIL,
+    VERDICT_INCONCLUSIVE,
+    GateResult,
+    ModelEvidence,
+    MoreEvidence,
+    evaluate,
+)
 from .registry import load_model
+from .rows import TRAINING_RECORD, CleanRows, clean_rows, read_record, row_hashes
+from .train import cross_validate
 
 if TYPE_CHECKING:
     from .registry import Registry, Version
@@ -80,6 +92,8 @@ def _evidence(
     except ArtifactError as exc:  # evidence: the gate fails closed. A server down is exit 3.
         return ModelEvidence(**base, error=f"cannot load v{version.version}: {_first_line(exc)}")
     base.update(size_bytes=loaded.size_bytes, input_schema=loaded.input_schema)
+    if len(X) == 0:  # no clean row: nothing to score, and nothing to time
+        return ModelEvidence(**base, predictions=np.empty(0, dtype=object))
     try:
         timings = []
         for _ in range(_LATENCY_REPEATS):
@@ -88,8 +102,6 @@ def _evidence(
             timings.append(time.perf_counter() - started)
     except Exception as exc:
         return ModelEvidence(**base, error=f"cannot score the holdout: {_first_line(exc)}")
-    import numpy as np
-
     return ModelEvidence(**base, predictions=np.asarray(predictions), latency_s=min(timings))
 
 
@@ -109,22 +121,33 @@ def run_gate(
     alias = params.promotion.champion_alias
     champion = resolve_champion(registry, name, champion_ref or f"@{alias}", alias)
 
+    # Only rows neither version trained on are compared (rows.py); the rest are left out.
+    champion_record = _training_record(registry, champion)
+    clean = _clean_rows(
+        split,
+        holdout.sha256,
+        challenger,
+        _training_record(registry, challenger),
+        champion,
+        champion_record,
+    )
+    X, y = split.X_test[clean.mask], split.y_test.to_numpy()[clean.mask]
     run_ids = [v.run_id for v in (challenger, champion) if v is not None]
     logged = registry.run_metrics(run_ids)
-    challenger_ev = _evidence(registry, challenger, split.X_test, logged.get(challenger.run_id, {}))
+    challenger_ev = _evidence(registry, challenger, X, logged.get(challenger.run_id, {}))
     champion_ev = (
-        _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {}))
-        if champion
-        else None
+        _evidence(registry, champion, X, logged.get(champion.run_id, {})) if champion else None
     )
+    more = MoreEvidence(n_holdout=clean.n_holdout, why_fewer=clean.reason())
     result = evaluate(
-        split.y_test.to_numpy(),
-        holdout.classes,
-        challenger_ev,
-        champion_ev,
-        params.gate,
-        holdout.sha256,
+        y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
     )
+    if result.verdict == VERDICT_INCONCLUSIVE and params.gate.evidence == "cv" and champion:
+        cv, note = _cross_validate(params, holdout, champion, champion_record)
+        more = replace(more, cv=cv, cv_note=note)
+        result = evaluate(
+            y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
+        )
     aliases = _record(registry, params, result, challenger, champion, pr_number)
     links = {}
     for version in (challenger, champion):
@@ -162,7 +185,7 @@ def _record(
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
         verdict.save(registry, challenger.run_id, result)
-    if result.verdict == VERDICT_FAIL or result.mode != "enabled":
+    if not result.passed or result.mode != "enabled":
         return ()
     aliases = [params.promotion.challenger_alias]
     if pr_number:
@@ -192,6 +215,66 @@ def publish(run: GateRun, *, report_path: str | None = None, json_path: str | No
             "champion_version": run.champion or "",
         }
     )
+
+
+def _training_record(registry: Registry, version: Version | None) -> dict[str, Any] | None:
+    """What `version` recorded about its training (rows.training_record); None if nothing."""
+    if version is None or not version.run_id:
+        return None
+    return registry.load_run_dict(version.run_id, TRAINING_RECORD)
+
+
+def _clean_rows(
+    split: data.Split,
+    sha256: str,
+    challenger: Version,
+    challenger_record: dict[str, Any] | None,
+    champion: Version | None,
+    champion_record: dict[str, Any] | None,
+) -> CleanRows:
+    """The holdout rows neither version trained on.
+
+    A version trained before mlgate kept training records is judged by its holdout: the same
+    holdout (same data and split) means it never saw these rows; another means nothing can be
+    shown clean, and every row is left out rather than risk scoring it on rows it learned.
+    """
+    hashes = row_hashes(split.X_test)
+    trained = []
+    for version, record in ((champion, champion_record), (challenger, challenger_record)):
+        if version is None or record is None:
+            trained.append(None)
+            continue
+        try:
+            trained.append(read_record(record))
+        except ValueError:  # unreadable: as if the version had recorded nothing
+            trained.append(None)
+    clean = clean_rows(hashes, trained[0], trained[1])
+    unrecorded = champion is not None and trained[0] is None
+    if unrecorded and champion.tags.get("mlgate.holdout_sha256") != sha256:
+        why = (
+            f"champion v{champion.version} recorded no training rows (trained before mlgate "
+            "kept them) and was tested on another holdout: no row can be shown clean"
+        )
+        none = np.zeros(len(hashes), dtype=bool)
+        return CleanRows(none, len(hashes), len(hashes), 0, note=why)
+    return clean
+
+
+def _cross_validate(
+    params: Params, holdout: data.Holdout, champion: Version, record: dict[str, Any] | None
+) -> tuple[CrossValidation | None, str | None]:
+    """Cross-validate the champion's recorded configuration against the working tree's; or
+    None and why not."""
+    inputs = (record or {}).get("inputs")
+    if not inputs:
+        return None, (
+            f"cross-validation needs the configuration champion v{champion.version} was trained "
+            "with, and it recorded none (retrain it with this mlgate to record it)"
+        )
+    try:
+        return cross_validate(inputs, params, holdout.dataset, holdout.classes), None
+    except (ConfigError, ValueError) as exc:
+        return None, f"cannot cross-validate: {_first_line(exc)}"
 
 
 def _first_line(exc: BaseException) -> str:

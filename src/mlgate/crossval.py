@@ -47,6 +47,11 @@ class CrossValidation:
     n_rows: int
     interval: Interval
     seconds: float  # wall time of the fits and predictions
+    # Out-of-fold predictions of the first partition: every row once, by a model that did not
+    # train on it (per-class comparisons use them).
+    oof_champion: np.ndarray | None = None
+    oof_challenger: np.ndarray | None = None
+    truth: np.ndarray | None = None  # the labels those predictions are for
 
     @property
     def deltas(self) -> np.ndarray:
@@ -92,19 +97,30 @@ def paired_cv(
     folds = fold_indices(labels, k, repeats, seed)
     started = time.perf_counter()
     champ, chall = [], []
-    for train_idx, test_idx in folds:
+    oof = {role: np.empty(labels.size, dtype=labels.dtype) for role in ("champion", "challenger")}
+    for j, (train_idx, test_idx) in enumerate(folds):
         truth = labels[test_idx]
-        champ.append(float(score(truth, np.asarray(fit_predict("champion", train_idx, test_idx)))))
-        chall.append(
-            float(score(truth, np.asarray(fit_predict("challenger", train_idx, test_idx))))
-        )
+        for role, scores in (("champion", champ), ("challenger", chall)):
+            predicted = np.asarray(fit_predict(role, train_idx, test_idx))
+            scores.append(float(score(truth, predicted)))
+            if j < k:
+                oof[role][test_idx] = predicted
     seconds = time.perf_counter() - started
     deltas = np.asarray(chall) - np.asarray(champ)
     n_test = np.mean([len(test) for _, test in folds])
     n_train = np.mean([len(train) for train, _ in folds])
     interval = corrected_interval(deltas, n_test / n_train, confidence, labels.size)
     return CrossValidation(
-        tuple(champ), tuple(chall), k, repeats, int(labels.size), interval, seconds
+        tuple(champ),
+        tuple(chall),
+        k,
+        repeats,
+        int(labels.size),
+        interval,
+        seconds,
+        oof["champion"],
+        oof["challenger"],
+        labels,
     )
 
 

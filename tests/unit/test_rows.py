@@ -102,3 +102,16 @@ def test_hash_split_share_and_salt() -> None:
     assert overlap == pytest.approx(0.04, abs=0.01)  # independent: 0.2 x 0.2
     with pytest.raises(ValueError, match="test_size"):
         rows.hash_split(hashes, 1.5, salt=0)
+
+
+def test_training_record_round_trips_through_json() -> None:
+    import json
+
+    frame = data_mod.generate(300, seed=2).drop(columns=[data_mod.TARGET])
+    record = json.loads(json.dumps(rows.training_record(frame, {"model": {"type": "x"}})))
+    assert rows.read_record(record).tolist() == np.unique(rows.row_hashes(frame)).tolist()
+    assert record["inputs"] == {"model": {"type": "x"}}
+    with pytest.raises(ValueError, match="training record"):
+        rows.read_record({"format": "other"})
+    with pytest.raises(ValueError, match="training record"):
+        rows.read_record({**record, "rows": "%%%"})
