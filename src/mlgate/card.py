@@ -413,6 +413,17 @@ def _gate(facts: CardFacts) -> list[str]:
         "|---|:---:|---|",
         *(f"| {name} | {'✓' if ok else '✗'} | {_cell(msg)} |" for name, ok, msg in gate.checks),
     ]
+    if gate.n_clean is not None and gate.n_rows is not None:
+        rows = f"Compared on {gate.n_clean} of {gate.n_rows} holdout rows"
+        rows += f" ({_inline(gate.why_fewer)})." if gate.why_fewer else " (all clean)."
+        lines += ["", rows]
+    if gate.detectable_drop is not None:
+        chances = ", ".join(f"{p * 100:.0f} % at {d * 100:g} points" for d, p in gate.oc)
+        lines += [
+            "",
+            f"Power: a true drop of {gate.detectable_drop:.4f} or more is blocked with 95 % "
+            f"probability; P(block): {chances}.",
+        ]
     return [*lines, ""]
 
 

@@ -294,8 +294,10 @@ class Decision:
                     f"about {needed} clean holdout rows ({needed / self.holdout.n:.1f}x these "
                     f"{self.holdout.n}) at the observed difference"
                 )
-        if self.cv is None:
-            parts.append(self.cv_note or "more evidence from `gate.evidence: cv`")
+        if self.cv is None and self.cv_note:
+            parts.append(f"cross-validation, once possible ({self.cv_note})")
+        elif self.cv is None:
+            parts.append("more evidence from `gate.evidence: cv`")
         else:
             needed = rows_to_settle(self.cv, self.margin)
             if needed is not None:

@@ -186,6 +186,7 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
         "challenger",
         "champion",
         "holdout",
+        "decision",
         "policy",
         "metrics",
         "per_class",
@@ -199,6 +200,9 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
     assert document["champion"]["version"] == CHAMPION
     assert re.fullmatch(r"[0-9a-f]{64}", document["holdout"]["sha256"])
     assert document["holdout"]["n_rows"] == sum(row["support"] for row in document["per_class"])
+    assert document["holdout"]["n_clean"] == document["holdout"]["n_rows"]  # the same split
+    assert document["decision"]["verdict"] == "pass"
+    assert 0 < document["decision"]["detectable_drop"] < 0.05
     assert document["policy"]["margin"] == 0.03
     assert [c["name"] for c in document["checks"]] == [
         "threshold.accuracy",
@@ -213,6 +217,7 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
     doc = SCHEMA_DOC.read_text(encoding="utf-8")
     nested = [document["policy"], document["metrics"][0], document["per_class"][0]]
     nested += [document["checks"][0], document["mcnemar"], document["holdout"]]
+    nested += [document["decision"], document["decision"]["holdout"], document["decision"]["oc"][0]]
     undocumented = {k for part in [document, *nested] for k in part if f"`{k}`" not in doc}
     assert not undocumented
 

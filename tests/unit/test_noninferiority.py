@@ -184,7 +184,7 @@ def test_an_undecided_verdict_says_what_would_settle_it() -> None:
     assert (decision.verdict, decision.decided_by) == (ni.INCONCLUSIVE, "none")
     assert decision.settle() == (
         "about 1600 clean holdout rows (4.0x these 400) at the observed difference; "
-        "or cannot cross-validate: no git history"
+        "or cross-validation, once possible (cannot cross-validate: no git history)"
     )
     few = ni.decide(_interval(-0.01, 0.01, n=12), 0.03)
     assert few.settle().startswith(f"at least {ni.MIN_ROWS} clean holdout rows (there are 12)")
