@@ -305,9 +305,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full", action="store_true", help="the published run: --reps 400, 5 seeds, 7 drops"
     )
+    parser.add_argument(
+        "--cli",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only time `mlgate gate` N times with gate.evidence holdout and cv, then exit",
+    )
     args = parser.parse_args(argv)
     if args.full:
         args.reps, args.seeds = max(args.reps, 400), 5
+    if args.cli:
+        return _cli_timing(args)
     sizes = tuple(int(s) for s in args.sizes.split(","))
     params = load_params(args.params)
     started = time.perf_counter()
@@ -397,6 +406,73 @@ def _timings(params: Params, dataset: Any, configs: dict[str, Any]) -> tuple[flo
     started = time.perf_counter()
     result = paired_cv(y, fit_predict, lambda t, p: _f1(t, p, classes), k=5, repeats=2)
     return holdout_seconds, time.perf_counter() - started, result
+
+
+def _cli_timing(args: argparse.Namespace) -> int:
+    """Wall time of the whole `mlgate gate` command, holdout-only vs with cross-validation.
+
+    A temporary project (params.yaml + the data file, a fresh sqlite registry): v1 trained and
+    made champion, then v2 the same model on a reshuffled split (`data.random_state` 7), so only
+    ~20 % of the holdout is clean and the holdout is inconclusive: the case in which
+    `gate.evidence: cv` runs its 2 x 5 x `cv_repeats` fits. The two settings alternate, `--cli`
+    rounds each, after one untimed warm-up; the verdicts are printed with the times.
+    """
+    import json
+    import shutil
+    import subprocess
+    import tempfile
+
+    import yaml
+
+    mlgate = str(Path(sys.executable).with_name("mlgate"))
+    with tempfile.TemporaryDirectory(prefix="mlgate-bench-") as tmp:
+        root = Path(tmp)
+        shutil.copy(args.params, root / "params.yaml")
+        (root / "data").mkdir()
+        shutil.copy(args.data, root / "data" / "obesity.csv")
+        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
+        for key in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+            env.pop(key, None)
+
+        def run(*command: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [mlgate, *command], cwd=root, env=env, capture_output=True, text=True
+            )
+
+        def edit(section: str, **values: Any) -> None:
+            raw = yaml.safe_load((root / "params.yaml").read_text())
+            raw[section].update(values)
+            (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+        edit("data", path="data/obesity.csv")
+        assert run("train").returncode == 0
+        assert run("alias", "obesity_classifier", "champion", "1").returncode == 0
+        edit("data", random_state=7)
+        assert run("train").returncode == 0
+        times: dict[str, list[float]] = {"holdout": [], "cv": []}
+        verdicts: dict[str, str] = {}
+        for round_ in range(args.cli + 1):
+            for evidence in ("holdout", "cv"):
+                edit("gate", evidence=evidence)
+                started = time.perf_counter()
+                done = run("gate", "--json", "gate.json")
+                elapsed = time.perf_counter() - started
+                document = json.loads((root / "gate.json").read_text())
+                verdicts[evidence] = (
+                    f"{document['verdict']} (clean rows {document['holdout']['n_clean']}/"
+                    f"{document['holdout']['n_rows']}, exit {done.returncode})"
+                )
+                if round_:
+                    times[evidence].append(elapsed)
+    median = {k: float(np.median(v)) for k, v in times.items()}
+    print(f"`mlgate gate` wall time, {args.cli} rounds after a warm-up (reshuffled split):")
+    for evidence, values in times.items():
+        print(
+            f"  gate.evidence: {evidence:<8} median {median[evidence]:.1f} s "
+            f"(min {min(values):.1f}, max {max(values):.1f}): {verdicts[evidence]}"
+        )
+    print(f"  ratio cv / holdout: {median['cv'] / median['holdout']:.2f} (target <= 3)")
+    return 0
 
 
 def _clean_rows(dataset: Any, params: Params) -> list[tuple[str, str, int, int]]:
