@@ -368,9 +368,11 @@ def _comparison(facts: CardFacts) -> list[str]:
     else:
         lines = [f"## Comparison with v{c.version} ({c.role})", ""]
         if c.comparable:
+            rows_note = f" {_inline(c.note)}." if c.note else ""
             lines += [
-                "Both scored on the holdout above; the interval is the paired bootstrap of the"
-                f" difference (v{facts.version} − v{c.version}).",
+                "Both scored on the rows of the holdout above that neither trained on; the"
+                " interval is the paired bootstrap of the difference"
+                f" (v{facts.version} − v{c.version}).{rows_note}",
                 "",
                 f"| Metric | v{c.version} | v{facts.version} | Δ"
                 f" | {_pct(facts.confidence)}% CI of Δ |",

@@ -35,7 +35,14 @@ from .train import cross_validate
 if TYPE_CHECKING:
     from .registry import Registry, Version
 
-__all__ = ["GateRun", "publish", "resolve_challenger", "resolve_champion", "run_gate"]
+__all__ = [
+    "GateRun",
+    "clean_holdout",
+    "publish",
+    "resolve_challenger",
+    "resolve_champion",
+    "run_gate",
+]
 
 _LATENCY_REPEATS = 3  # best of three: the machine is shared, the minimum is the honest figure
 
@@ -123,14 +130,7 @@ def run_gate(
 
     # Only rows neither version trained on are compared (rows.py); the rest are left out.
     champion_record = _training_record(registry, champion)
-    clean = _clean_rows(
-        split,
-        holdout.sha256,
-        challenger,
-        _training_record(registry, challenger),
-        champion,
-        champion_record,
-    )
+    clean = clean_holdout(registry, split, holdout.sha256, challenger, champion, champion_record)
     X, y = split.X_test[clean.mask], split.y_test.to_numpy()[clean.mask]
     run_ids = [v.run_id for v in (challenger, champion) if v is not None]
     logged = registry.run_metrics(run_ids)
@@ -224,20 +224,23 @@ def _training_record(registry: Registry, version: Version | None) -> dict[str, A
     return registry.load_run_dict(version.run_id, TRAINING_RECORD)
 
 
-def _clean_rows(
+def clean_holdout(
+    registry: Registry,
     split: data.Split,
     sha256: str,
     challenger: Version,
-    challenger_record: dict[str, Any] | None,
     champion: Version | None,
-    champion_record: dict[str, Any] | None,
+    champion_record: dict[str, Any] | None = None,
 ) -> CleanRows:
-    """The holdout rows neither version trained on.
+    """The holdout rows neither version trained on (the gate's and the model card's rule).
 
     A version trained before mlgate kept training records is judged by its holdout: the same
     holdout (same data and split) means it never saw these rows; another means nothing can be
     shown clean, and every row is left out rather than risk scoring it on rows it learned.
     """
+    if champion is not None and champion_record is None:
+        champion_record = _training_record(registry, champion)
+    challenger_record = _training_record(registry, challenger)
     hashes = row_hashes(split.X_test)
     trained = []
     for version, record in ((champion, champion_record), (challenger, challenger_record)):
