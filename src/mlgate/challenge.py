@@ -143,7 +143,8 @@ def run_gate(
         y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
     )
     if result.verdict == VERDICT_INCONCLUSIVE and params.gate.evidence == "cv" and champion:
-        cv, note = _cross_validate(params, holdout, champion, champion_record)
+        records = (champion_record, _training_record(registry, challenger))
+        cv, note = _cross_validate(params, holdout, champion, *records)
         more = replace(more, cv=cv, cv_note=note)
         result = evaluate(
             y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
@@ -264,18 +265,23 @@ def clean_holdout(
 
 
 def _cross_validate(
-    params: Params, holdout: data.Holdout, champion: Version, record: dict[str, Any] | None
+    params: Params,
+    holdout: data.Holdout,
+    champion: Version,
+    record: dict[str, Any] | None,
+    challenger_record: dict[str, Any] | None,
 ) -> tuple[CrossValidation | None, str | None]:
-    """Cross-validate the champion's recorded configuration against the working tree's; or
-    None and why not."""
+    """Cross-validate the champion's recorded configuration against the challenger's (its
+    record, else the working tree's); or None and why not."""
     inputs = (record or {}).get("inputs")
     if not inputs:
         return None, (
             f"cross-validation needs the configuration champion v{champion.version} was trained "
             "with, and it recorded none (retrain it with this mlgate to record it)"
         )
+    mine = (challenger_record or {}).get("inputs")
     try:
-        return cross_validate(inputs, params, holdout.dataset, holdout.classes), None
+        return cross_validate(inputs, params, holdout.dataset, holdout.classes, mine), None
     except (ConfigError, ValueError) as exc:
         return None, f"cannot cross-validate: {_first_line(exc)}"
 

@@ -101,37 +101,29 @@ def cross_validate(
     params: Params,
     dataset: data.Dataset,
     classes: list[str],
+    challenger_inputs: Mapping[str, Any] | None = None,
 ) -> CrossValidation:
     """Paired k-fold cross-validation of the champion's configuration and the challenger's.
 
-    `champion_inputs`: the `training_inputs()` the champion recorded when it was trained (its
-    model type and hyper-parameters); the challenger's are `params`'. Both are built by this
-    code's `build_pipeline`, trained on the same folds of the whole dataset and scored on the
-    gate's primary metric (`gate.cv_folds` x `gate.cv_repeats`, seeded by `gate.seed`).
-    Raises ConfigError when the champion's recorded configuration no longer builds.
+    `champion_inputs` / `challenger_inputs`: the `training_inputs()` each version recorded when
+    it was trained (its model type and hyper-parameters); without the challenger's, `params`'
+    model is the challenger's. Both are built by this code's `build_pipeline`, trained on the
+    same folds of the whole dataset and scored on the gate's primary metric (`gate.cv_folds` x
+    `gate.cv_repeats`, seeded by `gate.seed`). Raises ConfigError when a recorded configuration
+    no longer builds.
     """
-    from types import MappingProxyType
-
-    from .config import ModelConfig
     from .crossval import paired_cv
 
-    model = champion_inputs.get("model") or {}
-    champion_params = replace(
-        params,
-        model=ModelConfig(
-            str(model.get("type")), MappingProxyType(dict(model.get("params") or {}))
-        ),
-    )
-    if champion_params.model.type not in ESTIMATORS:
-        raise ConfigError(
-            f"the champion's recorded model type {champion_params.model.type!r} is unknown to "
-            f"this version of mlgate; known: {', '.join(ESTIMATORS)}"
-        )
+    configs = {
+        "champion": _with_model(params, champion_inputs, "champion"),
+        "challenger": _with_model(params, challenger_inputs, "challenger")
+        if challenger_inputs
+        else params,
+    }
     target = params.data.target
     X = dataset.frame.drop(columns=[target])
     y = dataset.frame[target].to_numpy()
     columns = list(X.columns)
-    configs = {"champion": champion_params, "challenger": params}
 
     def fit_predict(role: str, train_rows: Any, test_rows: Any) -> Any:
         pipeline = build_pipeline(configs[role], columns)
@@ -149,6 +141,23 @@ def cross_validate(
         seed=cfg.seed,
         confidence=cfg.confidence,
     )
+
+
+def _with_model(params: Params, inputs: Mapping[str, Any], whose: str) -> Params:
+    """`params` with the model a version recorded in its training inputs."""
+    from types import MappingProxyType
+
+    from .config import ModelConfig
+
+    model = inputs.get("model") or {}
+    kind = str(model.get("type"))
+    if kind not in ESTIMATORS:
+        raise ConfigError(
+            f"the {whose}'s recorded model type {kind!r} is unknown to this version of mlgate;"
+            f" known: {', '.join(ESTIMATORS)}"
+        )
+    hyper = MappingProxyType(dict(model.get("params") or {}))
+    return replace(params, model=ModelConfig(kind, hyper))
 
 
 def evaluate(y_true: Any, y_pred: Any, classes: list[str]) -> dict[str, float]:

@@ -95,12 +95,16 @@ def test_same_model_on_a_reshuffled_split_is_not_failed(champion: Path) -> None:
     _set(champion, "data", random_state=7)
     _train(champion)
     code, verdict = _gate(champion)
-    assert verdict["verdict"] != "fail", verdict["checks"]
+    assert (code, verdict["verdict"]) == (0, "pass"), verdict["checks"]
     holdout = verdict["holdout"]
     # About 80 % of the new holdout trained the champion; only the rest is compared.
     assert holdout["n_clean"] < 0.4 * holdout["n_rows"]
-    assert "champion's training rows" in holdout["why_fewer"]
-    assert code == (0 if verdict["passed"] else 1)
+    assert "were in the champion's training rows" in holdout["why_fewer"]
+    # Too few clean rows to vouch for the margin: the two configurations (identical here) were
+    # cross-validated over the whole file, and that settled it.
+    decision = verdict["decision"]
+    assert (decision["holdout"]["verdict"], decision["decided_by"]) == ("inconclusive", "cv")
+    assert decision["cv"]["n_rows"] > 4 * holdout["n_rows"]  # every row of the file
 
 
 def test_rows_appended_to_the_data_file_are_not_failed(champion: Path) -> None:
@@ -111,8 +115,8 @@ def test_rows_appended_to_the_data_file_are_not_failed(champion: Path) -> None:
     _make_champion(_train(champion))
     full.to_csv(path, index=False)
     _train(champion)
-    _code, verdict = _gate(champion)
-    assert verdict["verdict"] != "fail", verdict["checks"]
+    code, verdict = _gate(champion)
+    assert (code, verdict["verdict"]) == (0, "pass"), verdict["checks"]
     assert verdict["holdout"]["n_clean"] < verdict["holdout"]["n_rows"]
 
 
