@@ -29,7 +29,14 @@ from .gate import (
     evaluate,
 )
 from .registry import load_model
-from .rows import TRAINING_RECORD, CleanRows, clean_rows, read_record, row_hashes
+from .rows import (
+    TRAINING_RECORD,
+    CleanRows,
+    clean_rows,
+    read_record,
+    record_columns,
+    row_hashes,
+)
 from .train import cross_validate
 
 if TYPE_CHECKING:
@@ -99,8 +106,6 @@ def _evidence(
     except ArtifactError as exc:  # evidence: the gate fails closed. A server down is exit 3.
         return ModelEvidence(**base, error=f"cannot load v{version.version}: {_first_line(exc)}")
     base.update(size_bytes=loaded.size_bytes, input_schema=loaded.input_schema)
-    if len(X) == 0:  # no clean row: nothing to score, and nothing to time
-        return ModelEvidence(**base, predictions=np.empty(0, dtype=object))
     try:
         timings = []
         for _ in range(_LATENCY_REPEATS):
@@ -131,12 +136,21 @@ def run_gate(
     # Only rows neither version trained on are compared (rows.py); the rest are left out.
     champion_record = _training_record(registry, champion)
     clean = clean_holdout(registry, split, holdout.sha256, challenger, champion, champion_record)
-    X, y = split.X_test[clean.mask], split.y_test.to_numpy()[clean.mask]
+    y = split.y_test.to_numpy()[clean.mask]
     run_ids = [v.run_id for v in (challenger, champion) if v is not None]
     logged = registry.run_metrics(run_ids)
-    challenger_ev = _evidence(registry, challenger, X, logged.get(challenger.run_id, {}))
+    # Both score the whole holdout (a schema change shows on any row); only clean rows count.
+    challenger_ev = _evidence(registry, challenger, split.X_test, logged.get(challenger.run_id, {}))
     champion_ev = (
-        _evidence(registry, champion, X, logged.get(champion.run_id, {})) if champion else None
+        _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {}))
+        if champion
+        else None
+    )
+    challenger_ev, champion_ev = (
+        ev
+        if ev is None or ev.predictions is None
+        else replace(ev, predictions=ev.predictions[clean.mask])
+        for ev in (challenger_ev, champion_ev)
     )
     more = MoreEvidence(n_holdout=clean.n_holdout, why_fewer=clean.reason())
     result = evaluate(
@@ -242,25 +256,28 @@ def clean_holdout(
     if champion is not None and champion_record is None:
         champion_record = _training_record(registry, champion)
     challenger_record = _training_record(registry, challenger)
-    hashes = row_hashes(split.X_test)
-    trained = []
+    holdouts: list[np.ndarray] = []
+    trained: list[np.ndarray | None] = []
     for version, record in ((champion, champion_record), (challenger, challenger_record)):
-        if version is None or record is None:
-            trained.append(None)
-            continue
+        columns = record_columns(record) if record else None
+        available = columns is not None and set(columns) <= set(split.X_test.columns)
+        holdouts.append(row_hashes(split.X_test, columns if available else None))
         try:
-            trained.append(read_record(record))
+            ok = version is not None and record is not None and (available or columns is None)
+            trained.append(read_record(record) if ok else None)
         except ValueError:  # unreadable: as if the version had recorded nothing
             trained.append(None)
-    clean = clean_rows(hashes, trained[0], trained[1])
+    clean = clean_rows(holdouts[0], trained[0], trained[1], holdouts[1])
     unrecorded = champion is not None and trained[0] is None
     if unrecorded and champion.tags.get("mlgate.holdout_sha256") != sha256:
         why = (
-            f"champion v{champion.version} recorded no training rows (trained before mlgate "
-            "kept them) and was tested on another holdout: no row can be shown clean"
+            f"champion v{champion.version} has no training-row record that fits this data "
+            "(trained before mlgate kept them, registered by another tool, or on columns this "
+            "data lacks) and was tested on another holdout: no row can be shown clean (retrain "
+            "it with `mlgate train`)"
         )
-        none = np.zeros(len(hashes), dtype=bool)
-        return CleanRows(none, len(hashes), len(hashes), 0, note=why)
+        none = np.zeros(len(split.X_test), dtype=bool)
+        return CleanRows(none, len(none), len(none), 0, note=why)
     return clean
 
 

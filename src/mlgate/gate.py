@@ -216,17 +216,23 @@ def _evaluate(
         )
     labels = list(classes) if classes is not None else np.unique(truth).tolist()
     ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256, more)
-    if truth.size == 0:  # every holdout row trained one of the models
-        return ctx.no_clean_rows()
     problem = _scoring_problem(challenger, truth.size)
     if problem is not None:
         return ctx.challenger_failed(problem)
-    challenger_scores = classification_metrics(truth, challenger.predictions, labels)
+    if truth.size == 0:  # every holdout row trained one of the models: nothing to score on
+        challenger_scores = {
+            **challenger.logged_metrics,
+            "per_class_f1": {c: challenger.logged_metrics.get(f"f1_{c}") for c in labels},
+        }
+    else:
+        challenger_scores = classification_metrics(truth, challenger.predictions, labels)
     if champion is None:
         return ctx.no_champion(challenger_scores)
     champ_problem = _scoring_problem(champion, truth.size)
     if champ_problem is not None:
         return ctx.not_comparable(challenger_scores, champion, champ_problem)
+    if truth.size == 0:
+        return ctx.no_clean_rows(champion)
     return ctx.paired(challenger_scores, champion)
 
 
@@ -240,16 +246,19 @@ class _Context:
     sha256: str
     more: MoreEvidence
 
-    def no_clean_rows(self) -> GateResult:
-        """No holdout row is clean: the challenger's thresholds on its logged metrics, and the
-        primary verdict from cross-validation alone (inconclusive without it)."""
+    def no_clean_rows(self, champion: ModelEvidence) -> GateResult:
+        """No holdout row is clean: the challenger's thresholds on its logged metrics, the
+        primary verdict from cross-validation alone (inconclusive without it), and the checks
+        that need no rows (signature, budgets)."""
         logged = self.challenger.logged_metrics
         empty = honest_interval(0.0, np.zeros(0), discordant=0, n=0, margin=self.cfg.margin)
         cv = self.more.cv.interval if self.more.cv else None
         decision = decide(empty, self.cfg.margin, cv=cv, cv_note=self.more.cv_note)
         results = (
-            *checks.threshold_checks(logged, None, self.cfg),
+            *checks.threshold_checks(logged, champion.logged_metrics, self.cfg),
             checks.non_inferiority_check(decision, self.cfg),
+            checks.signature_check(champion, self.challenger, self.cfg, comparable=True),
+            *checks.budget_checks(self.challenger, champion, self.cfg),
         )
         rows = _logged_rows(logged, {}, results)
         note = f"no clean holdout row: {self.more.why_fewer}"

@@ -42,6 +42,7 @@ __all__ = [
     "encode",
     "hash_split",
     "read_record",
+    "record_columns",
     "row_hashes",
     "training_record",
 ]
@@ -122,9 +123,18 @@ def training_record(features: pd.DataFrame, inputs: dict[str, Any]) -> dict[str,
     return {
         "format": _MAGIC.decode().strip(),
         "n_rows": len(features),
+        # The hashed columns: a later holdout is hashed on the same ones, so a version trained
+        # on another schema (a column added or removed since) still recognises its rows.
+        "columns": sorted(str(c) for c in features.columns),
         "rows": base64.b64encode(encode(row_hashes(features))[len(_MAGIC) :]).decode("ascii"),
         "inputs": inputs,
     }
+
+
+def record_columns(payload: dict[str, Any]) -> list[str] | None:
+    """The columns a `training_record`'s hashes cover (None: the record does not say)."""
+    columns = payload.get("columns")
+    return [str(c) for c in columns] if isinstance(columns, list) else None
 
 
 def read_record(payload: dict[str, Any]) -> np.ndarray:
@@ -174,12 +184,18 @@ def clean_rows(
     holdout: np.ndarray,
     champion_train: np.ndarray | None,
     challenger_train: np.ndarray | None = None,
+    challenger_holdout: np.ndarray | None = None,
 ) -> CleanRows:
-    """Holdout rows in neither training record. A missing record (None) excludes nothing."""
+    """Holdout rows in neither training record. A missing record (None) excludes nothing.
+
+    `holdout`: the holdout's hashes on the champion's recorded columns; `challenger_holdout`:
+    on the challenger's, when they differ (default: the same hashes).
+    """
     holdout = np.asarray(holdout, dtype=np.uint64)
+    other = holdout if challenger_holdout is None else np.asarray(challenger_holdout, np.uint64)
     empty = np.zeros(holdout.size, dtype=bool)
     by_champ = empty if champion_train is None else np.isin(holdout, champion_train)
-    by_chall = empty if challenger_train is None else np.isin(holdout, challenger_train)
+    by_chall = empty if challenger_train is None else np.isin(other, challenger_train)
     return CleanRows(
         mask=~(by_champ | by_chall),
         n_holdout=int(holdout.size),

@@ -75,6 +75,7 @@ def _register_variant(root: Path, reshape) -> str:
 
     from mlgate import data
     from mlgate.config import load_params
+    from mlgate.rows import TRAINING_RECORD, training_record
     from mlgate.train import SKOPS_TRUSTED_TYPES, build_pipeline, evaluate, pip_requirements
 
     params = load_params(root / "params.yaml")
@@ -86,6 +87,8 @@ def _register_variant(root: Path, reshape) -> str:
     mlflow.set_experiment(params.mlflow.experiment_name)
     with mlflow.start_run():
         mlflow.log_metrics(evaluate(split.y_test, pipeline.predict(X_test), list(data.CLASSES)))
+        # What `mlgate train` records: the training rows (on this version's own columns).
+        mlflow.log_dict(training_record(X_train, params.training_inputs()), TRAINING_RECORD)
         info = mlflow.sklearn.log_model(
             pipeline,
             name="model",
@@ -229,12 +232,12 @@ def test_degraded_challenger_fails_with_exit_1_naming_the_check(gated: Path) -> 
     assert result.exit_code == 1, result.output
     assert result.stdout.startswith("mlgate gate: FAIL\n")
     assert "FAIL non_inferiority.f1_macro" in result.stdout
-    assert "(margin)" in result.stdout
+    assert "< -0.03 and U" in result.stdout and ": worse" in result.stdout
     assert "aliases set" not in result.stdout
     report = (gated / "gate.md").read_text()
     assert f"## ❌ mlgate: challenger v{DEGRADED_V} failed the gate" in report
     failed = report.split("**Failed checks**")[1].split("\n\n")[1]
-    assert "- ✗ `non_inferiority.f1_macro`: delta f1_macro -" in failed
+    assert "- ✗ `non_inferiority.f1_macro`: holdout: delta f1_macro -" in failed
     # Nothing that promotes: no candidate aliases, the verdict recorded as a fail.
     assert _aliases() == {"champion": CHAMPION}
     assert _gate_tags(DEGRADED_V)["mlgate.gate.verdict"] == "fail"
