@@ -200,7 +200,10 @@ def _record(
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
         verdict.save(registry, challenger.run_id, result)
-    if not result.passed or result.mode != "enabled":
+    # An inconclusive verdict earns the candidate aliases only under on_inconclusive: pass;
+    # under warn it does not block, but nothing advertises the version as having passed.
+    accepted = result.verdict != VERDICT_INCONCLUSIVE or params.gate.on_inconclusive == "pass"
+    if not result.passed or not accepted or result.mode != "enabled":
         return ()
     aliases = [params.promotion.challenger_alias]
     if pr_number:

@@ -10,7 +10,8 @@ Checks, in order (DESIGN §4), each one rule of checks.py (which documents them)
 `budget.latency`. The verdict is "fail" when any check fails, "inconclusive" when the only
 checks not passed could not tell (non-inferiority or per-class inside the noise, or too few
 clean rows), and then `passed` follows `gate.on_inconclusive` (fail: blocks; warn, pass: does
-not). Every paired verdict carries its `Decision`: the interval, and the power it implies.
+not; only pass earns the candidate aliases, challenge.py). Every paired verdict carries its
+`Decision`: the interval, and the power it implies.
 
 Without a champion only thresholds apply (verdict "pass (no champion)"). When the champion
 cannot score the holdout (typically a schema change), its logged metrics are shown for
