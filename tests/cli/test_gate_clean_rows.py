@@ -127,3 +127,33 @@ def test_a_clearly_worse_model_on_a_reshuffled_split_still_fails(champion: Path)
     code, verdict = _gate(champion)
     assert (code, verdict["verdict"]) == (1, "fail")
     assert verdict["decision"]["verdict"] == "fail"
+
+
+def _aliases() -> dict[str, str]:
+    from mlflow.tracking import MlflowClient
+
+    uri = os.environ["MLFLOW_TRACKING_URI"]
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return {a: str(v) for a, v in client.get_registered_model(MODEL).aliases.items()}
+
+
+@pytest.mark.parametrize(
+    ("policy", "code", "aliases"),
+    [("fail", 1, {"champion"}), ("warn", 0, {"champion"}), ("pass", 0, {"champion", "challenger"})],
+)
+def test_what_an_inconclusive_holdout_does_follows_the_policy(
+    champion: Path, policy: str, code: int, aliases: set[str]
+) -> None:
+    """Holdout evidence only: ~85 clean rows cannot vouch for a 3-point margin."""
+    _set(champion, "data", random_state=7)
+    _set(champion, "gate", evidence="holdout", on_inconclusive=policy)
+    _train(champion)
+    exit_code, verdict = _gate(champion)
+    assert (exit_code, verdict["verdict"]) == (code, "inconclusive"), verdict["checks"]
+    assert "clean holdout rows" in verdict["decision"]["settle"]
+    assert set(_aliases()) == aliases
+    report = CliRunner().invoke(main, ["gate", "--report", "gate.md"])
+    assert report.exit_code == code
+    text = (champion / "gate.md").read_text()
+    assert f"the gate is inconclusive for challenger v2 (`gate.on_inconclusive: {policy}`" in text
+    assert "What would settle it: about" in text
