@@ -37,6 +37,7 @@ __all__ = [
     "card_path",
     "gather_facts",
     "publish_card",
+    "stored_evidence",
 ]
 
 CARD_ARTIFACT = "model_card.md"
@@ -108,8 +109,9 @@ def gather_facts(
     holdout = data.holdout(params.data, data_path)
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     y = split.y_test.to_numpy()
-    model = model if model is not None else load_model(registry, name, entry.version).model
-    pred = np.asarray(model.predict(split.X_test))
+    gate = verdict.load(registry, entry.run_id)
+    evidence = _Evidence(registry, name, split, gate)
+    pred = evidence.predictions(entry.version, model)
     gate_cfg = params.gate
     boot = dict(
         n_boot=gate_cfg.n_bootstrap,
@@ -166,8 +168,8 @@ def gather_facts(
         slices=tuple(slices),
         confusion_labels=tuple(classes),
         confusion=tuple(tuple(int(n) for n in row) for row in matrix),
-        comparison=_comparison(registry, name, entry, aliases.get(alias), moves, split, pred, boot),
-        gate=verdict.load(registry, entry.run_id),
+        comparison=_comparison(evidence, entry, aliases.get(alias), moves, pred, boot),
+        gate=gate,
         history=moves,
         champion_alias=alias,
     )
@@ -180,13 +182,44 @@ def _per_class(matrix: Any, classes: list[str]) -> tuple[card.ClassStats, ...]:
     )
 
 
+def stored_evidence(
+    registry: Registry, params: Params, name: str, version: str, data_path: str | None = None
+) -> bool:
+    """Whether `version`'s last gate recorded its predictions on today's holdout: then its card
+    needs no model load (and the model demonstrably loaded and scored these rows)."""
+    entry = registry.get_version(name, version)
+    gate = verdict.load(registry, entry.run_id)
+    if gate is None:
+        return False
+    sha = data.holdout(params.data, data_path).sha256
+    return gate.scored(entry.version, sha) is not None
+
+
+class _Evidence:
+    """A version's predictions on the holdout: the gate's stored ones when they were made on
+    these rows by this version, else the model's, loaded from the registry."""
+
+    def __init__(self, registry: Registry, name: str, split: Any, gate: Any) -> None:
+        self.registry, self.name, self.split, self.gate = registry, name, split, gate
+
+    def stored(self, version: str | None) -> Any:
+        found = self.gate.scored(version, self.split.holdout_sha256) if self.gate else None
+        return None if found is None else np.asarray(found, dtype=object)
+
+    def predictions(self, version: str, model: Any = None) -> Any:
+        if model is None:
+            stored = self.stored(version)
+            if stored is not None:
+                return stored
+            model = load_model(self.registry, self.name, version).model
+        return np.asarray(model.predict(self.split.X_test))
+
+
 def _comparison(
-    registry: Registry,
-    name: str,
+    evidence: _Evidence,
     entry: Version,
     champion: str | None,
     moves: tuple,
-    split: Any,
     pred: Any,
     boot: dict[str, Any],
 ) -> card.Comparison | None:
@@ -199,12 +232,13 @@ def _comparison(
         other, role = champion, "current champion"
     if not other:
         return None
+    registry, name, split = evidence.registry, evidence.name, evidence.split
     other_v = registry.get_version(name, other)
     y = split.y_test.to_numpy()
     classes = boot["classes"]
     this_scores = classification_metrics(y, pred, classes)
     try:
-        other_pred = np.asarray(load_model(registry, name, other).model.predict(split.X_test))
+        other_pred = evidence.predictions(other)
     except Exception as exc:  # a version that cannot score this data is a finding, not an error
         logged = (
             registry.run_metrics([other_v.run_id]).get(other_v.run_id, {}) if other_v.run_id else {}

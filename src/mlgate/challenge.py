@@ -125,7 +125,10 @@ def run_gate(
         params.gate,
         holdout.sha256,
     )
-    aliases = _record(registry, params, result, challenger, champion, pr_number)
+    predictions = {"challenger": challenger_ev.predictions}
+    if champion_ev is not None:
+        predictions["champion"] = champion_ev.predictions
+    aliases = _record(registry, params, result, challenger, champion, pr_number, predictions)
     links = {}
     for version in (challenger, champion):
         if version is not None and (url := registry.version_url(name, version.version)):
@@ -149,6 +152,7 @@ def _record(
     challenger: Version,
     champion: Version | None,
     pr_number: str | None,
+    predictions: dict[str, Any] | None = None,
 ) -> tuple[str, ...]:
     """Verdict tags always; the candidate aliases only on a real pass (never on a dry run's)."""
     name = params.mlflow.registered_model_name
@@ -161,7 +165,7 @@ def _record(
             tags["mlgate.gate.champion_version"] = champion.version
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
-        verdict.save(registry, challenger.run_id, result)
+        verdict.save(registry, challenger.run_id, result, predictions)
     if result.verdict == VERDICT_FAIL or result.mode != "enabled":
         return ()
     aliases = [params.promotion.challenger_alias]

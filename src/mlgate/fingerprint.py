@@ -17,10 +17,25 @@ from .config import Params, load_params, parse_params
 from .errors import ConfigError, DataError, UsageError
 from .git import git
 
-__all__ = ["TRAINING_CODE", "Fingerprint", "compute", "of_revision", "of_worktree"]
+__all__ = [
+    "TRAINING_CODE",
+    "Fingerprint",
+    "compute",
+    "input_paths",
+    "of_revision",
+    "of_worktree",
+]
 
 # The modules whose code decides what a training run produces (pipeline, split, data checks).
 TRAINING_CODE = ("src/mlgate/train.py", "src/mlgate/data.py")
+
+
+def input_paths(params: Params, params_path: str = "params.yaml") -> tuple[str, ...]:
+    """The files the fingerprint reads: a change to any of them may change the trained model.
+
+    `mlgate pr` asks git whether a pull request touched them; `compute` hashes their content.
+    """
+    return (params_path, params.data.path, *TRAINING_CODE)
 
 
 @dataclass(frozen=True)
