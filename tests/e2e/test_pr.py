@@ -151,3 +151,48 @@ def test_with_a_registry_server_the_challenger_gets_the_pr_alias(
     assert aliases(mlflow_server.uri, model_name)["pr-12"] == gate["challenger"]["version"]
     assert "job-local" not in (clone.path / "reports" / "gate.md").read_text()
     assert "\nremote\n" in outputs
+
+
+def test_a_merge_queue_event_is_judged_from_its_base_sha(repo: Clone, tmp_path: Path) -> None:
+    main = repo.head()
+    pr_head = branch(repo, "docs")
+    queued = merge_pr(repo, main, pr_head)  # the queue's commit for PR 21
+    event = tmp_path / "merge_group.json"
+    event.write_text(
+        json.dumps(
+            {
+                "action": "checks_requested",
+                "merge_group": {
+                    "base_sha": main,
+                    "head_sha": queued,
+                    "head_ref": f"refs/heads/gh-readonly-queue/main/pr-21-{main}",
+                },
+            }
+        )
+    )
+
+    done, outputs = run_pr(repo, tmp_path, str(event))
+
+    assert done.returncode == 0, done.stderr
+    assert f"base {main[:12]} (the merge queue's base_sha), head {queued[:12]}" in done.stdout
+    assert f"nothing to gate at {queued[:7]}" in done.stdout
+    assert f"\n{queued}\n" in outputs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "cannot tell the PR's base: HEAD ("),
+        (("--base", "no-such-branch"), "git revision 'no-such-branch' not found in"),
+    ],
+    ids=["no-merge-commit-no-event", "unknown-base"],
+)
+def test_without_a_base_it_exits_2_naming_the_fix(
+    repo: Clone, args: tuple[str, ...], message: str
+) -> None:
+    done = repo.mlgate("pr", *args)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"mlgate: error: {message}")
+    assert len(done.stderr.splitlines()) == 1
+    assert not (repo.path / "reports").exists()
