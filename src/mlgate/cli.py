@@ -395,9 +395,10 @@ def gate(
 def pr_command(params_path, base, head, pr_number, report_path, json_path, tracking_uri) -> None:
     """The whole pull-request check: train, register and gate the PR's model; exit 1 on a fail.
 
-    Nothing happens (exit 0) when no training input differs from the base. Without a configured
-    registry the base commit's model is trained into a job-local one and made champion. Run from
-    the repository's top level.
+    When no training input differs from the base, nothing is trained (exit 0) and the report
+    says "nothing to gate". Without a configured registry (--tracking-uri, MLFLOW_TRACKING_URI or
+    a server URI in params.yaml) the base commit's model is trained into a job-local one and made
+    champion. Run from the repository's top level.
     """
     from . import pr
 
