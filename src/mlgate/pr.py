@@ -249,8 +249,8 @@ def _base_champion(
 ) -> tuple[str | None, tuple[str, ...]]:
     """Train the base commit's model into the job-local registry and make it champion.
 
-    Its params.yaml and data file come from git at the base; the code is the one running (the
-    PR's). Its fingerprint says so: base params and data, this code.
+    Its params.yaml and data file come from git at the base; the code and packages are the ones
+    running (the PR's). Its fingerprint says so: base params and data, this tree's code and lock.
     """
     from .train import train
 
@@ -285,11 +285,12 @@ def _base_champion(
         reason=f"base {short} of the pull request (job-local registry)",
         kind="promote",
     )
-    code = "changes" if fingerprint.code_sha256 != found.code_sha256 else "does not change"
+    same = (fingerprint.code_sha256, fingerprint.packages) == (found.code_sha256, found.packages)
     return trained.version, (
         f"{local} the champion v{trained.version} is base {short}'s model, trained from its"
-        f" params.yaml and data by this pull request's own code (the PR {code} the training"
-        " code the fingerprint hashes).",
+        f" params.yaml and data by this pull request's own code and packages (the PR"
+        f" {'does not change' if same else 'changes'} the training code or locked model"
+        " packages the fingerprint hashes).",
     )
 
 
@@ -339,8 +340,8 @@ def render_markdown(result: PrCheck) -> str:
     if result.gate is None:
         return (
             f"{report.MARKER}\n## mlgate: nothing to gate at `{rev.head[:7]}`\n\n"
-            "No training input (params.yaml, the data file, the training code) differs from"
-            f" the base in {head}: no model was trained or judged for this push.\n"
+            "No training input (params.yaml, the data file, the training code, the lock)"
+            f" differs from the base in {head}: no model was trained or judged for this push.\n"
         )
     headline, _, body = report.render_step_summary(result.gate.result, result.gate.links).partition(
         "\n"

@@ -110,7 +110,7 @@ def test_a_better_challenger_passes_against_the_base_model_in_a_job_local_regist
     report = (repo.path / "reports" / "gate.md").read_text()
     assert f"Gate of head `{pr_head[:7]}` (base `{base[:7]}`" in report
     assert "job-local registry" in report and "trained from its params.yaml and data by" in report
-    assert "this pull request's own code (the PR does not change the training code" in report
+    assert "this pull request's own code and packages (the PR does not change the" in report
     # The registry lived in a temporary folder: nothing left in the checkout.
     assert not any((repo.path / p).exists() for p in ("mlflow.db", "mlruns", "mlartifacts"))
     assert "verdict<<" in outputs and "\npass\n" in outputs
