@@ -8,11 +8,12 @@ GitHub checks a pull request out as a merge commit of the PR's head into the bas
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ..conftest import FAST_MODEL
+from ..conftest import FAST_MODEL, MlflowServer
 from ..helpers import aliases
 from .gitrepo import Clone, make_origin
 
@@ -135,10 +136,21 @@ def test_a_weak_challenger_fails_with_exit_1_and_the_report_written(
     assert f"Gate of head `{pr_head[:7]}`" in report
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """A real registry server of this module's own, stopped even when it fails to start."""
+    server = MlflowServer(tmp_path_factory.mktemp("pr-server"))
+    try:
+        server.start(timeout=300)  # a loaded CI machine can take minutes to import the server
+        yield server
+    finally:
+        server.stop()
+
+
 def test_with_a_registry_server_the_challenger_gets_the_pr_alias(
-    tmp_path: Path, mlflow_server, model_name: str
+    tmp_path: Path, server: MlflowServer, model_name: str
 ) -> None:
-    _, clone = make_origin(tmp_path, mlflow_server.uri, FAST_MODEL, name=model_name)
+    _, clone = make_origin(tmp_path, server.uri, FAST_MODEL, name=model_name)
     base = clone.head()
     pr_head = branch(clone, "tune", **BETTER_MODEL)
     merge_pr(clone, base, pr_head)
@@ -148,7 +160,7 @@ def test_with_a_registry_server_the_challenger_gets_the_pr_alias(
     assert done.returncode == 0, done.stdout + done.stderr
     gate = json.loads((clone.path / "reports" / "gate.json").read_text())
     assert gate["pr"]["registry"] == "remote" and gate["pr"]["base_version"] is None
-    assert aliases(mlflow_server.uri, model_name)["pr-12"] == gate["challenger"]["version"]
+    assert aliases(server.uri, model_name)["pr-12"] == gate["challenger"]["version"]
     assert "job-local" not in (clone.path / "reports" / "gate.md").read_text()
     assert "\nremote\n" in outputs
 
