@@ -19,11 +19,11 @@ from .champion import champion_moves, history
 from .registry import load_model
 from .stats import (
     METRICS,
-    bootstrap_ci,
     classification_metrics,
     confusion_matrix,
-    paired_bootstrap_ci,
+    paired_bootstrap_deltas,
     per_class_scores,
+    percentile_interval,
 )
 
 if TYPE_CHECKING:
@@ -119,7 +119,10 @@ def gather_facts(
         seed=gate_cfg.seed,
         classes=classes,
     )
-    metrics = tuple(card.MetricInterval(m, *bootstrap_ci(y, pred, m, **boot)) for m in METRICS)
+    scores = classification_metrics(y, pred, classes)
+    never = np.full(len(y), _NEVER, dtype=object)  # scores 0: the deltas are the model's own
+    own = _intervals(y, never, pred, boot)
+    metrics = tuple(card.MetricInterval(m, float(scores[m]), *own[m]) for m in METRICS)
     matrix = confusion_matrix(y, pred, classes)
     slices = []
     for column in _SLICE_COLUMNS:
@@ -249,13 +252,31 @@ def _comparison(
         note = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return card.Comparison(other, role, False, rows, note)
     other_scores = classification_metrics(y, other_pred, classes)
-    rows = []
-    for m in METRICS:
-        delta, lo, hi = paired_bootstrap_ci(
-            y, other_pred, pred, m, boot["n_boot"], boot["confidence"], boot["seed"], classes
+    intervals = _intervals(y, other_pred, pred, boot)
+    rows = [
+        card.ComparisonRow(
+            m,
+            other_scores[m],
+            this_scores[m],
+            float(this_scores[m]) - float(other_scores[m]),
+            *intervals[m],
         )
-        rows.append(card.ComparisonRow(m, other_scores[m], this_scores[m], delta, lo, hi))
+        for m in METRICS
+    ]
     return card.Comparison(other, role, True, tuple(rows))
+
+
+# A label no model predicts: encoded outside the classes, so it is never right.
+_NEVER = object()
+
+
+def _intervals(y: Any, base: Any, pred: Any, boot: dict[str, Any]) -> dict[str, tuple]:
+    """Percentile intervals of (pred − base) for every metric, from one set of resamples (all
+    metrics share them, so each interval is what a call per metric would give)."""
+    samples = paired_bootstrap_deltas(
+        y, base, pred, boot["classes"], METRICS, boot["n_boot"], boot["seed"]
+    )
+    return {m: percentile_interval(samples[m], boot["confidence"]) for m in METRICS}
 
 
 def _v(version: str | None) -> str:
