@@ -19,11 +19,11 @@ from .champion import champion_moves, history
 from .registry import load_model
 from .stats import (
     METRICS,
-    bootstrap_ci,
     classification_metrics,
     confusion_matrix,
-    paired_bootstrap_ci,
+    paired_bootstrap_deltas,
     per_class_scores,
+    percentile_interval,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ __all__ = [
     "card_path",
     "gather_facts",
     "publish_card",
+    "stored_evidence",
 ]
 
 CARD_ARTIFACT = "model_card.md"
@@ -108,8 +109,9 @@ def gather_facts(
     holdout = data.holdout(params.data, data_path)
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     y = split.y_test.to_numpy()
-    model = model if model is not None else load_model(registry, name, entry.version).model
-    pred = np.asarray(model.predict(split.X_test))
+    gate = verdict.load(registry, entry.run_id)
+    evidence = _Evidence(registry, name, split, gate)
+    pred = evidence.predictions(entry.version, model)
     gate_cfg = params.gate
     boot = dict(
         n_boot=gate_cfg.n_bootstrap,
@@ -117,7 +119,10 @@ def gather_facts(
         seed=gate_cfg.seed,
         classes=classes,
     )
-    metrics = tuple(card.MetricInterval(m, *bootstrap_ci(y, pred, m, **boot)) for m in METRICS)
+    scores = classification_metrics(y, pred, classes)
+    never = np.full(len(y), _NEVER, dtype=object)  # scores 0: the deltas are the model's own
+    own = _intervals(y, never, pred, boot)
+    metrics = tuple(card.MetricInterval(m, float(scores[m]), *own[m]) for m in METRICS)
     matrix = confusion_matrix(y, pred, classes)
     slices = []
     for column in _SLICE_COLUMNS:
@@ -166,8 +171,8 @@ def gather_facts(
         slices=tuple(slices),
         confusion_labels=tuple(classes),
         confusion=tuple(tuple(int(n) for n in row) for row in matrix),
-        comparison=_comparison(registry, name, entry, aliases.get(alias), moves, split, pred, boot),
-        gate=verdict.load(registry, entry.run_id),
+        comparison=_comparison(evidence, entry, aliases.get(alias), moves, pred, boot),
+        gate=gate,
         history=moves,
         champion_alias=alias,
     )
@@ -180,13 +185,44 @@ def _per_class(matrix: Any, classes: list[str]) -> tuple[card.ClassStats, ...]:
     )
 
 
+def stored_evidence(
+    registry: Registry, params: Params, name: str, version: str, data_path: str | None = None
+) -> bool:
+    """Whether `version`'s last gate recorded its predictions on today's holdout: then its card
+    needs no model load (and the model demonstrably loaded and scored these rows)."""
+    entry = registry.get_version(name, version)
+    gate = verdict.load(registry, entry.run_id)
+    if gate is None:
+        return False
+    sha = data.holdout(params.data, data_path).sha256
+    return gate.scored(entry.version, sha) is not None
+
+
+class _Evidence:
+    """A version's predictions on the holdout: the gate's stored ones when they were made on
+    these rows by this version, else the model's, loaded from the registry."""
+
+    def __init__(self, registry: Registry, name: str, split: Any, gate: Any) -> None:
+        self.registry, self.name, self.split, self.gate = registry, name, split, gate
+
+    def stored(self, version: str | None) -> Any:
+        found = self.gate.scored(version, self.split.holdout_sha256) if self.gate else None
+        return None if found is None else np.asarray(found, dtype=object)
+
+    def predictions(self, version: str, model: Any = None) -> Any:
+        if model is None:
+            stored = self.stored(version)
+            if stored is not None:
+                return stored
+            model = load_model(self.registry, self.name, version).model
+        return np.asarray(model.predict(self.split.X_test))
+
+
 def _comparison(
-    registry: Registry,
-    name: str,
+    evidence: _Evidence,
     entry: Version,
     champion: str | None,
     moves: tuple,
-    split: Any,
     pred: Any,
     boot: dict[str, Any],
 ) -> card.Comparison | None:
@@ -199,12 +235,13 @@ def _comparison(
         other, role = champion, "current champion"
     if not other:
         return None
+    registry, name, split = evidence.registry, evidence.name, evidence.split
     other_v = registry.get_version(name, other)
     y = split.y_test.to_numpy()
     classes = boot["classes"]
     this_scores = classification_metrics(y, pred, classes)
     try:
-        other_pred = np.asarray(load_model(registry, name, other).model.predict(split.X_test))
+        other_pred = evidence.predictions(other)
     except Exception as exc:  # a version that cannot score this data is a finding, not an error
         logged = (
             registry.run_metrics([other_v.run_id]).get(other_v.run_id, {}) if other_v.run_id else {}
@@ -221,16 +258,34 @@ def _comparison(
     if clean.n_clean == 0:
         return card.Comparison(other, role, False, (), clean.reason())
     keep = clean.mask
-    y, pred, other_pred = y[keep], np.asarray(pred)[keep], other_pred[keep]
+    y, pred, other_pred = y[keep], np.asarray(pred)[keep], np.asarray(other_pred)[keep]
     this_scores = classification_metrics(y, pred, classes)
     other_scores = classification_metrics(y, other_pred, classes)
-    rows = []
-    for m in METRICS:
-        delta, lo, hi = paired_bootstrap_ci(
-            y, other_pred, pred, m, boot["n_boot"], boot["confidence"], boot["seed"], classes
+    intervals = _intervals(y, other_pred, pred, boot)
+    rows = [
+        card.ComparisonRow(
+            m,
+            other_scores[m],
+            this_scores[m],
+            float(this_scores[m]) - float(other_scores[m]),
+            *intervals[m],
         )
-        rows.append(card.ComparisonRow(m, other_scores[m], this_scores[m], delta, lo, hi))
+        for m in METRICS
+    ]
     return card.Comparison(other, role, True, tuple(rows), clean.reason())
+
+
+# A label no model predicts: encoded outside the classes, so it is never right.
+_NEVER = object()
+
+
+def _intervals(y: Any, base: Any, pred: Any, boot: dict[str, Any]) -> dict[str, tuple]:
+    """Percentile intervals of (pred − base) for every metric, from one set of resamples (all
+    metrics share them, so each interval is what a call per metric would give)."""
+    samples = paired_bootstrap_deltas(
+        y, base, pred, boot["classes"], METRICS, boot["n_boot"], boot["seed"]
+    )
+    return {m: percentile_interval(samples[m], boot["confidence"]) for m in METRICS}
 
 
 def _v(version: str | None) -> str:

@@ -146,6 +146,11 @@ def run_gate(
         if champion
         else None
     )
+    # The stored record keeps each model's labels on the whole holdout (hash-addressed): a later
+    # champion move reuses them instead of loading the models again.
+    predictions = {"challenger": challenger_ev.predictions}
+    if champion_ev is not None:
+        predictions["champion"] = champion_ev.predictions
     challenger_ev, champion_ev = (
         ev
         if ev is None or ev.predictions is None
@@ -163,7 +168,7 @@ def run_gate(
         result = evaluate(
             y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
         )
-    aliases = _record(registry, params, result, challenger, champion, pr_number)
+    aliases = _record(registry, params, result, challenger, champion, pr_number, predictions)
     links = {}
     for version in (challenger, champion):
         if version is not None and (url := registry.version_url(name, version.version)):
@@ -187,6 +192,7 @@ def _record(
     challenger: Version,
     champion: Version | None,
     pr_number: str | None,
+    predictions: dict[str, Any] | None = None,
 ) -> tuple[str, ...]:
     """Verdict tags always; the candidate aliases only on a real pass (never on a dry run's)."""
     name = params.mlflow.registered_model_name
@@ -199,7 +205,7 @@ def _record(
             tags["mlgate.gate.champion_version"] = champion.version
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
-        verdict.save(registry, challenger.run_id, result)
+        verdict.save(registry, challenger.run_id, result, predictions)
     # An inconclusive verdict earns the candidate aliases only under on_inconclusive: pass;
     # under warn it does not block, but nothing advertises the version as having passed.
     accepted = result.verdict != VERDICT_INCONCLUSIVE or params.gate.on_inconclusive == "pass"

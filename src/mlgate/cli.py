@@ -377,6 +377,65 @@ def gate(
         raise GateFailed(f"v{run.challenger} failed the gate (verdict {run.result.verdict})")
 
 
+@main.command("pr")
+@params_option
+@click.option(
+    "--base",
+    default=None,
+    metavar="SHA",
+    help="The base commit [default: the merge"
+    " commit's first parent, or the merge queue's base_sha].",
+)
+@click.option(
+    "--head",
+    default=None,
+    metavar="SHA",
+    help="The PR's head commit the report names"
+    " [default: the merge commit's second parent, or the event's head].",
+)
+@click.option("--pr-number", default=None, help="Pull request number [default: the event's].")
+@click.option(
+    "--report",
+    "report_path",
+    default="reports/gate.md",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Write the markdown report (the PR comment) here.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    default="reports/gate.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Write the JSON verdict here.",
+)
+@tracking_uri_option
+def pr_command(params_path, base, head, pr_number, report_path, json_path, tracking_uri) -> None:
+    """The whole pull-request check: train, register and gate the PR's model; exit 1 on a fail.
+
+    When no training input differs from the base, nothing is trained (exit 0) and the report
+    says "nothing to gate". Without a configured registry (--tracking-uri, MLFLOW_TRACKING_URI or
+    a server URI in params.yaml) the base commit's model is trained into a job-local one and made
+    champion. Run from the repository's top level.
+    """
+    from . import pr
+
+    params = _params(params_path)
+    result = pr.check(
+        params,
+        params_path=params_path,
+        tracking_uri=tracking_uri,
+        base=base,
+        head=head,
+        pr=pr_number,
+    )
+    pr.publish(result, report_path=report_path, json_path=json_path)
+    click.echo(pr.render_text(result))
+    if not result.passed:
+        raise GateFailed(f"v{result.gate.challenger} failed the gate ({result.headline})")
+
+
 # --- registry commands ---------------------------------------------------------------------------
 # VERSION arguments take a number, an @alias or a stage name (its newest version), everywhere.
 

@@ -375,6 +375,15 @@ class Registry:
 
     # --- writes -------------------------------------------------------------------------------
 
+    def ensure_experiment(self, name: str, artifact_location: str) -> None:
+        """Create experiment `name` storing its artifacts at `artifact_location`, if missing.
+
+        A job-local registry keeps its artifacts beside its database, not in the checkout.
+        """
+        with translate(self.uri, f"creating experiment {name}"):
+            if self.client.get_experiment_by_name(name) is None:
+                self.client.create_experiment(name, artifact_location=artifact_location)
+
     def log_and_register(
         self,
         *,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import data
-from .card_facts import CardWrite, publish_card
+from .card_facts import CardWrite, publish_card, stored_evidence
 from .challenge import GateRun, run_gate
 from .champion import (
     UNCHANGED,
@@ -395,10 +395,11 @@ def _move(
 ) -> Release:
     version = target.version
     model = None
-    if current != version:
+    if current != version and not stored_evidence(registry, params, name, version, data_path):
         # A manual move skips the gate, not the check that the model can serve: a version whose
         # artifacts are missing or corrupt is refused (exit 3) before anything changes. The card
-        # then scores the holdout with the model loaded here.
+        # then scores the holdout with the model loaded here. A version whose gate stored its
+        # predictions on this holdout has shown that already: its card reuses that evidence.
         model = load_model(registry, name, version).model
     promotion = make_champion(
         registry,

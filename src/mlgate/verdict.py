@@ -2,7 +2,10 @@
 
 `to_json` writes it; `save` stores it as the run's `mlgate/gate.json`; `load` reads back the part
 later steps rely on (`GateSummary`: the model card shows it). The stored record and the PR's
-`--json` file are one format, so what a card cites is what the PR showed.
+`--json` file are one format, so what a card cites is what the PR showed. The stored record also
+keeps both models' predictions on the holdout (`predictions`: labels and, per role, indexes into
+them), so a champion move can write the card from this evidence instead of loading the models
+again, when the holdout and the versions are the same.
 
 `to_json` returns the verdict, `schema_version` 1 (full description in
 docs/gate-json-schema.md). Keys are stable; a change that removes or renames one bumps
@@ -23,8 +26,8 @@ docs/gate-json-schema.md). Keys are stable; a change that removes or renames one
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -50,12 +53,16 @@ class GateSummary:
     why_fewer: str | None = None
     detectable_drop: float | None = None  # δ95 of the primary metric
     oc: tuple[tuple[float, float], ...] = ()  # (true drop, P(block))
+    challenger_version: str | None = None
+    # version -> its predicted labels on the holdout the gate used (stored records only)
+    predictions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> GateSummary:
         champion = payload.get("champion") or {}
         holdout = payload.get("holdout") or {}
         decision = payload.get("decision") or {}
+        challenger = payload.get("challenger") or {}
         return cls(
             verdict=str(payload.get("verdict")),
             champion_version=champion.get("version"),
@@ -73,12 +80,32 @@ class GateSummary:
                 for row in decision.get("oc") or ()
                 if row.get("p_block") is not None
             ),
+            challenger_version=challenger.get("version"),
+            predictions=_decode(payload.get("predictions"), challenger, champion),
         )
 
+    def scored(self, version: str | None, holdout_sha256: str) -> tuple[str, ...] | None:
+        """`version`'s predictions on the holdout with this hash, if this gate recorded them."""
+        if version is None or self.holdout_sha256 != holdout_sha256:
+            return None
+        return self.predictions.get(str(version))
 
-def save(registry: Registry, run_id: str, result: GateResult) -> None:
-    """Store the full evidence with the run: the model card and `release` read it back."""
-    registry.log_run_dict(run_id, to_json(result), GATE_ARTIFACT)
+
+def save(
+    registry: Registry,
+    run_id: str,
+    result: GateResult,
+    predictions: Mapping[str, Sequence[Any] | None] | None = None,
+) -> None:
+    """Store the full evidence with the run: the model card and `release` read it back.
+
+    `predictions` maps "challenger" and "champion" to the labels each predicted on the holdout.
+    """
+    payload = to_json(result)
+    encoded = _encode(predictions or {})
+    if encoded:
+        payload["predictions"] = encoded
+    registry.log_run_dict(run_id, payload, GATE_ARTIFACT)
 
 
 def load(registry: Registry, run_id: str | None) -> GateSummary | None:
@@ -221,6 +248,29 @@ def _decision_json(result: GateResult) -> dict[str, Any] | None:
         ],
         "settle": decision.settle(),
     }
+
+
+def _encode(predictions: Mapping[str, Sequence[Any] | None]) -> dict[str, Any] | None:
+    # Indexes into one label list: a tenth of the size of repeating each label.
+    present = {role: [str(x) for x in p] for role, p in predictions.items() if p is not None}
+    if not present:
+        return None
+    labels = sorted({x for p in present.values() for x in p})
+    index = {label: i for i, label in enumerate(labels)}
+    return {"labels": labels, **{role: [index[x] for x in p] for role, p in present.items()}}
+
+
+def _decode(
+    stored: Mapping[str, Any] | None, challenger: Mapping[str, Any], champion: Mapping[str, Any]
+) -> dict[str, tuple[str, ...]]:
+    if not stored:
+        return {}
+    labels = stored.get("labels") or []
+    out = {}
+    for role, ref in (("challenger", challenger), ("champion", champion)):
+        if ref.get("version") is not None and isinstance(stored.get(role), list):
+            out[str(ref["version"])] = tuple(labels[i] for i in stored[role])
+    return out
 
 
 def _ref_json(ref: Any) -> dict[str, Any] | None:

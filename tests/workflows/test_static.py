@@ -207,7 +207,7 @@ def test_promote_ignores_model_card_commits(workflow):
 
 def test_pr_workflow_has_read_only_jobs(workflow):
     wf = workflow("pr.yml")
-    assert set(wf.triggers) == {"pull_request"}
+    assert set(wf.triggers) == {"pull_request", "merge_group"}
     assert wf.triggers["pull_request"]["types"] == ["opened", "synchronize", "reopened", "closed"]
     for job_id, job in wf.jobs.items():
         assert job["permissions"] == {"contents": "read"}, f"pr.yml:{job_id}"
