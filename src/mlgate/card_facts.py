@@ -16,6 +16,7 @@ import numpy as np
 
 from . import card, data, verdict
 from .champion import champion_moves, history
+from .errors import DataError
 from .registry import load_model
 from .stats import (
     METRICS,
@@ -194,7 +195,10 @@ def stored_evidence(
     gate = verdict.load(registry, entry.run_id)
     if gate is None:
         return False
-    sha = data.holdout(params.data, data_path).sha256
+    try:
+        sha = data.holdout(params.data, data_path).sha256
+    except DataError:  # no dataset here (a registry command run outside a project): no evidence
+        return False
     return gate.scored(entry.version, sha) is not None
 
 
