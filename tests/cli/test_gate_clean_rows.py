@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +20,7 @@ from click.testing import CliRunner
 
 from mlgate.cli import main
 
-from ..conftest import FAST_MODEL, REPO, set_model_params
+from ..conftest import FAST_MODEL, copy_project_inputs, set_model_params
 from ..helpers import copy_project_registry
 
 pytestmark = pytest.mark.slow
@@ -64,8 +63,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """v1, the champion: FAST_MODEL on the data file's stratified split, random_state 42."""
     root = tmp_path_factory.mktemp("clean-rows") / "project"
     root.mkdir()
-    shutil.copy(REPO / "params.yaml", root / "params.yaml")
-    shutil.copytree(REPO / "data", root / "data")
+    copy_project_inputs(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")

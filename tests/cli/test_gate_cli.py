@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from click.testing import CliRunner
 from mlgate.cli import main
 from mlgate.report import MARKER
 
-from ..conftest import FAST_MODEL, REPO, free_port, set_model_params
+from ..conftest import FAST_MODEL, REPO, copy_project_inputs, free_port, set_model_params
 from ..helpers import copy_project_registry
 
 pytestmark = pytest.mark.slow
@@ -45,9 +44,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (DEGRADED), v4 (trained without the FAVC column) and v5 (needs an extra BMI column)."""
     root = tmp_path_factory.mktemp("gate-registry") / "project"
     root.mkdir()
-    shutil.copy(REPO / "params.yaml", root / "params.yaml")
-    shutil.copy(REPO / "requirements.lock", root / "requirements.lock")
-    shutil.copytree(REPO / "data", root / "data")
+    copy_project_inputs(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
