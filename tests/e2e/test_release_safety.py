@@ -165,12 +165,12 @@ def test_lost_stale_and_force_pushed_releases(tmp_path: Path) -> None:
     assert _moves(uri) == [("release", None, "1"), ("release", "1", "2")]
 
     # Re-running the first commit's release (an old run, re-run by hand) rolls nothing back.
-    main.git("checkout", "-q", "--detach", first)
+    main.git("checkout", "-q", "--force", "--detach", first)  # the card the release wrote goes
     text = _run(main, "release", "--before", NULL_SHA)
     assert f"{first[:12]} is older than the last released commit" in text
     assert "a stale run changes nothing (v2 stays champion)" in text
     assert _champion(uri) == "2" and len(_moves(uri)) == 2
     # So does re-running the release of the commit that was released last.
-    main.git("checkout", "-q", "main")
+    main.git("checkout", "-q", "--force", "main")
     _run(main, "release", "--before", tuned)
     assert _champion(uri) == "2" and len(_moves(uri)) == 2
