@@ -29,9 +29,12 @@ __all__ = [
     "SKOPS_TRUSTED_TYPES",
     "TrainResult",
     "build_pipeline",
+    "estimator_name",
     "evaluate",
+    "model_description",
     "pip_requirements",
     "train",
+    "version_description",
 ]
 
 ESTIMATORS = {
@@ -224,6 +227,8 @@ def train(
         skops_trusted_types=SKOPS_TRUSTED_TYPES,
         pip_requirements=pip_requirements(),
         model_dir=model_dir,
+        model_description=model_description(params, list(split.X_train.columns), classes),
+        version_description=version_description(params, len(dataset.frame), context_tags),
     )
     stage = "None"
     messages = []
@@ -247,6 +252,34 @@ def train(
         run_url=registry.run_url(logged.run_id),
         messages=messages,
     )
+
+
+def estimator_name(model_type: str) -> str:
+    """'random_forest' -> 'RandomForest' (the scikit-learn class, without 'Classifier')."""
+    return ESTIMATORS[model_type].rpartition(".")[2].removesuffix("Classifier")
+
+
+def model_description(params: Params, columns: list[str], classes: list[str]) -> str:
+    """The registered model's description: a title line (what `mlgate list` shows), then what it
+    predicts from what."""
+    title = f"{estimator_name(params.model.type)} {params.mlflow.registered_model_name}"
+    return (
+        f"{title.replace('_', ' ')}\n\n"
+        f"Predicts {params.data.target} ({len(classes)} classes: {', '.join(classes)})"
+        f" from {len(columns)} features ({', '.join(columns)}),"
+        f" trained on {params.data.path} with the settings in params.yaml."
+    )
+
+
+def version_description(params: Params, rows: int, context_tags: dict[str, str]) -> str:
+    """One line per version: model type, its parameters, data size, commit and PR when known."""
+    settings = " ".join(f"{k}={v}" for k, v in params.model.params.items())
+    parts = [f"{estimator_name(params.model.type)} {settings}".strip(), f"{rows} rows"]
+    if "git_sha" in context_tags:
+        parts.append(f"commit {context_tags['git_sha'][:12]}")
+    if "pr_number" in context_tags:
+        parts.append(f"PR #{context_tags['pr_number']}")
+    return " · ".join(parts)
 
 
 def _flat_params(params: Params) -> dict[str, Any]:
