@@ -194,7 +194,10 @@ def test_pr_is_gated_against_the_champion_under_its_alias_and_gets_a_comment(lif
     assert pr.aliases == {"champion": "1", "challenger": "2", "pr-7": "2"}
     assert pr.comment.ok, pr.comment.tail()
     [body] = pr.comments
-    assert body.startswith("<!-- mlgate:gate-report -->")
+    # The verdict line is the `pr` run's conclusion; the job's report follows under it.
+    head = pr.event.payload["pull_request"]["head"]["sha"]
+    assert body.startswith(f"**mlgate on {head[:7]}: ✅ the `gate` check passed.**")
+    assert "\n\n<!-- mlgate:gate-report -->\n" in body
     assert pr.gate.summary.splitlines()[0] in body
 
 
