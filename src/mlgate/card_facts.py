@@ -214,6 +214,15 @@ def _comparison(
         )
         note = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return card.Comparison(other, role, False, rows, note)
+    from .challenge import clean_holdout
+
+    # The gate's rule: compare only on holdout rows neither version trained on.
+    clean = clean_holdout(registry, split, split.holdout_sha256, entry, other_v)
+    if clean.n_clean == 0:
+        return card.Comparison(other, role, False, (), clean.reason())
+    keep = clean.mask
+    y, pred, other_pred = y[keep], np.asarray(pred)[keep], other_pred[keep]
+    this_scores = classification_metrics(y, pred, classes)
     other_scores = classification_metrics(y, other_pred, classes)
     rows = []
     for m in METRICS:
@@ -221,7 +230,7 @@ def _comparison(
             y, other_pred, pred, m, boot["n_boot"], boot["confidence"], boot["seed"], classes
         )
         rows.append(card.ComparisonRow(m, other_scores[m], this_scores[m], delta, lo, hi))
-    return card.Comparison(other, role, True, tuple(rows))
+    return card.Comparison(other, role, True, tuple(rows), clean.reason())
 
 
 def _v(version: str | None) -> str:

@@ -9,22 +9,48 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from . import data, github, report, verdict
 from .config import Params
-from .errors import ArtifactError, NotFoundError, UsageError
+from .crossval import CrossValidation
+from .errors import ArtifactError, ConfigError, NotFoundError, UsageError
 from .fingerprint import of_worktree
-from .gate import VERDICT_FAIL, GateResult, ModelEvidence, evaluate
+from .gate import (
+    VERDICT_FAIL,
+    VERDICT_INCONCLUSIVE,
+    GateResult,
+    ModelEvidence,
+    MoreEvidence,
+    evaluate,
+)
 from .policy import PolicyChange
 from .registry import load_model
+from .rows import (
+    TRAINING_RECORD,
+    CleanRows,
+    clean_rows,
+    read_record,
+    record_columns,
+    row_hashes,
+)
+from .train import cross_validate
 
 if TYPE_CHECKING:
     from .registry import Registry, Version
 
-__all__ = ["GateRun", "publish", "resolve_challenger", "resolve_champion", "run_gate"]
+__all__ = [
+    "GateRun",
+    "clean_holdout",
+    "publish",
+    "resolve_challenger",
+    "resolve_champion",
+    "run_gate",
+]
 
 _LATENCY_REPEATS = 3  # best of three: the machine is shared, the minimum is the honest figure
 
@@ -93,8 +119,6 @@ def _evidence(
             timings.append(time.perf_counter() - started)
     except Exception as exc:
         return ModelEvidence(**base, error=f"cannot score the holdout: {_first_line(exc)}")
-    import numpy as np
-
     return ModelEvidence(**base, predictions=np.asarray(predictions), latency_s=min(timings))
 
 
@@ -118,31 +142,41 @@ def run_gate(
     alias = params.promotion.champion_alias
     champion = resolve_champion(registry, name, champion_ref or f"@{alias}", alias)
 
+    # Only rows neither version trained on are compared (rows.py); the rest are left out.
+    champion_record = _training_record(registry, champion)
+    clean = clean_holdout(registry, split, holdout.sha256, challenger, champion, champion_record)
+    y = split.y_test.to_numpy()[clean.mask]
     run_ids = [v.run_id for v in (challenger, champion) if v is not None]
     logged = registry.run_metrics(run_ids)
+    # Both score the whole holdout (a schema change shows on any row); only clean rows count.
     challenger_ev = _evidence(registry, challenger, split.X_test, logged.get(challenger.run_id, {}))
     champion_ev = (
         _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {}))
         if champion
         else None
     )
-    result = evaluate(
-        split.y_test.to_numpy(),
-        holdout.classes,
-        challenger_ev,
-        champion_ev,
-        params.gate,
-        holdout.sha256,
+    challenger_ev, champion_ev = (
+        ev
+        if ev is None or ev.predictions is None
+        else replace(ev, predictions=ev.predictions[clean.mask])
+        for ev in (challenger_ev, champion_ev)
     )
+    more = MoreEvidence(n_holdout=clean.n_holdout, why_fewer=clean.reason())
+    result = evaluate(
+        y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
+    )
+    if result.verdict == VERDICT_INCONCLUSIVE and params.gate.evidence == "cv" and champion:
+        records = (champion_record, _training_record(registry, challenger))
+        cv, note = _cross_validate(params, holdout, champion, *records)
+        more = replace(more, cv=cv, cv_note=note)
+        result = evaluate(
+            y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
+        )
     informational = None
     if policy is not None and policy.gate_settings_changed:
+        # The same evidence under the change's own settings: for the report, never recorded.
         informational = evaluate(
-            split.y_test.to_numpy(),
-            holdout.classes,
-            challenger_ev,
-            champion_ev,
-            policy.new_gate,
-            holdout.sha256,
+            y, holdout.classes, challenger_ev, champion_ev, policy.new_gate, holdout.sha256, more
         )
     aliases = _record(registry, params, result, challenger, champion, pr_number)
     links = {}
@@ -183,7 +217,10 @@ def _record(
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
         verdict.save(registry, challenger.run_id, result)
-    if result.verdict == VERDICT_FAIL or result.mode != "enabled":
+    # An inconclusive verdict earns the candidate aliases only under on_inconclusive: pass;
+    # under warn it does not block, but nothing advertises the version as having passed.
+    accepted = result.verdict != VERDICT_INCONCLUSIVE or params.gate.on_inconclusive == "pass"
+    if not result.passed or not accepted or result.mode != "enabled":
         return ()
     aliases = [params.promotion.challenger_alias]
     if pr_number:
@@ -213,6 +250,77 @@ def publish(run: GateRun, *, report_path: str | None = None, json_path: str | No
             "champion_version": run.champion or "",
         }
     )
+
+
+def _training_record(registry: Registry, version: Version | None) -> dict[str, Any] | None:
+    """What `version` recorded about its training (rows.training_record); None if nothing."""
+    if version is None or not version.run_id:
+        return None
+    return registry.load_run_dict(version.run_id, TRAINING_RECORD)
+
+
+def clean_holdout(
+    registry: Registry,
+    split: data.Split,
+    sha256: str,
+    challenger: Version,
+    champion: Version | None,
+    champion_record: dict[str, Any] | None = None,
+) -> CleanRows:
+    """The holdout rows neither version trained on (the gate's and the model card's rule).
+
+    A version trained before mlgate kept training records is judged by its holdout: the same
+    holdout (same data and split) means it never saw these rows; another means nothing can be
+    shown clean, and every row is left out rather than risk scoring it on rows it learned.
+    """
+    if champion is not None and champion_record is None:
+        champion_record = _training_record(registry, champion)
+    challenger_record = _training_record(registry, challenger)
+    holdouts: list[np.ndarray] = []
+    trained: list[np.ndarray | None] = []
+    for version, record in ((champion, champion_record), (challenger, challenger_record)):
+        columns = record_columns(record) if record else None
+        available = columns is not None and set(columns) <= set(split.X_test.columns)
+        holdouts.append(row_hashes(split.X_test, columns if available else None))
+        try:
+            ok = version is not None and record is not None and (available or columns is None)
+            trained.append(read_record(record) if ok else None)
+        except ValueError:  # unreadable: as if the version had recorded nothing
+            trained.append(None)
+    clean = clean_rows(holdouts[0], trained[0], trained[1], holdouts[1])
+    unrecorded = champion is not None and trained[0] is None
+    if unrecorded and champion.tags.get("mlgate.holdout_sha256") != sha256:
+        why = (
+            f"champion v{champion.version} has no training-row record that fits this data "
+            "(trained before mlgate kept them, registered by another tool, or on columns this "
+            "data lacks) and was tested on another holdout: no row can be shown clean (retrain "
+            "it with `mlgate train`)"
+        )
+        none = np.zeros(len(split.X_test), dtype=bool)
+        return CleanRows(none, len(none), len(none), 0, note=why)
+    return clean
+
+
+def _cross_validate(
+    params: Params,
+    holdout: data.Holdout,
+    champion: Version,
+    record: dict[str, Any] | None,
+    challenger_record: dict[str, Any] | None,
+) -> tuple[CrossValidation | None, str | None]:
+    """Cross-validate the champion's recorded configuration against the challenger's (its
+    record, else the working tree's); or None and why not."""
+    inputs = (record or {}).get("inputs")
+    if not inputs:
+        return None, (
+            f"cross-validation needs the configuration champion v{champion.version} was trained "
+            "with, and it recorded none (retrain it with this mlgate to record it)"
+        )
+    mine = (challenger_record or {}).get("inputs")
+    try:
+        return cross_validate(inputs, params, holdout.dataset, holdout.classes, mine), None
+    except (ConfigError, ValueError) as exc:
+        return None, f"cannot cross-validate: {_first_line(exc)}"
 
 
 def _first_line(exc: BaseException) -> str:

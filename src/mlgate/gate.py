@@ -7,7 +7,11 @@ gate that cannot decide must not let a model through (fail closed).
 
 Checks, in order (DESIGN §4), each one rule of checks.py (which documents them): `threshold.*`,
 `non_inferiority.<primary>`, `per_class_f1`, `mcnemar`, `signature`, `budget.size`,
-`budget.latency`. The verdict is "fail" when any check fails.
+`budget.latency`. The verdict is "fail" when any check fails, "inconclusive" when the only
+checks not passed could not tell (non-inferiority or per-class inside the noise, or too few
+clean rows), and then `passed` follows `gate.on_inconclusive` (fail: blocks; warn, pass: does
+not; only pass earns the candidate aliases, challenge.py). Every paired verdict carries its
+`Decision`: the interval, and the power it implies.
 
 Without a champion only thresholds apply (verdict "pass (no champion)"). When the champion
 cannot score the holdout (typically a schema change), its logged metrics are shown for
@@ -17,6 +21,10 @@ score for another reason, e.g. a corrupted artifact, fails closed). A challenger
 score fails the gate.
 `gate.mode: dry_run` evaluates everything and tells the true verdict, but `passed` (what the
 exit code follows) is always true; `disabled` runs nothing and passes.
+
+Why one module: the result types and the five paths that build them (disabled, errored,
+challenger failed, no champion or no clean row, not comparable, paired) are one decision read
+top to bottom; split, each path would import the others' types to build the same result.
 """
 
 from __future__ import annotations
@@ -31,10 +39,13 @@ import numpy as np
 from . import checks
 from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_changes
 from .config import GateConfig
+from .crossval import CrossValidation
+from .noninferiority import Decision, decide, honest_interval
 from .stats import (
     METRICS,
     classification_metrics,
     mcnemar,
+    paired_bootstrap_class_f1,
     paired_bootstrap_deltas,
     percentile_interval,
 )
@@ -43,6 +54,7 @@ __all__ = [
     "BETTER",
     "NO_DIFFERENCE",
     "VERDICT_FAIL",
+    "VERDICT_INCONCLUSIVE",
     "VERDICT_NO_CHAMPION",
     "VERDICT_PASS",
     "WORSE",
@@ -54,12 +66,14 @@ __all__ = [
     "MetricRow",
     "ModelEvidence",
     "ModelRef",
+    "MoreEvidence",
     "evaluate",
     "schema_changes",
 ]
 
 VERDICT_PASS = "pass"
 VERDICT_FAIL = "fail"
+VERDICT_INCONCLUSIVE = "inconclusive"
 VERDICT_NO_CHAMPION = "pass (no champion)"
 _Schema = tuple[tuple[str, str], ...]
 
@@ -88,10 +102,24 @@ class ModelRef:
 
 @dataclass(frozen=True)
 class Holdout:
-    """The rows both models were scored on, identified by content hash."""
+    """The holdout, identified by content hash, and how many of its rows were compared:
+    `n_clean` rows neither model trained on (`why_fewer` says why the others were left out)."""
 
     sha256: str
     n_rows: int
+    n_clean: int | None = None
+    why_fewer: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class MoreEvidence:
+    """What challenge.py adds to the predictions: the holdout before the unclean rows were
+    dropped, and the paired cross-validation of the two configurations (or why it did not run)."""
+
+    n_holdout: int | None = None
+    why_fewer: str | None = None
+    cv: CrossValidation | None = None
+    cv_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +163,8 @@ class GateResult:
     champion: ModelRef | None
     config: GateConfig
     note: str | None = None
+    decision: Decision | None = None  # the primary metric's verdict and its evidence
+    cv: CrossValidation | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -152,12 +182,18 @@ def evaluate(
     champion: ModelEvidence | None,
     cfg: GateConfig,
     holdout_sha256: str,
+    more: MoreEvidence | None = None,
 ) -> GateResult:
-    """Run every check of DESIGN §4; never raises, and an error is never a pass."""
+    """Run every check of DESIGN §4; never raises, and an error is never a pass.
+
+    `y_true` and the predictions cover the clean holdout rows only; `more` says how many the
+    holdout had and carries the cross-validation when it ran.
+    """
     if cfg.mode == "disabled":
         return _disabled(y_true, challenger, champion, cfg, holdout_sha256)
     try:
-        return _evaluate(y_true, classes, challenger, champion, cfg, holdout_sha256)
+        more = more or MoreEvidence()
+        return _evaluate(y_true, classes, challenger, champion, cfg, holdout_sha256, more)
     except Exception as exc:
         return _errored(exc, y_true, challenger, champion, cfg, holdout_sha256)
 
@@ -172,23 +208,32 @@ def _evaluate(
     champion: ModelEvidence | None,
     cfg: GateConfig,
     holdout_sha256: str,
+    more: MoreEvidence,
 ) -> GateResult:
     truth = np.asarray(y_true)
-    if truth.ndim != 1 or truth.size == 0:
+    if truth.ndim != 1 or (truth.size == 0 and not more.n_holdout):
         raise ValueError(
             f"the holdout must be a non-empty 1-d label array, got shape {truth.shape}"
         )
     labels = list(classes) if classes is not None else np.unique(truth).tolist()
-    ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256)
+    ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256, more)
     problem = _scoring_problem(challenger, truth.size)
     if problem is not None:
         return ctx.challenger_failed(problem)
-    challenger_scores = classification_metrics(truth, challenger.predictions, labels)
+    if truth.size == 0:  # every holdout row trained one of the models: nothing to score on
+        challenger_scores = {
+            **challenger.logged_metrics,
+            "per_class_f1": {c: challenger.logged_metrics.get(f"f1_{c}") for c in labels},
+        }
+    else:
+        challenger_scores = classification_metrics(truth, challenger.predictions, labels)
     if champion is None:
         return ctx.no_champion(challenger_scores)
     champ_problem = _scoring_problem(champion, truth.size)
     if champ_problem is not None:
         return ctx.not_comparable(challenger_scores, champion, champ_problem)
+    if truth.size == 0:
+        return ctx.no_clean_rows(champion)
     return ctx.paired(challenger_scores, champion)
 
 
@@ -200,6 +245,25 @@ class _Context:
     champion: ModelEvidence | None
     cfg: GateConfig
     sha256: str
+    more: MoreEvidence
+
+    def no_clean_rows(self, champion: ModelEvidence) -> GateResult:
+        """No holdout row is clean: the challenger's thresholds on its logged metrics, the
+        primary verdict from cross-validation alone (inconclusive without it), and the checks
+        that need no rows (signature, budgets)."""
+        logged = self.challenger.logged_metrics
+        empty = honest_interval(0.0, np.zeros(0), discordant=0, n=0, margin=self.cfg.margin)
+        cv = self.more.cv.interval if self.more.cv else None
+        decision = decide(empty, self.cfg.margin, cv=cv, cv_note=self.more.cv_note)
+        results = (
+            *checks.threshold_checks(logged, champion.logged_metrics, self.cfg),
+            checks.non_inferiority_check(decision, self.cfg),
+            checks.signature_check(champion, self.challenger, self.cfg, comparable=True),
+            *checks.budget_checks(self.challenger, champion, self.cfg),
+        )
+        rows = _logged_rows(logged, {}, results)
+        note = f"no clean holdout row: {self.more.why_fewer}"
+        return self.finish(results, rows, (), None, comparable=False, note=note, decision=decision)
 
     def challenger_failed(self, problem: str) -> GateResult:
         check = checks.info(
@@ -261,14 +325,36 @@ class _Context:
         test = mcnemar(self.truth, old, new)
         label = checks.mcnemar_label(test.b, test.c, test.p_value, cfg.alpha)
         summary = McNemarSummary(test.b, test.c, test.p_value, cfg.alpha, label)
-        non_inferiority = checks.non_inferiority_check(
-            challenger_scores, champion_scores, intervals, cfg
+        decision = None
+        if (metric := cfg.primary_metric) in deltas:
+            point = challenger_scores[metric] - champion_scores[metric]
+            holdout = honest_interval(
+                point,
+                deltas[metric],
+                discordant=test.b + test.c,
+                n=int(self.truth.size),
+                margin=cfg.margin,
+                confidence=cfg.confidence,
+            )
+            intervals[metric] = (holdout.lo, holdout.hi)  # the interval the rule uses
+            cv = self.more.cv.interval if self.more.cv else None
+            decision = decide(holdout, cfg.margin, cv=cv, cv_note=self.more.cv_note)
+        non_inferiority = checks.non_inferiority_check(decision, cfg)
+        class_deltas = paired_bootstrap_class_f1(
+            self.truth, old, new, self.labels, cfg.n_bootstrap, cfg.seed
         )
+        upper = np.quantile(class_deltas, 0.5 + cfg.confidence / 2, axis=0)
+        lower = {label: bool(u < 0) for label, u in zip(self.labels, upper, strict=True)}
         results = (
             *checks.threshold_checks(challenger_scores, champion_scores, cfg),
             non_inferiority,
             checks.per_class_check(
-                challenger_scores["per_class_f1"], champion_scores["per_class_f1"], cfg
+                challenger_scores["per_class_f1"],
+                champion_scores["per_class_f1"],
+                {label: int(np.count_nonzero(self.truth == label)) for label in self.labels},
+                lower,
+                self.cv_class_drops(),
+                cfg,
             ),
             checks.mcnemar_check(summary, non_inferiority),
             checks.signature_check(champion, self.challenger, cfg, comparable=True),
@@ -289,7 +375,18 @@ class _Context:
         per_class = self.class_rows(
             challenger_scores["per_class_f1"], champion_scores["per_class_f1"]
         )
-        return self.finish(results, rows, per_class, summary, comparable=True, note=None)
+        return self.finish(
+            results, rows, per_class, summary, comparable=True, note=None, decision=decision
+        )
+
+    def cv_class_drops(self) -> dict[Any, float] | None:
+        """Per-class F1 drops (champion − challenger) on cross-validation's out-of-fold rows."""
+        cv = self.more.cv
+        if cv is None or cv.oof_champion is None or cv.truth is None:
+            return None
+        old = classification_metrics(cv.truth, cv.oof_champion, self.labels)["per_class_f1"]
+        new = classification_metrics(cv.truth, cv.oof_challenger, self.labels)["per_class_f1"]
+        return {label: old[label] - new[label] for label in self.labels}
 
     def class_rows(
         self,
@@ -314,26 +411,36 @@ class _Context:
         *,
         comparable: bool,
         note: str | None,
+        decision: Decision | None = None,
     ) -> GateResult:
-        ok = all(c.passed for c in results)
-        if not ok:
+        failed = [c for c in results if not c.passed]
+        if any(not c.inconclusive for c in failed):
             verdict = VERDICT_FAIL
+        elif failed:
+            verdict = VERDICT_INCONCLUSIVE
         else:
             verdict = VERDICT_PASS if self.champion is not None else VERDICT_NO_CHAMPION
+        accepted = verdict != VERDICT_FAIL and (
+            verdict != VERDICT_INCONCLUSIVE or self.cfg.on_inconclusive != "fail"
+        )
+        more = self.more
+        n_holdout = more.n_holdout if more.n_holdout is not None else int(self.truth.size)
         return GateResult(
             verdict=verdict,
             mode=self.cfg.mode,
-            passed=ok or self.cfg.mode == "dry_run",
+            passed=accepted or self.cfg.mode == "dry_run",
             checks=results,
             metrics=rows,
             per_class=per_class,
             mcnemar=summary,
             comparable=comparable,
-            holdout=Holdout(self.sha256, int(self.truth.size)),
+            holdout=Holdout(self.sha256, n_holdout, int(self.truth.size), more.why_fewer),
             challenger=_ref(self.challenger),
             champion=None if self.champion is None else _ref(self.champion),
             config=self.cfg,
             note=note,
+            decision=decision,
+            cv=more.cv,
         )
 
 

@@ -417,9 +417,10 @@ class Registry:
         model_description: str = "",
         version_description: str = "",
     ) -> LoggedVersion:
-        """One run: params, metrics, figure, metrics.json and the model; then one new version,
-        described by `version_description`. The registered model gets `model_description` when
-        it has none yet: a description someone wrote in the UI stays."""
+        """One run: params, metrics, artifacts (dicts as JSON at their key, paths as files) and
+        the model; then one new version, described by `version_description`. The registered
+        model gets `model_description` when it has none yet: a description someone wrote in the
+        UI stays."""
         import mlflow
         import mlflow.sklearn
         from mlflow.models import infer_signature
@@ -437,8 +438,11 @@ class Registry:
             with mlflow.start_run(tags=tags) as run:
                 mlflow.log_params(params)
                 mlflow.log_metrics(metrics)
-                mlflow.log_dict(artifacts["metrics.json"], "metrics.json")
-                mlflow.log_artifact(str(artifacts["figure"]))
+                for artifact_file, payload in artifacts.items():
+                    if isinstance(payload, dict):  # JSON, logged under its key's path
+                        mlflow.log_dict(payload, artifact_file)
+                    else:  # a file, logged under its own name
+                        mlflow.log_artifact(str(payload))
                 info = mlflow.sklearn.log_model(pipeline, name="model", **model_kwargs)
                 if model_dir is not None:
                     mlflow.sklearn.save_model(pipeline, str(model_dir), **model_kwargs)

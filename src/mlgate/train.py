@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,11 +18,13 @@ from .config import Params
 from .errors import ConfigError
 from .fingerprint import Fingerprint, of_worktree
 from .registry import METRIC_TAG_PREFIX
+from .rows import TRAINING_RECORD, training_record
 from .stats import classification_metrics, confusion_matrix
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
+    from .crossval import CrossValidation
     from .registry import Registry
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "SKOPS_TRUSTED_TYPES",
     "TrainResult",
     "build_pipeline",
+    "cross_validate",
     "estimator_name",
     "evaluate",
     "model_description",
@@ -93,6 +97,70 @@ def build_pipeline(params: Params, columns: list[str]) -> Pipeline:
         ]
     )
     return Pipeline([("prep", prep), ("model", estimator)])
+
+
+def cross_validate(
+    champion_inputs: Mapping[str, Any],
+    params: Params,
+    dataset: data.Dataset,
+    classes: list[str],
+    challenger_inputs: Mapping[str, Any] | None = None,
+) -> CrossValidation:
+    """Paired k-fold cross-validation of the champion's configuration and the challenger's.
+
+    `champion_inputs` / `challenger_inputs`: the `training_inputs()` each version recorded when
+    it was trained (its model type and hyper-parameters); without the challenger's, `params`'
+    model is the challenger's. Both are built by this code's `build_pipeline`, trained on the
+    same folds of the whole dataset and scored on the gate's primary metric (`gate.cv_folds` x
+    `gate.cv_repeats`, seeded by `gate.seed`). Raises ConfigError when a recorded configuration
+    no longer builds.
+    """
+    from .crossval import paired_cv
+
+    configs = {
+        "champion": _with_model(params, champion_inputs, "champion"),
+        "challenger": _with_model(params, challenger_inputs, "challenger")
+        if challenger_inputs
+        else params,
+    }
+    target = params.data.target
+    X = dataset.frame.drop(columns=[target])
+    y = dataset.frame[target].to_numpy()
+    columns = list(X.columns)
+
+    def fit_predict(role: str, train_rows: Any, test_rows: Any) -> Any:
+        pipeline = build_pipeline(configs[role], columns)
+        pipeline.fit(X.iloc[train_rows], y[train_rows])
+        return pipeline.predict(X.iloc[test_rows])
+
+    metric = params.gate.primary_metric
+    cfg = params.gate
+    return paired_cv(
+        y,
+        fit_predict,
+        lambda truth, predicted: float(classification_metrics(truth, predicted, classes)[metric]),
+        k=cfg.cv_folds,
+        repeats=cfg.cv_repeats,
+        seed=cfg.seed,
+        confidence=cfg.confidence,
+    )
+
+
+def _with_model(params: Params, inputs: Mapping[str, Any], whose: str) -> Params:
+    """`params` with the model a version recorded in its training inputs."""
+    from types import MappingProxyType
+
+    from .config import ModelConfig
+
+    model = inputs.get("model") or {}
+    kind = str(model.get("type"))
+    if kind not in ESTIMATORS:
+        raise ConfigError(
+            f"the {whose}'s recorded model type {kind!r} is unknown to this version of mlgate;"
+            f" known: {', '.join(ESTIMATORS)}"
+        )
+    hyper = MappingProxyType(dict(model.get("params") or {}))
+    return replace(params, model=ModelConfig(kind, hyper))
 
 
 def evaluate(y_true: Any, y_pred: Any, classes: list[str]) -> dict[str, float]:
@@ -222,7 +290,13 @@ def train(
         input_example=split.X_test.head(5),
         params={"model_type": params.model.type, **_flat_params(params)},
         metrics=logged_metrics,
-        artifacts={"metrics.json": metrics, "figure": figure_path},
+        artifacts={
+            "metrics.json": metrics,
+            "figure": figure_path,
+            # What this version trained on: the gate keeps these rows out of every comparison
+            # with it, and cross-validation rebuilds its configuration from the inputs.
+            TRAINING_RECORD: training_record(split.X_train, params.training_inputs()),
+        },
         tags=tags,
         skops_trusted_types=SKOPS_TRUSTED_TYPES,
         pip_requirements=pip_requirements(),

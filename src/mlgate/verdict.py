@@ -8,13 +8,15 @@ later steps rely on (`GateSummary`: the model card shows it). The stored record 
 docs/gate-json-schema.md). Keys are stable; a change that removes or renames one bumps
 `schema_version`. Numbers are plain floats, and absent values are `null`:
 
-    schema_version, verdict ("pass" | "fail" | "pass (no champion)"), passed, mode,
-    comparable, note, challenger {version, run_id}, champion {version, run_id} | null,
-    holdout {sha256, n_rows}, policy {primary_metric, margin, thresholds, max_class_drop,
-    alpha, confidence, n_bootstrap, seed, interval, allow_schema_change, max_size_ratio,
-    max_latency_ratio}, metrics [{metric, champion, challenger, delta, ci_lo, ci_hi, passed}],
-    per_class [{class, champion_f1, challenger_f1, delta, support}],
-    checks [{name, candidate, baseline, threshold, direction, passed, message}],
+    schema_version, verdict ("pass" | "fail" | "inconclusive" | "pass (no champion)"), passed,
+    mode, comparable, note, challenger {version, run_id}, champion {version, run_id} | null,
+    holdout {sha256, n_rows, n_clean, why_fewer}, decision {verdict, decided_by, margin,
+    holdout, cv, cv_note, detectable_drop, oc [...], settle} | null, policy {primary_metric,
+    margin, thresholds, max_class_drop, alpha, confidence, n_bootstrap, seed, interval,
+    allow_schema_change, max_size_ratio, max_latency_ratio, evidence, on_inconclusive,
+    cv_folds, cv_repeats}, metrics [{metric, champion, challenger, delta, ci_lo, ci_hi,
+    passed}], per_class [{class, champion_f1, challenger_f1, delta, support}],
+    checks [{name, candidate, baseline, threshold, direction, passed, inconclusive, message}],
     mcnemar {b, c, p_value, alpha, label} | null, links {label: url}
 """
 
@@ -43,10 +45,17 @@ class GateSummary:
     champion_version: str | None
     holdout_sha256: str | None
     checks: tuple[tuple[str, bool, str], ...]  # (name, passed, message)
+    n_rows: int | None = None  # holdout rows
+    n_clean: int | None = None  # of which neither model trained on (the rows compared)
+    why_fewer: str | None = None
+    detectable_drop: float | None = None  # δ95 of the primary metric
+    oc: tuple[tuple[float, float], ...] = ()  # (true drop, P(block))
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> GateSummary:
         champion = payload.get("champion") or {}
+        holdout = payload.get("holdout") or {}
+        decision = payload.get("decision") or {}
         return cls(
             verdict=str(payload.get("verdict")),
             champion_version=champion.get("version"),
@@ -54,6 +63,15 @@ class GateSummary:
             checks=tuple(
                 (c["name"], bool(c["passed"]), c.get("message") or "")
                 for c in payload.get("checks", [])
+            ),
+            n_rows=holdout.get("n_rows"),
+            n_clean=holdout.get("n_clean"),
+            why_fewer=holdout.get("why_fewer"),
+            detectable_drop=decision.get("detectable_drop"),
+            oc=tuple(
+                (float(row["drop"]), float(row["p_block"]))
+                for row in decision.get("oc") or ()
+                if row.get("p_block") is not None
             ),
         )
 
@@ -82,7 +100,13 @@ def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[
         "note": result.note,
         "challenger": _ref_json(result.challenger),
         "champion": _ref_json(ref),
-        "holdout": {"sha256": result.holdout.sha256, "n_rows": result.holdout.n_rows},
+        "holdout": {
+            "sha256": result.holdout.sha256,
+            "n_rows": result.holdout.n_rows,
+            "n_clean": result.holdout.n_clean,
+            "why_fewer": result.holdout.why_fewer,
+        },
+        "decision": _decision_json(result),
         "policy": {
             "primary_metric": cfg.primary_metric,
             "margin": cfg.margin,
@@ -93,6 +117,10 @@ def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[
             "n_bootstrap": cfg.n_bootstrap,
             "seed": cfg.seed,
             "interval": "percentile",
+            "evidence": cfg.evidence,
+            "on_inconclusive": cfg.on_inconclusive,
+            "cv_folds": cfg.cv_folds,
+            "cv_repeats": cfg.cv_repeats,
             "allow_schema_change": cfg.allow_schema_change,
             "max_size_ratio": cfg.max_size_ratio,
             "max_latency_ratio": cfg.max_latency_ratio,
@@ -127,6 +155,7 @@ def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[
                 "threshold": _num_json(c.threshold),
                 "direction": c.direction,
                 "passed": c.passed,
+                "inconclusive": c.inconclusive,
                 "message": c.message,
             }
             for c in result.checks
@@ -141,6 +170,56 @@ def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[
             "label": result.mcnemar.label,
         },
         "links": dict(links or {}),
+    }
+
+
+def _interval_json(interval: Any) -> dict[str, Any] | None:
+    if interval is None:
+        return None
+    return {
+        "delta": _num_json(interval.point),
+        "lo": _num_json(interval.lo),
+        "hi": _num_json(interval.hi),
+        "se": _num_json(interval.se),
+        "n_rows": interval.n,
+    }
+
+
+def _decision_json(result: GateResult) -> dict[str, Any] | None:
+    """The primary metric's verdict, its evidence and the power it implies (null: no pair)."""
+    decision = result.decision
+    if decision is None:
+        return None
+    blocks = result.config.on_inconclusive == "fail"
+    d95, oc = decision.power(inconclusive_blocks=blocks)
+    cv = result.cv
+    return {
+        "verdict": decision.verdict,
+        "decided_by": decision.decided_by,
+        "margin": decision.margin,
+        "holdout": {**_interval_json(decision.holdout), "verdict": decision.holdout_verdict},
+        "cv": None
+        if decision.cv is None or cv is None
+        else {
+            **_interval_json(decision.cv),
+            "verdict": decision.cv_verdict,
+            "folds": cv.k,
+            "repeats": cv.repeats,
+            "seconds": _num_json(cv.seconds),
+        },
+        "cv_note": decision.cv_note,
+        "detectable_drop": _num_json(d95),
+        "oc": [
+            {
+                "drop": row.drop,
+                "p_pass": _num_json(row.p_pass),
+                "p_inconclusive": _num_json(row.p_inconclusive),
+                "p_fail": _num_json(row.p_fail),
+                "p_block": _num_json(row.p_block(blocks)),
+            }
+            for row in oc
+        ],
+        "settle": decision.settle(),
     }
 
 

@@ -55,6 +55,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("bad-inputs") / "project"
     root.mkdir()
     shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copy(REPO / "requirements.lock", root / "requirements.lock")
     shutil.copytree(REPO / "data", root / "data")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)

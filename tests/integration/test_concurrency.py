@@ -55,6 +55,7 @@ def trained(mlflow_server: MlflowServer, tmp_path_factory: pytest.TempPathFactor
     root = tmp_path_factory.mktemp("concurrency") / "project"
     root.mkdir()
     shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copy(REPO / "requirements.lock", root / "requirements.lock")
     shutil.copytree(REPO / "data", root / "data")
     name = f"race_{os.getpid()}_{time.monotonic_ns() % 10**9}"
     with pytest.MonkeyPatch.context() as mp:
