@@ -8,6 +8,10 @@ its one comment. The verdict, the failed checks and the metric table come first;
 parts (every check with its numbers, the per-class table and chart) are folded in `<details>`.
 
 The JSON verdict (and the record stored with the run) is verdict.py's.
+
+Why one module: the comment, the step summary and the terminal text are three renderings of the
+same sections (headline, the rules-changed warning, metrics, checks, per-class table), and they
+must agree line for line; split apart, one would drift from the others.
 """
 
 from __future__ import annotations
