@@ -28,6 +28,7 @@ from .gate import (
     MoreEvidence,
     evaluate,
 )
+from .policy import PolicyChange
 from .registry import load_model
 from .rows import (
     TRAINING_RECORD,
@@ -62,6 +63,10 @@ class GateRun:
     champion: str | None
     links: dict[str, str]
     aliases_set: tuple[str, ...]
+    # When the change edits the rules that judge it: what changed, and its verdict under its own
+    # gate settings (for information; `result` used the base's and is the binding one).
+    policy: PolicyChange | None = None
+    informational: GateResult | None = None
 
 
 def resolve_challenger(
@@ -125,7 +130,11 @@ def run_gate(
     challenger_ref: str | None = None,
     champion_ref: str | None = None,
     pr_number: str | None = None,
+    policy: PolicyChange | None = None,
 ) -> GateRun:
+    """Gate with `params.gate` (the binding rules: the caller took them from the base when it
+    passes `policy`), record the verdict, and when `policy` says the change edited the gate
+    settings, also evaluate under the change's own settings for the report."""
     name = params.mlflow.registered_model_name
     holdout = data.holdout(params.data, data_path)
     split = holdout.split
@@ -168,6 +177,12 @@ def run_gate(
         result = evaluate(
             y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
         )
+    informational = None
+    if policy is not None and policy.gate_settings_changed:
+        # The same evidence under the change's own settings: for the report, never recorded.
+        informational = evaluate(
+            y, holdout.classes, challenger_ev, champion_ev, policy.new_gate, holdout.sha256, more
+        )
     aliases = _record(registry, params, result, challenger, champion, pr_number, predictions)
     links = {}
     for version in (challenger, champion):
@@ -182,6 +197,8 @@ def run_gate(
         champion=champion.version if champion else None,
         links=links,
         aliases_set=aliases,
+        policy=policy if policy is not None and policy.changed else None,
+        informational=informational,
     )
 
 
@@ -223,14 +240,14 @@ def publish(run: GateRun, *, report_path: str | None = None, json_path: str | No
     """Everything a gate leaves besides the terminal text: the markdown report (the PR comment)
     and the JSON verdict where asked, the step summary and the Actions outputs."""
     files = (
-        (report_path, lambda: report.render_markdown(run.result, run.links)),
+        (report_path, lambda: report.render_markdown(run.result, run.links, report.warning(run))),
         (json_path, lambda: json.dumps(verdict.to_json(run.result, run.links), indent=2) + "\n"),
     )
     for path, render in files:
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(render(), encoding="utf-8")
-    github.append_summary(report.render_step_summary(run.result, run.links))
+    github.append_summary(report.render_step_summary(run.result, run.links, report.warning(run)))
     github.write_outputs(
         {
             "verdict": run.result.verdict,

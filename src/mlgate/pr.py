@@ -35,6 +35,7 @@ from .config import Params, resolve_tracking_uri
 from .errors import UsageError
 from .fingerprint import input_paths, of_revision, of_worktree
 from .git import git
+from .policy import PolicyChange, binding
 
 if TYPE_CHECKING:
     from .challenge import GateRun
@@ -202,6 +203,7 @@ def check(
     head: str | None = None,
     pr: str | None = None,
     event: dict[str, Any] | None = None,
+    policy_from: str | None = None,
 ) -> PrCheck:
     """The whole PR check; see the module docstring. Returns before importing MLflow when no
     training input changed."""
@@ -211,15 +213,19 @@ def check(
     changed = changed_inputs(root, params, params_path, revs.base)
     if not changed:
         return PrCheck(revisions=revs, pr_number=number, changed=())
+    # The rules that judge the PR are the base's (policy.py), never the PR's own params.yaml.
+    judged, change = binding(params, policy_from or revs.base, root, params_path)
     uri = _configured_uri(params, tracking_uri)
     if uri is not None:
         from .registry import connect
 
-        return _gate(connect(uri), params, revs, number, changed, "remote", None, ())
+        return _gate(connect(uri), judged, change, revs, number, changed, "remote", None, ())
     with tempfile.TemporaryDirectory(prefix="mlgate-pr-", dir=os.environ.get("RUNNER_TEMP")) as tmp:
         registry = _local_registry(Path(tmp), params)
         base_version, notes = _base_champion(registry, params, params_path, root, revs, Path(tmp))
-        return _gate(registry, params, revs, number, changed, LOCAL_REGISTRY, base_version, notes)
+        return _gate(
+            registry, judged, change, revs, number, changed, LOCAL_REGISTRY, base_version, notes
+        )
 
 
 def _configured_uri(params: Params, override: str | None) -> str | None:
@@ -297,6 +303,7 @@ def _base_champion(
 def _gate(
     registry: Registry,
     params: Params,
+    policy: PolicyChange,
     revs: Revisions,
     number: str | None,
     changed: tuple[str, ...],
@@ -316,6 +323,7 @@ def _gate(
         data_path=params.data.path,
         challenger_ref=trained.version,
         pr_number=number,
+        policy=policy,
     )
     return PrCheck(
         revisions=revs,

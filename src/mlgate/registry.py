@@ -32,6 +32,7 @@ __all__ = [
     "RESERVED_ALIAS_RE",
     "STAGES",
     "STAGE_NAMES",
+    "UI_URL_VARIABLE",
     "LoadedModel",
     "LoggedVersion",
     "Registry",
@@ -46,6 +47,8 @@ __all__ = [
 # `train` copies the metrics it logs into version tags under this prefix, so listing versions
 # needs one search_model_versions page instead of also fetching every run.
 METRIC_TAG_PREFIX = "mlgate.metric."
+# The MLflow UI's address for links (non-secret; the tracking URI may carry credentials).
+UI_URL_VARIABLE = "MLGATE_UI_URL"
 STAGES = ("None", "Staging", "Production", "Archived")
 STAGE_NAMES = {s.lower(): s for s in STAGES}
 # MLflow's own rule for alias names, plus: "v<digits>" and "latest" are reserved by MLflow.
@@ -360,18 +363,40 @@ class Registry:
                 )
         return out
 
+    def ui_base(self) -> str | None:
+        """Where people open the MLflow UI: `MLGATE_UI_URL`, a non-secret setting.
+
+        Links go into PR comments and step summaries, which anyone who can read the repository
+        sees; the tracking URI may hold credentials or an internal host, so in GitHub Actions it
+        is never used for a link. Elsewhere (a terminal) an http(s) tracking URI without
+        credentials is the UI.
+        """
+        configured = os.environ.get(UI_URL_VARIABLE, "").strip()
+        if configured:
+            return configured.rstrip("/")
+        parts = urlparse(self.uri)
+        if (
+            os.environ.get("GITHUB_ACTIONS") == "true"
+            or parts.scheme not in ("http", "https")
+            or parts.username
+            or parts.password
+            or parts.query
+        ):
+            return None
+        return self.uri.rstrip("/")
+
     def run_url(self, run_id: str, experiment_id: str | None = None) -> str | None:
-        if not self.uri.startswith(("http://", "https://")):
+        base = self.ui_base()
+        if base is None:
             return None
         if experiment_id is None:
             with translate(self.uri, "reading a run"):
                 experiment_id = self.client.get_run(run_id).info.experiment_id
-        return f"{self.uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+        return f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
 
     def version_url(self, name: str, version: str) -> str | None:
-        if not self.uri.startswith(("http://", "https://")):
-            return None
-        return f"{self.uri.rstrip('/')}/#/models/{name}/versions/{version}"
+        base = self.ui_base()
+        return None if base is None else f"{base}/#/models/{name}/versions/{version}"
 
     # --- writes -------------------------------------------------------------------------------
 

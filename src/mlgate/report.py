@@ -8,6 +8,10 @@ its one comment. The verdict, the failed checks and the metric table come first;
 parts (every check with its numbers, the per-class table and chart) are folded in `<details>`.
 
 The JSON verdict (and the record stored with the run) is verdict.py's.
+
+Why one module: the comment, the step summary and the terminal text are three renderings of the
+same sections (headline, the rules-changed warning, metrics, checks, per-class table), and they
+must agree line for line; split apart, one would drift from the others.
 """
 
 from __future__ import annotations
@@ -33,18 +37,34 @@ MARKER = "<!-- mlgate:gate-report -->"
 _OK, _NO, _NONE, _UNSURE = "✓", "✗", "—", "?"
 
 
-def render_markdown(result: GateResult, links: Mapping[str, str] | None = None) -> str:
+def render_markdown(
+    result: GateResult, links: Mapping[str, str] | None = None, warning: str | None = None
+) -> str:
     """The sticky PR comment: `MARKER` on the first line, then the report.
 
     `links` maps a label to a URL (e.g. {"MLflow run": ..., "Model version 4": ...}); they are
-    rendered in the given order under the headline.
+    rendered in the given order under the headline. `warning` (see `warning()`) comes right
+    under the headline, before anything else.
     """
-    return f"{MARKER}\n{render_step_summary(result, links)}"
+    return f"{MARKER}\n{render_step_summary(result, links, warning)}"
 
 
-def render_step_summary(result: GateResult, links: Mapping[str, str] | None = None) -> str:
+def render_step_summary(
+    result: GateResult, links: Mapping[str, str] | None = None, warning: str | None = None
+) -> str:
     """The report without the comment marker (for $GITHUB_STEP_SUMMARY)."""
-    return "\n".join(_sections(result, links or {})) + "\n"
+    return "\n".join(_sections(result, links or {}, warning)) + "\n"
+
+
+def warning(run: GateRun) -> str | None:
+    """The line a change that edits its own rules gets: what changed, the binding verdict (the
+    base's rules) and, for information, the verdict under the change's own gate settings."""
+    if run.policy is None:
+        return None
+    text = f"Rules changed: {run.policy.describe()}. Binding verdict: {run.result.verdict}"
+    if run.informational is not None:
+        text += f"; under this change's own rules it would be: {run.informational.verdict}"
+    return text + "."
 
 
 def render_text(result: GateResult) -> str:
@@ -98,8 +118,13 @@ def render_text(result: GateResult) -> str:
 # --- markdown sections ----------------------------------------------------------------------
 
 
-def _sections(result: GateResult, links: Mapping[str, str]) -> Iterator[str]:
+def _sections(
+    result: GateResult, links: Mapping[str, str], warning: str | None = None
+) -> Iterator[str]:
     yield _headline(result)
+    if warning:
+        yield ""
+        yield f"> [!WARNING]\n> **{_cell(warning)}**"
     yield ""
     yield _subject(result)
     if links:
@@ -423,6 +448,8 @@ def _cell(text: str) -> str:
 def render_run(run: GateRun) -> str:
     """`mlgate gate`'s terminal output: the verdict text and the aliases a pass set."""
     text = render_text(run.result)
+    if (line := warning(run)) is not None:
+        text = f"warning: {line}\n{text}"
     if run.aliases_set:
         aliases = ", ".join("@" + a for a in run.aliases_set)
         text += f"\naliases set on v{run.challenger}: {aliases}"

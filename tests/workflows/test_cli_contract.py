@@ -31,6 +31,7 @@ PLACEHOLDERS = {
     "GITHUB_SHA": SHA,
     "GITHUB_WORKSPACE": str(REPO),
     "card": "model_cards/obesity_classifier.md",
+    "policy_from": SHA,
 }
 MIN_COMMANDS = 6  # the workflows call mlgate at least this often; guards against a vacuous pass
 

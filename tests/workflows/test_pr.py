@@ -76,3 +76,29 @@ def test_pr_that_changes_no_training_input_passes_and_reports_nothing_to_gate(
     assert sorted(p.name for p in report.iterdir()) == ["gate.md", "head_sha", "pr_number"]
     assert f"nothing to gate at `{head[:7]}`" in (report / "gate.md").read_text()
     assert (report / "head_sha").read_text() == f"{head}\n"
+
+
+@pytest.mark.slow
+def test_a_pr_that_relaxes_its_own_gate_is_judged_by_the_base_rules(tmp_path: Path, actions: Act):
+    """params.yaml holds the gate's rules; the check uses the base's (the merge commit's first
+    parent), and the report says what the PR changed and what its own rules would conclude."""
+    project = Project(tmp_path / "gh", FAST_MODEL)
+    project.branch(
+        "relax",
+        "Faster model; gate tuned to match",
+        model={"params": {"n_estimators": 1, "max_depth": 2, "random_state": 42}},
+        gate={
+            "margin": 1.0,
+            "thresholds": {"accuracy": 0.1, "f1_macro": 0.1},
+            "max_class_drop": 1.0,
+        },
+    )
+    result = actions.run_workflow(project.pull_request("opened", 9, head="relax"), "pr.yml", "gate")
+
+    assert result.job_result == "failure", result.tail()
+    assert result.outputs["gate"]["exit_code"] == "1"
+    lines = (actions.artifact(result.run_id, "mlgate-gate") / "gate.md").read_text().splitlines()
+    assert lines[1].startswith("## ❌ mlgate: challenger v2 failed the gate")
+    assert lines[3] == "> [!WARNING]"
+    assert "gate.margin 0.03 → 1" in lines[4] and "Binding verdict: fail" in lines[4]
+    assert "under this change's own rules it would be: pass" in lines[4]
