@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -106,6 +107,7 @@ def main() -> None:
             print(f"  direct mlgate commands {rep + 1}: {direct[-1]:.1f} s", flush=True)
     finally:
         api.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # the tool cache alone is ~600 MB
 
     print(
         f"\nPython {platform.python_version()}, {os.cpu_count()} cores, load average (1 min)"
