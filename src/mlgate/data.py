@@ -306,6 +306,8 @@ def known_rows(
     train, test = known.get("train"), known.get("test")
     if not isinstance(train, list) or not isinstance(test, list):
         return None
+    if not all(type(i) is int for i in train + test):  # a hand-edited record: split again
+        return None
     if sorted(train + test) != list(range(len(dataset.frame))):
         return None
     return train, test

@@ -68,9 +68,10 @@ def test_another_file_splits_again(made, tmp_path) -> None:
         lambda r: {**r, "test": r["test"][:-1]},  # a row missing
         lambda r: {**r, "train": r["train"] + r["test"][:1]},  # a row twice
         lambda r: {**r, "test": "0,1,2"},  # not a list
+        lambda r: {**r, "test": [str(i) for i in r["test"]]},  # not positions
         lambda r: {k: v for k, v in r.items() if k != "key"},  # no key
     ],
-    ids=["missing", "twice", "not-a-list", "no-key"],
+    ids=["missing", "twice", "not-a-list", "not-positions", "no-key"],
 )
 def test_a_damaged_record_is_ignored(made, damage) -> None:
     cfg, split = made
