@@ -107,10 +107,10 @@ def gather_facts(
     aliases = registry.aliases(name)
     moves = tuple(champion_moves(history(registry, name), alias))
     target = params.data.target
-    holdout = data.holdout(params.data, data_path)
+    gate = verdict.load(registry, entry.run_id)
+    holdout = data.holdout(params.data, data_path, known=gate.split if gate else None)
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     y = split.y_test.to_numpy()
-    gate = verdict.load(registry, entry.run_id)
     evidence = _Evidence(registry, name, split, gate)
     pred = evidence.predictions(entry.version, model)
     gate_cfg = params.gate
@@ -196,7 +196,7 @@ def stored_evidence(
     if gate is None:
         return False
     try:
-        sha = data.holdout(params.data, data_path).sha256
+        sha = data.holdout(params.data, data_path, known=gate.split).sha256
     except DataError:  # no dataset here (a registry command run outside a project): no evidence
         return False
     return gate.scored(entry.version, sha) is not None

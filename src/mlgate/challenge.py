@@ -183,7 +183,10 @@ def run_gate(
         informational = evaluate(
             y, holdout.classes, challenger_ev, champion_ev, policy.new_gate, holdout.sha256, more
         )
-    aliases = _record(registry, params, result, challenger, champion, pr_number, predictions)
+    split_record = data.split_record(params.data, holdout)
+    aliases = _record(
+        registry, params, result, challenger, champion, pr_number, predictions, split_record
+    )
     links = {}
     for version in (challenger, champion):
         if version is not None and (url := registry.version_url(name, version.version)):
@@ -210,6 +213,7 @@ def _record(
     champion: Version | None,
     pr_number: str | None,
     predictions: dict[str, Any] | None = None,
+    split_record: dict[str, Any] | None = None,
 ) -> tuple[str, ...]:
     """Verdict tags always; the candidate aliases only on a real pass (never on a dry run's)."""
     name = params.mlflow.registered_model_name
@@ -222,7 +226,7 @@ def _record(
             tags["mlgate.gate.champion_version"] = champion.version
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
-        verdict.save(registry, challenger.run_id, result, predictions)
+        verdict.save(registry, challenger.run_id, result, predictions, split_record)
     # An inconclusive verdict earns the candidate aliases only under on_inconclusive: pass;
     # under warn it does not block, but nothing advertises the version as having passed.
     accepted = result.verdict != VERDICT_INCONCLUSIVE or params.gate.on_inconclusive == "pass"

@@ -8,10 +8,13 @@ condition" CSV, so the real file and the generated one load through the same cod
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 
@@ -33,8 +36,11 @@ __all__ = [
     "frame_sha256",
     "generate",
     "holdout",
+    "known_rows",
     "load",
     "split",
+    "split_key",
+    "split_record",
 ]
 
 TARGET = "NObeyesdad"
@@ -207,13 +213,27 @@ def _validate(frame: pd.DataFrame, where: str, target: str) -> None:
         raise DataError(f"{where}: {target} has fewer than 2 classes; nothing to classify")
 
 
-def split(dataset: Dataset, target: str, test_size: float, random_state: int) -> Split:
-    """Stratified split: the same data and params give the same holdout, row for row."""
-    from sklearn.model_selection import train_test_split
+def split(
+    dataset: Dataset,
+    target: str,
+    test_size: float,
+    random_state: int,
+    rows: tuple[Sequence[int], Sequence[int]] | None = None,
+) -> Split:
+    """Stratified split: the same data and params give the same holdout, row for row.
 
+    `rows`: the (train, test) row positions an earlier split of these same inputs chose (see
+    `split_record`); the parts are then taken as train_test_split takes them, without importing
+    scikit-learn (~1 s), which a champion move with stored evidence otherwise needs for nothing.
+    """
     frame = dataset.frame
     X = frame.drop(columns=[target])
     y = frame[target]
+    if rows is not None:
+        train, test = rows
+        return Split(X.take(train), X.take(test), y.take(train), y.take(test))
+    from sklearn.model_selection import train_test_split
+
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, random_state=random_state, stratify=y
     )
@@ -233,7 +253,9 @@ class Holdout:
         return self.split.holdout_sha256
 
 
-def holdout(cfg: DataConfig, path: str | Path | None = None) -> Holdout:
+def holdout(
+    cfg: DataConfig, path: str | Path | None = None, known: Mapping[str, Any] | None = None
+) -> Holdout:
     """Load, split and pick the classes: the one rule training, the gate and the card share.
 
     The classes are those present in the whole dataset, in CLASSES order: the labels the model
@@ -242,9 +264,53 @@ def holdout(cfg: DataConfig, path: str | Path | None = None) -> Holdout:
     counts (with F1 0) instead of silently dropping out of the macro averages.
     """
     dataset = load(path or cfg.path, cfg.target)
-    parts = split(dataset, cfg.target, cfg.test_size, cfg.random_state)
+    rows = known_rows(known, cfg, dataset)
+    parts = split(dataset, cfg.target, cfg.test_size, cfg.random_state, rows)
     present = set(dataset.frame[cfg.target])
     return Holdout(dataset, parts, [c for c in CLASSES if c in present])
+
+
+def split_key(cfg: DataConfig, dataset: Dataset) -> str:
+    """What a split depends on: the file's bytes, the data settings, the packages that read and
+    split it, and this module's code. Equal keys give the same split, row for row."""
+    from importlib import metadata
+
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "path"}
+    inputs = {
+        "file": dataset.sha256,
+        "settings": settings,
+        "packages": {p: metadata.version(p) for p in ("numpy", "pandas", "scikit-learn")},
+        "code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def split_record(cfg: DataConfig, holdout: Holdout) -> dict[str, Any]:
+    """The split's row positions with its key: stored beside predictions on the holdout, so a
+    later reader of the same inputs rebuilds the same holdout without splitting again."""
+    index = holdout.dataset.frame.index
+    return {
+        "key": split_key(cfg, holdout.dataset),
+        "train": [int(i) for i in index.get_indexer(holdout.split.X_train.index)],
+        "test": [int(i) for i in index.get_indexer(holdout.split.X_test.index)],
+    }
+
+
+def known_rows(
+    known: Mapping[str, Any] | None, cfg: DataConfig, dataset: Dataset
+) -> tuple[list[int], list[int]] | None:
+    """The positions of a stored `split_record` when its key is these inputs' and they cover
+    every row once; None otherwise (the caller splits)."""
+    if not known or known.get("key") != split_key(cfg, dataset):
+        return None
+    train, test = known.get("train"), known.get("test")
+    if not isinstance(train, list) or not isinstance(test, list):
+        return None
+    if not all(type(i) is int for i in train + test):  # a hand-edited record: split again
+        return None
+    if sorted(train + test) != list(range(len(dataset.frame))):
+        return None
+    return train, test
 
 
 # --- generator -------------------------------------------------------------------------------

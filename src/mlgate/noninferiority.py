@@ -46,10 +46,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy.stats import norm
-from scipy.stats import t as student_t
 
 __all__ = [
     "FAIL",
@@ -90,7 +89,7 @@ class Interval:
 
     @property
     def z(self) -> float:
-        return float(norm.ppf(0.5 + self.confidence / 2))
+        return float(_norm().ppf(0.5 + self.confidence / 2))
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,7 @@ def honest_interval(
     p_lo, p_hi = (float(q) for q in np.quantile(deltas, [tail, 1 - tail]))
     floor = discordance_floor(max(float(discordant), margin * n), n)
     se = max(float(deltas.std(ddof=1)) * math.sqrt(n / (n - 1)), floor)
-    z = float(norm.ppf(1 - tail))
+    z = float(_norm().ppf(1 - tail))
     return Interval(point, min(p_lo, point - z * se), max(p_hi, point + z * se), se, confidence, n)
 
 
@@ -174,7 +173,7 @@ def paired_mean_interval(
     if se == 0.0:  # every row agrees: the floor of a discordance count of zero, in row units
         scale = float(np.abs(np.concatenate([old, new])).max()) or 1.0
         se = scale * discordance_floor(0, n)
-    q = float(student_t.ppf(0.5 + confidence / 2, n - 1))
+    q = float(_student_t().ppf(0.5 + confidence / 2, n - 1))
     return Interval(point, point - q * se, point + q * se, se, confidence, n)
 
 
@@ -203,15 +202,15 @@ def operating_characteristic(
     pass iff d̂ − z·se ≥ −m; fail iff d̂ + z·se < 0 and d̂ − z·se < −m, i.e.
     d̂ < −max(z·se, m − z·se).
     """
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = float(_norm().ppf(0.5 + confidence / 2))
     rows = []
     for drop in drops:
         if not math.isfinite(se) or se <= 0:
             p_pass = 1.0 if se == 0 and drop <= margin else 0.0
             p_fail = 1.0 if se == 0 and drop > margin else 0.0
         else:
-            p_pass = float(norm.cdf((margin - drop - z * se) / se))
-            p_fail = float(norm.cdf((drop - max(z * se, margin - z * se)) / se))
+            p_pass = float(_norm().cdf((margin - drop - z * se) / se))
+            p_fail = float(_norm().cdf((drop - max(z * se, margin - z * se)) / se))
         p_fail = min(p_fail, 1.0 - p_pass)
         rows.append(OCRow(drop, p_pass, max(0.0, 1.0 - p_pass - p_fail), p_fail))
     return tuple(rows)
@@ -227,8 +226,8 @@ def detectable_drop(
     """
     if not math.isfinite(se):
         return math.inf
-    z = float(norm.ppf(0.5 + confidence / 2))
-    z_power = float(norm.ppf(_POWER))
+    z = float(_norm().ppf(0.5 + confidence / 2))
+    z_power = float(_norm().ppf(_POWER))
     edge = margin - z * se if inconclusive_blocks else max(z * se, margin - z * se)
     return edge + z_power * se
 
@@ -322,3 +321,17 @@ def decide(
     on_cv = verdict(cv, margin, min_rows=min_rows)
     by = "cv" if on_cv != INCONCLUSIVE else "none"
     return Decision(on_cv, by, holdout, on_holdout, margin, cv, on_cv, cv_note)
+
+
+# scipy.stats costs ~0.8 s to import: commands that only read a stored verdict (a champion move,
+# a model card) never compute an interval and need not pay for it.
+def _norm() -> Any:
+    from scipy.stats import norm
+
+    return norm
+
+
+def _student_t() -> Any:
+    from scipy.stats import t
+
+    return t

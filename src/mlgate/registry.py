@@ -508,14 +508,17 @@ class Registry:
         import mlflow.artifacts
         from mlflow.exceptions import MlflowException
 
-        with translate(self.uri, f"reading {artifact_file} of run {run_id}"):
+        with (
+            translate(self.uri, f"reading {artifact_file} of run {run_id}"),
+            tempfile.TemporaryDirectory(prefix="mlgate-artifact-") as tmp,
+        ):
             try:
                 local = mlflow.artifacts.download_artifacts(
-                    run_id=run_id, artifact_path=artifact_file, dst_path=tempfile.mkdtemp()
+                    run_id=run_id, artifact_path=artifact_file, dst_path=tmp, tracking_uri=self.uri
                 )
             except (MlflowException, OSError):
                 return None
-        return json.loads(Path(local).read_text(encoding="utf-8"))
+            return json.loads(Path(local).read_text(encoding="utf-8"))
 
     def set_model_tag(self, name: str, key: str, value: str, what: str = "") -> None:
         with translate(self.uri, what or f"setting tag {key} on {name}"):

@@ -56,6 +56,8 @@ class GateSummary:
     challenger_version: str | None = None
     # version -> its predicted labels on the holdout the gate used (stored records only)
     predictions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # the split those rows came from (data.split_record; stored records only)
+    split: Mapping[str, Any] | None = None
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> GateSummary:
@@ -82,6 +84,7 @@ class GateSummary:
             ),
             challenger_version=challenger.get("version"),
             predictions=_decode(payload.get("predictions"), challenger, champion),
+            split=payload.get("split") if isinstance(payload.get("split"), Mapping) else None,
         )
 
     def scored(self, version: str | None, holdout_sha256: str) -> tuple[str, ...] | None:
@@ -96,15 +99,20 @@ def save(
     run_id: str,
     result: GateResult,
     predictions: Mapping[str, Sequence[Any] | None] | None = None,
+    split: Mapping[str, Any] | None = None,
 ) -> None:
     """Store the full evidence with the run: the model card and `release` read it back.
 
-    `predictions` maps "challenger" and "champion" to the labels each predicted on the holdout.
+    `predictions` maps "challenger" and "champion" to the labels each predicted on the holdout;
+    `split` (data.split_record) says which rows those are, so a reader of the same data can
+    rebuild the holdout without splitting again.
     """
     payload = to_json(result)
     encoded = _encode(predictions or {})
     if encoded:
         payload["predictions"] = encoded
+        if split:
+            payload["split"] = dict(split)
     registry.log_run_dict(run_id, payload, GATE_ARTIFACT)
 
 

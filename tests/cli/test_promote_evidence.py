@@ -1,7 +1,8 @@
 """A champion move writes the card from the gate's stored evidence when it was made on today's
 holdout by the same versions, and loads the models only when it was not.
 
-`load_model` is wrapped (the real function still runs) to count how often a command loads one.
+`load_model` and scikit-learn's `train_test_split` are wrapped (the real functions still run) to
+count how often a command loads a model or splits the data.
 """
 
 from __future__ import annotations
@@ -39,6 +40,30 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
+def splits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import sklearn.model_selection
+
+    seen: list[int] = []
+    real = sklearn.model_selection.train_test_split
+
+    def counted(*args, **kwargs):
+        seen.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sklearn.model_selection, "train_test_split", counted)
+    return seen
+
+
+def _forget_evidence(project) -> None:
+    """v2's stored gate record as a gate that stored no predictions (nor their split) left it."""
+    registry = connect(f"sqlite:///{project / 'mlflow.db'}")
+    run_id = registry.get_version(MODEL, "2").run_id
+    payload = registry.load_run_dict(run_id, verdict.GATE_ARTIFACT)
+    del payload["predictions"], payload["split"]
+    registry.log_run_dict(run_id, payload, verdict.GATE_ARTIFACT)
+
+
+@pytest.fixture
 def gated_v2(fast_project):
     """v1 champion; v2 trained and gated against it (the gate stored its evidence)."""
     assert _run("train").exit_code == 0
@@ -62,12 +87,33 @@ def test_stored_predictions_are_the_models_own(gated_v2) -> None:
     assert stored.scored("3", rows.sha256) is None
 
 
-def test_promote_with_matching_evidence_loads_no_model(gated_v2, loads: list[str]) -> None:
+def test_promote_with_matching_evidence_loads_no_model(
+    gated_v2, loads: list[str], splits: list[int]
+) -> None:
     moved = _run("promote", MODEL, "2", "Production", "--reason", "gated")
     assert moved.exit_code == 0, moved.output
     assert loads == []
+    assert splits == []  # the holdout comes from the split the gate stored with its predictions
     card = (gated_v2 / "model_cards" / f"{MODEL}.md").read_text()
     assert "version: '2'" in card and "## Comparison with v1 (previous champion)" in card
+
+
+def test_the_card_from_stored_evidence_is_the_card_from_the_models(
+    gated_v2, loads: list[str], splits: list[int]
+) -> None:
+    moved = _run("promote", MODEL, "2", "Production", "--reason", "gated")
+    assert moved.exit_code == 0, moved.output
+    card = gated_v2 / "model_cards" / f"{MODEL}.md"
+    from_evidence = card.read_text()
+    assert loads == [] and splits == []
+
+    _forget_evidence(gated_v2)
+    rewritten = _run("card", MODEL)
+
+    assert rewritten.exit_code == 0, rewritten.output
+    assert sorted(loads) == ["1", "2"] and splits  # split and scored again, by both models
+    assert "(unchanged)" in rewritten.output
+    assert card.read_text() == from_evidence
 
 
 def test_promote_after_the_data_changed_loads_the_models(gated_v2, loads: list[str]) -> None:

@@ -4,13 +4,14 @@ round trips that grow with N/100, exclusive Production, ranking rules, alias val
 from __future__ import annotations
 
 import math
+import tempfile
 
 import pytest
 
 from mlgate import catalog, registry
 from mlgate.errors import NotFoundError, UsageError
 
-from ..helpers import Spec, client_for, init_sqlite, populate, stages
+from ..helpers import Spec, client_for, experiment_id, init_sqlite, populate, stages
 
 pytestmark = pytest.mark.server  # the http half of each parametrized test
 
@@ -64,6 +65,20 @@ def test_listing_and_ranking_cost_n_over_chunk_calls(counted, model_name, uri, m
     best = catalog.best(reg, model_name, "accuracy")
     assert (best.row.version, best.value, best.considered) == ("12", 0.61, 12)
     assert client.calls.count("search_runs") == 3 and len(client.calls) == 6
+
+
+def test_reading_a_run_artifact_leaves_no_download_behind(uri, tmp_path, monkeypatch):
+    client = client_for(uri)
+    run_id = client.create_run(experiment_id(client)).info.run_id
+    reg = registry.Registry(client, uri)
+    reg.log_run_dict(run_id, {"verdict": "pass"}, "mlgate/gate.json")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(downloads))
+
+    assert reg.load_run_dict(run_id, "mlgate/gate.json") == {"verdict": "pass"}
+    assert reg.load_run_dict(run_id, "mlgate/missing.json") is None
+    assert list(downloads.iterdir()) == []  # every champion move reads a few: none may pile up
 
 
 def test_transition_exclusive_leaves_one_production(uri, model_name):
