@@ -131,10 +131,14 @@ def run_gate(
     champion_ref: str | None = None,
     pr_number: str | None = None,
     policy: PolicyChange | None = None,
+    candidate_aliases: bool = True,
 ) -> GateRun:
     """Gate with `params.gate` (the binding rules: the caller took them from the base when it
     passes `policy`), record the verdict, and when `policy` says the change edited the gate
-    settings, also evaluate under the change's own settings for the report."""
+    settings, also evaluate under the change's own settings for the report.
+
+    `candidate_aliases=False` records the verdict but sets no candidate alias on a pass: for a
+    caller that moves the champion alias itself right after (release)."""
     name = params.mlflow.registered_model_name
     holdout = data.holdout(params.data, data_path)
     split = holdout.split
@@ -184,9 +188,11 @@ def run_gate(
             y, holdout.classes, challenger_ev, champion_ev, policy.new_gate, holdout.sha256, more
         )
     split_record = data.split_record(params.data, holdout)
-    aliases = _record(
-        registry, params, result, challenger, champion, pr_number, predictions, split_record
-    )
+    _record(registry, params, result, challenger, champion, predictions, split_record)
+    if candidate_aliases:
+        aliases = _set_candidate_aliases(registry, params, result, challenger, pr_number)
+    else:
+        aliases = ()
     links = {}
     for version in (challenger, champion):
         if version is not None and (url := registry.version_url(name, version.version)):
@@ -211,11 +217,10 @@ def _record(
     result: GateResult,
     challenger: Version,
     champion: Version | None,
-    pr_number: str | None,
     predictions: dict[str, Any] | None = None,
     split_record: dict[str, Any] | None = None,
-) -> tuple[str, ...]:
-    """Verdict tags always; the candidate aliases only on a real pass (never on a dry run's)."""
+) -> None:
+    """The verdict tags on the challenger and the evidence with its run."""
     name = params.mlflow.registered_model_name
     recorded = result.verdict if result.mode != "dry_run" else f"{result.verdict} (dry run)"
     tags = {"mlgate.gate.verdict": recorded}
@@ -227,8 +232,18 @@ def _record(
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
         verdict.save(registry, challenger.run_id, result, predictions, split_record)
-    # An inconclusive verdict earns the candidate aliases only under on_inconclusive: pass;
-    # under warn it does not block, but nothing advertises the version as having passed.
+
+
+def _set_candidate_aliases(
+    registry: Registry,
+    params: Params,
+    result: GateResult,
+    challenger: Version,
+    pr_number: str | None,
+) -> tuple[str, ...]:
+    """The candidate aliases, only on a real pass (never on a dry run's)."""
+    # An inconclusive verdict earns them only under on_inconclusive: pass; under warn it does
+    # not block, but nothing advertises the version as having passed.
     accepted = result.verdict != VERDICT_INCONCLUSIVE or params.gate.on_inconclusive == "pass"
     if not result.passed or not accepted or result.mode != "enabled":
         return ()
@@ -236,7 +251,7 @@ def _record(
     if pr_number:
         aliases.append(f"pr-{pr_number}")
     for alias in aliases:
-        registry.set_alias(name, alias, challenger.version)
+        registry.set_alias(params.mlflow.registered_model_name, alias, challenger.version)
     return tuple(aliases)
 
 

@@ -282,8 +282,14 @@ def _refused(
             " --reason TEXT)",
             **facts,
         )
+    # No candidate alias: the champion alias moves next, and a rejected one gets none.
     gate = run_gate(
-        registry, params, data_path=data_path, challenger_ref=target.version, policy=policy
+        registry,
+        params,
+        data_path=data_path,
+        challenger_ref=target.version,
+        policy=policy,
+        candidate_aliases=False,
     )
     if gate.result.passed:
         return gate
