@@ -228,7 +228,9 @@ def check(
         return _gate(connect(uri), judged, change, revs, number, changed, "remote", None, ())
     with tempfile.TemporaryDirectory(prefix="mlgate-pr-", dir=os.environ.get("RUNNER_TEMP")) as tmp:
         registry = _local_registry(Path(tmp), params)
-        base_version, notes = _base_champion(registry, params, params_path, root, revs, Path(tmp))
+        # Made champion under the binding rules' alias: a PR renaming `promotion.champion_alias`
+        # must not leave the gate without a champion to compare with.
+        base_version, notes = _base_champion(registry, judged, params_path, root, revs, Path(tmp))
         return _gate(
             registry, judged, change, revs, number, changed, LOCAL_REGISTRY, base_version, notes
         )

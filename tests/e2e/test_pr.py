@@ -256,3 +256,26 @@ def test_policy_from_an_unknown_revision_exits_2_and_writes_nothing(repo: Clone)
     assert done.stderr.startswith("mlgate: error: --policy-from 'no-such-rev': no such commit in")
     assert len(done.stderr.splitlines()) == 1
     assert not (repo.path / "reports").exists()
+
+
+def test_a_pr_that_renames_the_champion_alias_is_still_compared_with_the_base_model(
+    repo: Clone, tmp_path: Path
+) -> None:
+    """Without a registry the base model is made champion under the base's alias, the one the
+    binding rules look up: the PR's own `promotion.champion_alias` does not leave the gate with
+    only the absolute thresholds."""
+    base = repo.head()
+    repo.git("checkout", "-q", "-b", "rename", "main")
+    repo.set_model_params(**BETTER_MODEL)
+    raw = yaml.safe_load((repo.path / "params.yaml").read_text())
+    raw["promotion"]["champion_alias"] = "best"
+    (repo.path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    pr_head = repo.commit_all("Rename the champion alias")
+    merge_pr(repo, base, pr_head)
+
+    done, _ = run_pr(repo, tmp_path, event_file(tmp_path, 10, base, pr_head))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    gate = json.loads((repo.path / "reports" / "gate.json").read_text())
+    assert (gate["challenger"]["version"], gate["champion"]["version"]) == ("2", "1")
+    assert "promotion.champion_alias champion → best" in done.stdout
