@@ -71,20 +71,35 @@ def fast_project(project: Path) -> Path:
 class MlflowServer:
     """A real `mlflow server` subprocess; `stop()`/`start()` let fault tests kill and revive it."""
 
-    def __init__(self, root: Path, backend: str | None = None) -> None:
+    def __init__(self, root: Path, backend: str | None = None, auth: str | None = None) -> None:
+        """`auth`: the admin's password; the server then runs MLflow's basic-auth app, its user
+        database next to the backend (docs/deployment.md's setup, on 127.0.0.1)."""
         self.root = root
         self.port = free_port()
         self.uri = f"http://127.0.0.1:{self.port}"
         self.backend = backend or f"sqlite:///{root / 'backend.db'}"
+        self.auth = auth
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 90) -> None:
         mlflow_bin = Path(sys.executable).with_name("mlflow")
         log = open(self.root / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
+        env, app = dict(os.environ), []
+        if self.auth is not None:
+            config = self.root / "basic_auth.ini"
+            config.write_text(
+                "[mlflow]\ndefault_permission = READ\n"
+                f"database_uri = sqlite:///{self.root / 'auth.db'}\n"
+                f"admin_username = admin\nadmin_password = {self.auth}\n"
+                "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+            )
+            env.update(MLFLOW_AUTH_CONFIG_PATH=str(config), MLFLOW_FLASK_SERVER_SECRET_KEY="test")
+            app = ["--app-name", "basic-auth"]
         self.proc = subprocess.Popen(
             [
                 str(mlflow_bin),
                 "server",
+                *app,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -99,6 +114,7 @@ class MlflowServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )
         import urllib.request
 

@@ -24,7 +24,7 @@ from .config import GateConfig, Params, PromotionConfig, parse_params
 from .errors import ConfigError, UsageError
 from .git import git
 
-__all__ = ["GUARDED_PATHS", "PolicyChange", "binding"]
+__all__ = ["GUARDED_PATHS", "PolicyChange", "binding", "commit"]
 
 # Files whose change alters how a model is judged or released: the package that runs the gate
 # (any module runs in the gate's process), what installs it, the workflows and CODEOWNERS.
@@ -88,12 +88,7 @@ def binding(
 ) -> tuple[Params, PolicyChange]:
     """`params` with `gate:` and `promotion:` taken from revision `rev`, and what differs."""
     root = Path(root)
-    sha = git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    if sha is None:
-        raise UsageError(
-            f"--policy-from {rev!r}: no such commit in {root.resolve()}; fetch it"
-            " (checkout with fetch-depth: 0) or name the base commit"
-        )
+    sha = commit(rev, root)
     rel = _relative(params_path, root)
     text = git(root, "show", f"{sha}:{rel}", binary=True)
     if text is None:
@@ -125,6 +120,17 @@ def binding(
     )
     judged = dataclasses.replace(params, gate=base_gate, promotion=base_promotion)
     return judged, change
+
+
+def commit(rev: str, root: str | Path = ".") -> str:
+    """The commit `--policy-from REV` names; UsageError when there is none."""
+    sha = git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if sha is None:
+        raise UsageError(
+            f"--policy-from {rev!r}: no such commit in {Path(root).resolve()}; fetch it"
+            " (checkout with fetch-depth: 0) or name the base commit"
+        )
+    return sha
 
 
 def _differences(section: str, old: Any, new: Any) -> list[tuple[str, Any, Any]]:

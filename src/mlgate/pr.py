@@ -35,7 +35,7 @@ from .config import Params, resolve_tracking_uri
 from .errors import UsageError
 from .fingerprint import input_paths, of_revision, of_worktree
 from .git import git
-from .policy import PolicyChange, binding
+from .policy import PolicyChange, binding, commit
 
 if TYPE_CHECKING:
     from .challenge import GateRun
@@ -108,6 +108,10 @@ class PrCheck:
             "registry": self.registry,
             "base_version": self.base_version,
             "notes": list(self.notes),
+            # The rules the PR changed (None: none): the verdict above used the base's.
+            "policy_change": (
+                self.gate.policy.to_json() if self.gate and self.gate.policy else None
+            ),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -210,6 +214,8 @@ def check(
     event = github.event() if event is None else event
     revs = revisions(root, base, head, event)
     number = pr or pr_number(event)
+    if policy_from is not None:
+        commit(policy_from, root)  # a wrong --policy-from is an error even with nothing to gate
     changed = changed_inputs(root, params, params_path, revs.base)
     if not changed:
         return PrCheck(revisions=revs, pr_number=number, changed=())
@@ -222,7 +228,9 @@ def check(
         return _gate(connect(uri), judged, change, revs, number, changed, "remote", None, ())
     with tempfile.TemporaryDirectory(prefix="mlgate-pr-", dir=os.environ.get("RUNNER_TEMP")) as tmp:
         registry = _local_registry(Path(tmp), params)
-        base_version, notes = _base_champion(registry, params, params_path, root, revs, Path(tmp))
+        # Made champion under the binding rules' alias: a PR renaming `promotion.champion_alias`
+        # must not leave the gate without a champion to compare with.
+        base_version, notes = _base_champion(registry, judged, params_path, root, revs, Path(tmp))
         return _gate(
             registry, judged, change, revs, number, changed, LOCAL_REGISTRY, base_version, notes
         )
@@ -341,8 +349,9 @@ def _gate(
 
 
 def render_markdown(result: PrCheck) -> str:
-    """The sticky PR comment: the marker, the gate's headline, the head it describes and how the
-    comparison was made, then the rest of the gate's report."""
+    """The sticky PR comment: the marker, the gate's headline, the warning of a change to the
+    rules that judge it, the head it describes and how the comparison was made, then the rest of
+    the gate's report."""
     rev = result.revisions
     head = f"head `{rev.head[:7]}` (base `{rev.base[:7]}`, {rev.base_from})"
     if result.gate is None:
@@ -351,10 +360,15 @@ def render_markdown(result: PrCheck) -> str:
             "No training input (params.yaml, the data file, the training code, the lock)"
             f" differs from the base in {head}: no model was trained or judged for this push.\n"
         )
-    headline, _, body = report.render_step_summary(result.gate.result, result.gate.links).partition(
-        "\n"
-    )
-    context = [f"Gate of {head}.", *(f"> ℹ️ {note}" for note in result.notes)]
+    gate = result.gate
+    headline, _, body = report.render_step_summary(gate.result, gate.links).partition("\n")
+    # A change to the rules that judge it is what a reviewer must see first, before the context.
+    warning = report.warning(gate)
+    context = [
+        *([report.warning_block(warning)] if warning else []),
+        f"Gate of {head}.",
+        *(f"> ℹ️ {note}" for note in result.notes),
+    ]
     return f"{report.MARKER}\n{headline}\n\n" + "\n\n".join(context) + "\n" + body
 
 

@@ -30,6 +30,8 @@ __all__ = [
     "render_run",
     "render_step_summary",
     "render_text",
+    "warning",
+    "warning_block",
 ]
 
 MARKER = "<!-- mlgate:gate-report -->"
@@ -65,6 +67,11 @@ def warning(run: GateRun) -> str | None:
     if run.informational is not None:
         text += f"; under this change's own rules it would be: {run.informational.verdict}"
     return text + "."
+
+
+def warning_block(text: str) -> str:
+    """`warning()`'s line as a GitHub alert, the most prominent thing a comment can show."""
+    return f"> [!WARNING]\n> **{_cell(text)}**"
 
 
 def render_text(result: GateResult) -> str:
@@ -124,7 +131,7 @@ def _sections(
     yield _headline(result)
     if warning:
         yield ""
-        yield f"> [!WARNING]\n> **{_cell(warning)}**"
+        yield warning_block(warning)
     yield ""
     yield _subject(result)
     if links:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ..conftest import FAST_MODEL, MlflowServer
 from ..helpers import aliases
@@ -208,3 +209,73 @@ def test_without_a_base_it_exits_2_naming_the_fix(
     assert done.stderr.startswith(f"mlgate: error: {message}")
     assert len(done.stderr.splitlines()) == 1
     assert not (repo.path / "reports").exists()
+
+
+def test_a_pr_that_relaxes_its_own_gate_fails_under_the_base_rules_and_says_so(
+    repo: Clone, tmp_path: Path
+) -> None:
+    """params.yaml holds the rules that judge it: a PR that weakens the model and, in the same
+    file, the gate is judged by the base's rules; its own would have passed it."""
+    base = repo.head()
+    repo.git("checkout", "-q", "-b", "relax", "main")
+    repo.set_model_params(**WEAK_MODEL)
+    raw = yaml.safe_load((repo.path / "params.yaml").read_text())
+    raw["gate"].update(margin=1.0, thresholds={"accuracy": 0.1, "f1_macro": 0.1})
+    raw["gate"]["max_class_drop"] = 1.0
+    (repo.path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    pr_head = repo.commit_all("Faster model; gate tuned to match")
+    merge_pr(repo, base, pr_head)
+
+    done, outputs = run_pr(repo, tmp_path, event_file(tmp_path, 9, base, pr_head))
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "warning: Rules changed: this change modifies the rules that judge it:" in done.stdout
+    assert "gate.margin 0.03 → 1" in done.stdout and "Binding verdict: fail" in done.stdout
+    assert "mlgate gate: FAIL" in done.stdout
+    lines = (repo.path / "reports" / "gate.md").read_text().splitlines()
+    assert lines[1].startswith("## ❌ mlgate: challenger v2 failed the gate")
+    # The warning comes right under the headline, before anything else.
+    assert lines[3] == "> [!WARNING]"
+    assert f"uses the rules of {base[:12]} (params.yaml at {base[:12]})" in lines[4]
+    assert "under this change's own rules it would be: pass" in lines[4]
+    gate = json.loads((repo.path / "reports" / "gate.json").read_text())
+    assert gate["verdict"] == "fail" and gate["policy"]["margin"] == 0.03
+    changed = {s["key"]: (s["base"], s["new"]) for s in gate["pr"]["policy_change"]["settings"]}
+    assert changed["gate.margin"] == (0.03, 1.0)
+    assert "\nfail\n" in outputs
+
+
+def test_policy_from_an_unknown_revision_exits_2_and_writes_nothing(repo: Clone) -> None:
+    base = repo.head()
+    pr_head = branch(repo, "docs")
+    merge_pr(repo, base, pr_head)
+
+    done = repo.mlgate("pr", "--policy-from", "no-such-rev")
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("mlgate: error: --policy-from 'no-such-rev': no such commit in")
+    assert len(done.stderr.splitlines()) == 1
+    assert not (repo.path / "reports").exists()
+
+
+def test_a_pr_that_renames_the_champion_alias_is_still_compared_with_the_base_model(
+    repo: Clone, tmp_path: Path
+) -> None:
+    """Without a registry the base model is made champion under the base's alias, the one the
+    binding rules look up: the PR's own `promotion.champion_alias` does not leave the gate with
+    only the absolute thresholds."""
+    base = repo.head()
+    repo.git("checkout", "-q", "-b", "rename", "main")
+    repo.set_model_params(**BETTER_MODEL)
+    raw = yaml.safe_load((repo.path / "params.yaml").read_text())
+    raw["promotion"]["champion_alias"] = "best"
+    (repo.path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    pr_head = repo.commit_all("Rename the champion alias")
+    merge_pr(repo, base, pr_head)
+
+    done, _ = run_pr(repo, tmp_path, event_file(tmp_path, 10, base, pr_head))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    gate = json.loads((repo.path / "reports" / "gate.json").read_text())
+    assert (gate["challenger"]["version"], gate["champion"]["version"]) == ("2", "1")
+    assert "promotion.champion_alias champion → best" in done.stdout

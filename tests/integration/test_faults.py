@@ -48,6 +48,7 @@ class Kill:
     method: str
     path: str
     landed: bool = False
+    body: bytes = b""  # and whose body holds this (e.g. which alias is written)
 
 
 class Proxy:
@@ -72,6 +73,7 @@ class Proxy:
                     and not proxy.killed.is_set()
                     and self.command == rule.method
                     and self.path.split("?")[0].endswith(rule.path)
+                    and rule.body in body
                 )
                 proxy.seen.append(f"{self.command} {self.path.split('?')[0]}")
                 if proxy.killed.is_set() or (hit and not rule.landed):
@@ -247,7 +249,12 @@ ALIAS = "/registered-models/alias"
 KILLS = {
     # @champion moved but its answer lost, before the stage transition: the window where the
     # alias and the stage disagree
-    "after-alias-move": (Kill("POST", ALIAS, landed=True), "setting @champion on", ("2", ["1"])),
+    # (the kill waits for @champion's write, whatever the command writes before it)
+    "after-alias-move": (
+        Kill("POST", ALIAS, landed=True, body=b'"champion"'),
+        "setting @champion on",
+        ("2", ["1"]),
+    ),
     # alias and stage moved, the history entry refused
     "before-history-entry": (
         Kill("POST", "/registered-models/set-tag"),

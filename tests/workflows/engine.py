@@ -499,3 +499,24 @@ def parse_log(text: str) -> tuple[Any, ...]:
         if entry.get("command") == "summary":
             summary.append(entry.get("content", ""))
     return job_result, steps, seconds, outputs, "".join(summary), annotations, "\n".join(readable)
+
+
+def run_step_script(
+    workflow: str, job: str, step: str, env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run one step's `run:` script as GitHub's runner runs `shell: bash` (`bash --noprofile
+    --norc -eo pipefail`), with `env` only. For what act cannot show reliably: act 0.2.89's host
+    executor returns from a step that exits non-zero without draining the step's terminal, so
+    the last lines a failing step prints (its `::error::` annotation) are sometimes lost there."""
+    spec = yaml.safe_load((WORKFLOWS / workflow).read_text())["jobs"][job]
+    script = next(s["run"] for s in spec["steps"] if s.get("name") == step)
+    path = cwd / "step.sh"
+    path.write_text(script)
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)],
+        cwd=cwd,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

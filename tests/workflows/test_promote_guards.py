@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FAST_MODEL
-from tests.workflows.engine import Act
+from tests.workflows.engine import Act, run_step_script
 from tests.workflows.events import NULL_SHA, Project
 
 
@@ -38,6 +38,43 @@ def test_a_manual_run_off_main_is_refused(actions: Act, tmp_path: Path):
     event.payload["ref"] = "refs/heads/feature"
     run = actions.run_workflow(event, "promote.yml", "promote", secrets={})
     assert run.job_result == "failure"
-    assert ("error", "promote runs on refs/heads/main only, not on refs/heads/feature.") in (
-        run.annotations
-    )
+    assert run.steps["Refuse a run off main"] == "failure" and "exit status 2" in run.log
+    assert run.steps["Check out"] == "skipped"
+    # act can lose a failing step's last output (engine.run_step_script); when it kept the
+    # annotation, it is this one. test_a_refusing_step_prints_its_annotation checks the script.
+    refused = ("error", "promote runs on refs/heads/main only, not on refs/heads/feature.")
+    assert run.annotations in ([], [refused])
+
+
+@pytest.mark.parametrize(
+    ("step", "env", "annotation"),
+    [
+        (
+            "Refuse a run off main",
+            {"REF": "refs/heads/feature"},
+            "::error::promote runs on refs/heads/main only, not on refs/heads/feature.",
+        ),
+        (
+            "Promote a version by hand",
+            {"VERSION": "", "REASON": "oops"},
+            "::error::Promote needs a version number, got ''.",
+        ),
+        (
+            "Promote a version by hand",
+            {"VERSION": "2; rm -rf /", "REASON": "oops"},
+            "::error::Promote needs a version number, got '2; rm -rf /'.",
+        ),
+        (
+            "Roll back by hand",
+            {"VERSION": "v2", "REASON": "latency"},
+            "::error::The version must be a number, got 'v2'.",
+        ),
+    ],
+    ids=["off-main", "promote-no-version", "promote-not-a-number", "rollback-not-a-number"],
+)
+def test_a_refusing_step_prints_its_annotation_and_exits_2(
+    tmp_path: Path, step: str, env: dict[str, str], annotation: str
+):
+    """The refusals stop before mlgate runs: the annotation is all the step prints."""
+    done = run_step_script("promote.yml", "promote", step, env, tmp_path)
+    assert (done.returncode, done.stdout.splitlines()) == (2, [annotation]), done.stderr

@@ -91,6 +91,37 @@ def test_zizmor_inline_ignores_are_only_the_justified_ones(tool):
     )
 
 
+# What the `auditor` persona adds, each explained in docs/github-setup.md, section 8.
+AUDITOR_EXPLAINED = {("secrets-outside-env", "pr.yml")}
+
+
+def test_the_auditor_persona_finds_only_what_the_setup_guide_explains(tool):
+    zizmor = tool("zizmor")
+    result = subprocess.run(
+        [
+            zizmor,
+            "--offline",
+            "--persona=auditor",
+            "--format",
+            "json",
+            str(WORKFLOWS_DIR.relative_to(REPO)),
+        ],
+        cwd=REPO,
+        env=_without_tokens(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.stdout.strip(), f"zizmor printed no JSON:\n{result.stderr}"
+    seen = set()
+    for finding in json.loads(result.stdout):
+        where = json.dumps(finding.get("locations", []))
+        seen |= {(finding["ident"], w.name) for w in WORKFLOWS_DIR.glob("*.yml") if w.name in where}
+    assert seen <= AUDITOR_EXPLAINED, f"explain or fix: {seen - AUDITOR_EXPLAINED}"
+    guide = (REPO / "docs" / "github-setup.md").read_text()
+    assert all(f"`{ident}`" in guide for ident, _ in AUDITOR_EXPLAINED)
+
+
 def test_workflows_match_the_github_workflow_schema(tool, workflows):
     check = tool("check-jsonschema")
     result = subprocess.run(
