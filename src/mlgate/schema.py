@@ -1,0 +1,639 @@
+"""The dataset's schema: what params.yaml's `data:` block says the CSV holds.
+
+`data.task` (classification | regression), `data.target`, the optional `data.slice_by` (a
+categorical column whose slices the gate and the model card look at one by one) and
+`data.schema`, one entry per CSV column:
+
+    schema:
+      Gender: {type: categorical, values: [Female, Male]}
+      Age: {type: numeric, min: 10, max: 100}
+      customer_id: {type: ignore}
+      Notes: {type: categorical, values: [a, b], required: false}
+
+`numeric` columns may bound their values (`min`, `max`), `categorical` ones list every allowed
+value (for a classification target: the classes, in the order reports list them), `ignore` keeps
+a column (an id) out of the model. `required: false` allows empty cells; the model's
+preprocessing imputes them. Every column of the CSV must be listed, so a renamed or new column is
+an error rather than a silently different model.
+
+Here: parsing into frozen dataclasses, reading a CSV the way the schema says, validating a frame
+(one-line errors naming the column, the CSV line and the fix), inferring a schema from a CSV, and
+rendering it as YAML or writing it into an existing params.yaml without losing its comments.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .errors import ConfigError, DataError
+
+if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay for it
+    import pandas as pd
+
+__all__ = [
+    "KINDS",
+    "SCHEMA_KEYS",
+    "TASKS",
+    "Column",
+    "Schema",
+    "infer",
+    "parse",
+    "read_csv",
+    "render",
+    "validate",
+    "widen",
+    "write",
+]
+
+TASKS = ("classification", "regression")
+KINDS = ("numeric", "categorical", "ignore")
+#: The keys of params.yaml's `data:` block that this module reads.
+SCHEMA_KEYS = ("task", "target", "slice_by", "schema")
+_COLUMN_KEYS = {
+    "numeric": ("type", "min", "max", "required"),
+    "categorical": ("type", "values", "required"),
+    "ignore": ("type", "required"),
+}
+# Inference: a text column with more distinct values than this is free text or an id, not a
+# category one-hot encoding could use.
+MAX_CATEGORIES = 50
+# Inference: a numeric target with at most this many distinct integer values is a class label.
+MAX_INTEGER_CLASSES = 10
+# Inference widens an observed range by this share of its width on each side.
+WIDEN = 0.1
+_FIX_SCHEMA = "run 'mlgate data infer-schema --data FILE --target COLUMN --write params.yaml'"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # numeric | categorical | ignore
+    minimum: float | None = None
+    maximum: float | None = None
+    values: tuple[str, ...] = ()  # categorical: the allowed values, in their reporting order
+    required: bool = True  # false: empty cells are allowed (and imputed by the model)
+
+
+@dataclass(frozen=True)
+class Schema:
+    task: str
+    target: str
+    columns: tuple[Column, ...]  # every CSV column, the target included
+    slice_by: str | None = None
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def features(self) -> list[Column]:
+        """The model's inputs, in file order: every column but the target and ignored ones."""
+        return [c for c in self.columns if c.name != self.target and c.kind != "ignore"]
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """A classification target's classes, in order; () for regression."""
+        return self.column(self.target).values if self.task == "classification" else ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `data:` keys as plain data (what `render` writes and `parse` reads back)."""
+        out: dict[str, Any] = {"task": self.task, "target": self.target}
+        if self.slice_by:
+            out["slice_by"] = self.slice_by
+        out["schema"] = {c.name: _column_dict(c) for c in self.columns}
+        return out
+
+
+def _column_dict(column: Column) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": column.kind}
+    if column.kind == "categorical":
+        out["values"] = list(column.values)
+    if column.minimum is not None:
+        out["min"] = column.minimum
+    if column.maximum is not None:
+        out["max"] = column.maximum
+    if not column.required:
+        out["required"] = False
+    return out
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def parse(raw: Mapping[str, Any], source: str = "params.yaml") -> Schema:
+    """Schema from the `data:` mapping of params.yaml (other keys of the block are ignored)."""
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{source}: data.{key} {message}")
+
+    task = raw.get("task", "classification")
+    if task not in TASKS:
+        close = difflib.get_close_matches(str(task), TASKS, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise fail("task", f"must be one of {', '.join(TASKS)}, got {task!r}{hint}")
+    target = raw.get("target")
+    if not isinstance(target, str) or not target.strip():
+        raise fail("target", f"must name the column to predict, got {target!r}")
+    entries = raw.get("schema")
+    if entries is None:
+        raise fail("schema", f"is missing: list every column of the CSV ({_FIX_SCHEMA})")
+    if not isinstance(entries, Mapping) or not entries:
+        raise fail("schema", f"must map each column to its type, got {entries!r}")
+    columns = tuple(_column(str(name), spec, fail) for name, spec in entries.items())
+    names = [c.name for c in columns]
+    if target not in names:
+        kind = "categorical, values: [...]" if task == "classification" else "numeric"
+        raise fail(
+            "schema", f"has no entry for the target {target!r}; add {target}: {{type: {kind}}}"
+        )
+    label = columns[names.index(target)]
+    if task == "classification" and label.kind != "categorical":
+        raise fail(
+            f"schema.{target}",
+            f"is {label.kind}, but a classification target must be categorical with its classes "
+            f"as values (or set data.task: regression)",
+        )
+    if task == "classification" and len(label.values) < 2:
+        raise fail(f"schema.{target}.values", "must list at least 2 classes")
+    if task == "regression" and label.kind != "numeric":
+        raise fail(
+            f"schema.{target}",
+            f"is {label.kind}, but a regression target must be numeric "
+            f"(or set data.task: classification)",
+        )
+    if not label.required:
+        raise fail(f"schema.{target}.required", "cannot be false: every row needs a target")
+    slice_by = raw.get("slice_by")
+    if slice_by is not None:
+        features = {c.name: c for c in columns if c.name != target}
+        if slice_by not in features or features[slice_by].kind != "categorical":
+            choices = [c.name for c in features.values() if c.kind == "categorical"]
+            listed = ", ".join(choices) or "none in data.schema"
+            raise fail(
+                "slice_by",
+                f"must name a categorical feature column, got {slice_by!r}; use one of: {listed}",
+            )
+    return Schema(task=task, target=target, columns=columns, slice_by=slice_by)
+
+
+def _column(name: str, spec: Any, fail: Any) -> Column:
+    key = f"schema.{name}"
+    if isinstance(spec, str):  # shorthand: `id: ignore`, `Age: numeric`
+        spec = {"type": spec}
+    if not isinstance(spec, Mapping):
+        raise fail(key, f"must be a mapping like {{type: numeric}}, got {spec!r}")
+    kind = spec.get("type")
+    if kind not in KINDS:
+        close = difflib.get_close_matches(str(kind), KINDS, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise fail(f"{key}.type", f"must be one of {', '.join(KINDS)}, got {kind!r}{hint}")
+    allowed = _COLUMN_KEYS[kind]
+    for extra in spec:
+        if extra not in allowed:
+            close = difflib.get_close_matches(str(extra), allowed, n=1)
+            hint = f" (did you mean data.{key}.{close[0]}?)" if close else ""
+            raise fail(
+                f"{key}.{extra}",
+                f"is not a key of a {kind} column{hint}; keys: {', '.join(allowed)}",
+            )
+    required = spec.get("required", True)
+    if not isinstance(required, bool):
+        raise fail(f"{key}.required", f"must be true or false, got {required!r}")
+    bounds = {}
+    for bound in ("min", "max"):
+        value = spec.get(bound)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise fail(f"{key}.{bound}", f"must be a number, got {value!r}")
+        bounds[bound] = value
+    if None not in bounds.values() and bounds["min"] > bounds["max"]:
+        raise fail(key, f"min {bounds['min']} is greater than max {bounds['max']}; swap them")
+    values: tuple[str, ...] = ()
+    if kind == "categorical":
+        values = _values(spec.get("values"), f"{key}.values", fail)
+    return Column(name, kind, bounds["min"], bounds["max"], values, required)
+
+
+def _values(raw: Any, key: str, fail: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise fail(key, f"must list the allowed values, got {raw!r}")
+    out = []
+    for value in raw:
+        if isinstance(value, bool) or value is None:
+            # YAML 1.1 reads yes/no/on/off/true/false/null unquoted as booleans and null.
+            raise fail(
+                key,
+                f"contains {value!r}, which YAML read as {type(value).__name__}: quote the value "
+                "as it appears in the CSV, e.g. 'yes'",
+            )
+        if not isinstance(value, (str, int, float)):
+            raise fail(key, f"must list strings or numbers, got {value!r}")
+        out.append(str(value))
+    duplicates = sorted({v for v in out if out.count(v) > 1})
+    if duplicates:
+        raise fail(key, f"lists {', '.join(duplicates)} more than once; remove the duplicates")
+    return tuple(out)
+
+
+# --- reading and validating ------------------------------------------------------------------
+
+
+def read_csv(path: str | Path, schema: Schema | None = None) -> pd.DataFrame:
+    """The CSV as a frame: categorical and ignored columns as text, exactly as written (so
+    `1` and `1.0` stay different categories), numeric ones parsed. Without a schema every
+    column is text (what `infer` reads)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(
+            f"{path}: data file not found; check data.path in params.yaml or pass --data"
+        )
+    if schema is None:
+        dtype: Any = str
+    else:
+        dtype = {c.name: str for c in schema.columns if c.kind != "numeric"}
+    try:
+        frame = pd.read_csv(path, dtype=dtype)
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: not a readable CSV (the file is empty); write a header row and data"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: not a readable CSV ({first}); check the file") from None
+    if frame.empty:
+        raise DataError(f"{path}: the CSV has a header but no data rows; add rows")
+    return frame
+
+
+def _line(index: Any) -> int:
+    """CSV line of a row: the header is line 1 (rows keep their index from `read_csv`)."""
+    return int(index) + 2
+
+
+def validate(frame: pd.DataFrame, schema: Schema, where: str) -> None:
+    """Raise `DataError` at the first problem: columns, empty cells, types, ranges, categories,
+    then what the task needs of the target."""
+    import pandas as pd
+
+    if frame.empty:
+        raise DataError(f"{where}: no data rows; add rows to the CSV")
+    missing = [c for c in schema.names if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{where}: missing column(s) {', '.join(missing)}; data.schema in params.yaml needs "
+            f"all {len(schema.columns)} (add them to the CSV or remove them from data.schema)"
+        )
+    extra = [str(c) for c in frame.columns if c not in schema.names]
+    if extra:
+        raise DataError(
+            f"{where}: unexpected column(s) {', '.join(extra)}; remove them, or list them in "
+            "data.schema (type: ignore keeps an id out of the model)"
+        )
+    for column in schema.columns:
+        empty = frame.index[frame[column.name].isna()]
+        if len(empty) and column.required:
+            lines = ", ".join(str(_line(i)) for i in empty[:5])
+            optional = (
+                ""
+                if column.name == schema.target
+                else f" or set data.schema.{column.name}.required: false"
+            )
+            raise DataError(
+                f"{where}: column {column.name} has {len(empty)} missing value(s) (CSV line "
+                f"{lines}); fill or drop those rows{optional}"
+            )
+    for column in schema.columns:
+        cells = frame[column.name].dropna()
+        if column.kind == "numeric":
+            _check_numeric(cells, column, schema, where, pd)
+        elif column.kind == "categorical":
+            _check_categories(cells, column, where)
+    _check_target(frame[schema.target], schema, where)
+
+
+def _check_numeric(cells: Any, column: Column, schema: Schema, where: str, pd: Any) -> None:
+    values = pd.to_numeric(cells, errors="coerce")
+    bad = cells.index[values.isna()]
+    if len(bad):
+        if column.name == schema.target:
+            fix = "a regression target must be a number (set data.task: classification for labels)"
+        else:
+            fix = f"fix the value, or declare data.schema.{column.name} categorical"
+        raise DataError(
+            f"{where}: column {column.name} must be numeric, got {cells[bad[0]]!r} on CSV line "
+            f"{_line(bad[0])}; {fix}"
+        )
+    lo = -math.inf if column.minimum is None else column.minimum
+    hi = math.inf if column.maximum is None else column.maximum
+    out = values.index[(values < lo) | (values > hi)]
+    if len(out):
+        value = float(values[out[0]])
+        bound = "min" if value < lo else "max"
+        raise DataError(
+            f"{where}: column {column.name} value {value:g} on CSV line {_line(out[0])} is outside "
+            f"[{lo:g}, {hi:g}]; fix the value, or change data.schema.{column.name}.{bound} if it "
+            "is plausible"
+        )
+
+
+def _check_categories(cells: Any, column: Column, where: str) -> None:
+    text = cells.astype(str)
+    unknown = text[~text.isin(column.values)]
+    if len(unknown):
+        shown = ", ".join(column.values[:12]) + (", ..." if len(column.values) > 12 else "")
+        raise DataError(
+            f"{where}: column {column.name} has unknown category {unknown.iloc[0]!r} (CSV line "
+            f"{_line(unknown.index[0])}); expected one of {shown} (or add it to "
+            f"data.schema.{column.name}.values)"
+        )
+
+
+def _check_target(target: Any, schema: Schema, where: str) -> None:
+    if schema.task == "regression":
+        if target.nunique() < 2:
+            raise DataError(
+                f"{where}: regression target {schema.target} has a single value "
+                f"({target.iloc[0]!r}); there is nothing to predict"
+            )
+        return
+    counts = target.astype(str).value_counts()
+    if counts.size < 2:
+        only = counts.index[0] if counts.size else "none"
+        raise DataError(
+            f"{where}: {schema.target} has fewer than 2 classes (only {only!r}); nothing to "
+            "classify: add rows of another class"
+        )
+    rare = [f"{c} ({counts[c]})" for c in schema.classes if 0 < counts.get(c, 0) < 2]
+    if rare:
+        raise DataError(
+            f"{where}: class {', '.join(rare)} has fewer than 2 rows; a stratified split needs"
+            " at least 2 per class: add rows or remove the class"
+        )
+
+
+# --- inference -------------------------------------------------------------------------------
+
+
+def infer(frame: pd.DataFrame, target: str, task: str | None = None, where: str = "data") -> Schema:
+    """A schema for a frame read as text (`read_csv(path)`); each rule is documented in
+    docs/tutorial.md ("Your own model").
+
+    - a column whose every cell parses as a number is numeric, its range the observed one
+      widened by `widen`; other columns are categorical with their observed values, sorted;
+    - an id is ignored: a text column with every value distinct or more than MAX_CATEGORIES
+      values, or an integer column counting rows (every value distinct, consecutive);
+    - a column with empty cells is `required: false`;
+    - the task, unless given: a text target, or integers with at most MAX_INTEGER_CLASSES
+      distinct values, is classification; any other numeric target is regression.
+    """
+    import pandas as pd
+
+    if frame.empty:
+        raise DataError(f"{where}: no data rows; add rows to the CSV")
+    if target not in frame.columns:
+        columns = [str(c) for c in frame.columns]
+        close = difflib.get_close_matches(target, columns, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise DataError(
+            f"{where}: no target column {target!r}{hint}; columns: {', '.join(columns)}; "
+            "pass --target with one of them"
+        )
+    if task is not None and task not in TASKS:
+        raise DataError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    labels = frame[target]
+    empty = labels.index[labels.isna()]
+    if len(empty):
+        lines = ", ".join(str(_line(i)) for i in empty[:5])
+        raise DataError(
+            f"{where}: target {target} has {len(empty)} missing value(s) (CSV line {lines}); "
+            "drop those rows"
+        )
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if task is None:
+        integers = numbers.notna().all() and (numbers == numbers.round()).all()
+        small = integers and numbers.nunique() <= MAX_INTEGER_CLASSES
+        task = "regression" if numbers.notna().all() and not small else "classification"
+    if task == "regression" and numbers.isna().any():
+        bad = labels.index[numbers.isna()][0]
+        raise DataError(
+            f"{where}: regression target {target} must be numeric, got {labels[bad]!r} on CSV "
+            f"line {_line(bad)}; fix the value, or pass --task classification for labels"
+        )
+    columns = []
+    for name in frame.columns:
+        if name == target:
+            if task == "classification":
+                classes = tuple(sorted(labels.astype(str).unique(), key=_natural))
+                if len(classes) < 2:
+                    raise DataError(
+                        f"{where}: target {target} has a single class ({classes[0]!r}); nothing "
+                        "to classify: add rows of another class, or choose another --target"
+                    )
+                columns.append(Column(str(name), "categorical", values=classes))
+            else:
+                if numbers.nunique() < 2:
+                    raise DataError(
+                        f"{where}: regression target {target} has a single value "
+                        f"({labels.iloc[0]!r}); there is nothing to predict"
+                    )
+                lo, hi = widen(float(numbers.min()), float(numbers.max()), _integral(numbers))
+                columns.append(Column(str(name), "numeric", lo, hi))
+            continue
+        columns.append(_infer_column(str(name), frame[name], pd))
+    return Schema(task=task, target=target, columns=tuple(columns))
+
+
+def _infer_column(name: str, cells: Any, pd: Any) -> Column:
+    required = not cells.isna().any()
+    present = cells.dropna()
+    if present.empty:
+        return Column(name, "ignore", required=required)
+    numbers = pd.to_numeric(present, errors="coerce")
+    distinct = present.nunique()
+    if numbers.notna().all():
+        integral = _integral(numbers)
+        counting = (
+            integral
+            and distinct == len(present)
+            and numbers.max() - numbers.min() == len(present) - 1
+        )
+        if counting and len(present) > 2:
+            return Column(name, "ignore", required=required)
+        lo, hi = widen(float(numbers.min()), float(numbers.max()), integral)
+        return Column(name, "numeric", lo, hi, required=required)
+    if distinct > MAX_CATEGORIES or (distinct == len(present) and len(present) > 2):
+        return Column(name, "ignore", required=required)
+    values = tuple(sorted(present.astype(str).unique(), key=_natural))
+    return Column(name, "categorical", values=values, required=required)
+
+
+def _integral(numbers: Any) -> bool:
+    return bool((numbers == numbers.round()).all())
+
+
+def _natural(value: str) -> tuple[int, float, str]:
+    """Numbers in numeric order (2 before 10), then text in alphabetical order."""
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
+
+
+def widen(lo: float, hi: float, integral: bool = False) -> tuple[float, float]:
+    """The observed range [lo, hi] widened by WIDEN (10 %) of its width on each side, so that
+    new rows slightly beyond the training data still validate while a unit mistake (a height of
+    175 for 1.75) does not; a range that was non-negative stays so. The bounds are rounded
+    outward to two significant digits of the width (integers for integer columns).
+    """
+    width = hi - lo or abs(hi) or 1.0
+    low, high = lo - WIDEN * width, hi + WIDEN * width
+    if lo >= 0:
+        low = max(low, 0.0)
+    step = 10.0 ** (math.floor(math.log10(width)) - 1)
+    if integral:
+        step = max(step, 1.0)
+    # the tolerance keeps float noise (0.2 / 0.1 = 1.999...) from widening by a whole step
+    low = math.floor(low / step + 1e-9) * step
+    high = math.ceil(high / step - 1e-9) * step
+    digits = max(0, -math.floor(math.log10(step)))
+    low, high = round(low, digits), round(high, digits)
+    if integral or step >= 1:
+        return int(low), int(high)
+    return low, high
+
+
+# --- rendering and writing -------------------------------------------------------------------
+
+
+def render(schema: Schema, path: str | None = None) -> str:
+    """The `data:` block as YAML: one line per column, comments saying what each key does."""
+    lines = ["data:"]
+    if path is not None:
+        lines.append(f"  path: {_scalar(path)}")
+    lines.append(f"  task: {schema.task}  # classification | regression")
+    lines.append(f"  target: {_scalar(schema.target)}")
+    if schema.slice_by:
+        lines.append(f"  slice_by: {_scalar(schema.slice_by)}")
+    else:
+        lines.append("  # slice_by: COLUMN  # a categorical column the gate checks slice by slice")
+    lines.append("  # numeric: min/max bound the values; categorical: the allowed values;")
+    lines.append("  # ignore: not a feature (ids); required: false allows empty cells")
+    lines.append("  schema:")
+    for column in schema.columns:
+        lines.append(f"    {_scalar(column.name)}: {_flow(_column_dict(column))}")
+    return "\n".join(lines) + "\n"
+
+
+def _flow(spec: Mapping[str, Any]) -> str:
+    parts = []
+    for key, value in spec.items():
+        if isinstance(value, list):
+            text = "[" + ", ".join(_scalar(v) for v in value) + "]"
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, float):
+            text = f"{value:.12g}"
+        else:
+            text = _scalar(str(value)) if isinstance(value, str) else str(value)
+        parts.append(f"{key}: {text}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _scalar(value: str) -> str:
+    """`value` plain when YAML reads it back as the same string (in a flow sequence and as a key),
+    double-quoted otherwise: `yes`, `1.0`, `a, b` or `null` must stay text."""
+    try:
+        plain = yaml.safe_load(f"{{{value}: [{value}]}}") == {value: [value]}
+    except yaml.YAMLError:
+        plain = False
+    return value if plain and value.strip() == value and value else json.dumps(value)
+
+
+def write(schema: Schema, params_path: str | Path, data_path: str | None = None) -> None:
+    """Put the schema into params.yaml's `data:` block, keeping every comment and every other key.
+
+    The block's keys are replaced in place (new ones go after `data.path`); a file that does not
+    exist is created. What is written is read back and must parse to the same schema.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    path = Path(params_path)
+    rt = YAML()
+    rt.width = 4096  # one line per column, however many categories
+    rt.indent(mapping=2, sequence=4, offset=2)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        document = rt.load(text) if text.strip() else None
+    except Exception as exc:
+        raise ConfigError(
+            f"{path}: YAML syntax error ({str(exc).splitlines()[0]}); fix the YAML"
+        ) from None
+    if document is None:
+        document = CommentedMap()
+    if not isinstance(document, CommentedMap):
+        raise ConfigError(f"{path}: (top level) must be a mapping; fix the file")
+    block = document.get("data")
+    if block is None:
+        block = CommentedMap()
+        document.insert(0, "data", block)
+    if not isinstance(block, CommentedMap):
+        raise ConfigError(f"{path}: data must be a mapping; fix the file")
+
+    def text_of(value: str) -> Any:
+        return value if _scalar(value) == value else DoubleQuotedScalarString(value)
+
+    entries = CommentedMap()
+    for column in schema.columns:
+        spec = CommentedMap()
+        for key, value in _column_dict(column).items():
+            if isinstance(value, list):
+                seq = CommentedSeq(text_of(v) for v in value)
+                seq.fa.set_flow_style()
+                value = seq
+            elif isinstance(value, str):
+                value = text_of(value)
+            spec[key] = value
+        spec.fa.set_flow_style()
+        entries[text_of(column.name)] = spec
+    wanted: dict[str, Any] = {}
+    if data_path is not None:
+        wanted["path"] = text_of(data_path)
+    wanted |= {"task": schema.task, "target": text_of(schema.target)}
+    wanted["slice_by"] = text_of(schema.slice_by) if schema.slice_by else None
+    wanted["schema"] = entries
+    position = list(block).index("path") + 1 if "path" in block else 0
+    for key, value in wanted.items():
+        if value is None:
+            block.pop(key, None)
+        elif key in block:
+            block[key] = value
+            position = list(block).index(key) + 1
+        else:
+            block.insert(position, key, value)
+            position += 1
+    out = io.StringIO()
+    rt.dump(document, out)
+    written = out.getvalue()
+    reread = parse((yaml.safe_load(written) or {}).get("data") or {}, str(path))
+    if reread != schema:
+        raise ConfigError(f"{path}: the schema did not survive writing; fix the file by hand")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(written, encoding="utf-8")
