@@ -118,7 +118,8 @@ def resolve(
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(
             f"{source}: {key} {spec!r} does not import ({type(exc).__name__}: {reason}); give a "
-            "class importable from the repository root, e.g. sklearn.ensemble.RandomForestClassifier"
+            "class importable from the repository root, e.g. "
+            "sklearn.ensemble.RandomForestClassifier"
         ) from None
     cls = getattr(module, name, None)
     if cls is None:

@@ -206,7 +206,8 @@ def threshold_checks(
     for metric, limit in thresholds.items():
         name = f"threshold.{metric}"
         if metric not in challenger:
-            message = f"gate.thresholds.{metric}: no metric named {metric!r}; metrics: {', '.join(METRICS)}"
+            known = ", ".join(METRICS)
+            message = f"gate.thresholds.{metric}: no metric named {metric!r}; metrics: {known}"
             checks.append(Check(name, None, None, limit, DIRECTIONS.get(metric), False, message))
             continue
         value = challenger[metric]

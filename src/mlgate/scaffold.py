@@ -20,6 +20,7 @@ from string import Template
 from . import schema as schema_mod
 from .errors import UsageError
 from .estimators import ALIASES
+from .schema_inference import infer
 
 __all__ = [
     "GITIGNORE_BEGIN",
@@ -107,7 +108,7 @@ def plan(
                 f"--data {data} is outside {root}; the workflows train from a file committed in "
                 "the repository: copy it in first"
             ) from None
-        found = schema_mod.infer(schema_mod.read_csv(data), target, task, str(data))
+        found = infer(schema_mod.read_csv(data), target, task, str(data))
     name = model_name or _model_name(root)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise UsageError(f"model name {name!r} must be letters, digits, '_', '.' or '-'")
@@ -122,7 +123,7 @@ def plan(
 
 
 def apply(planned: Plan, *, force: bool = False) -> list[PlannedFile]:
-    """Write the plan; refuses (writing nothing) to overwrite a file that differs, unless `force`."""
+    """Write the plan; refuses (writing nothing) to overwrite a changed file, unless `force`."""
     if planned.conflicts and not force:
         listed = ", ".join(str(p) for p in planned.conflicts)
         raise UsageError(f"{listed} already exist(s) and would change; pass --force to overwrite")

@@ -138,23 +138,28 @@ def test_a_class_from_the_users_repository(user_repo):
         (
             "models.nowhere.Model",
             "classification",
-            "model.estimator 'models.nowhere.Model' does not import (ModuleNotFoundError: No module named 'models.nowhere'); give a class importable from the repository root",
+            "model.estimator 'models.nowhere.Model' does not import (ModuleNotFoundError: No"
+            " module named 'models.nowhere'); give a class importable from the repository root",
         ),
         (
             "models.my_estimator.MyClassifer",
             "classification",
-            "module models.my_estimator has no MyClassifer (did you mean models.my_estimator.MyClassifier?)",
+            "module models.my_estimator has no MyClassifer (did you mean"
+            " models.my_estimator.MyClassifier?)",
         ),
         (
             "models.my_estimator.NotAModel",
             "classification",
-            "'models.my_estimator.NotAModel' is not a scikit-learn estimator (a class with fit, predict and get_params)",
+            "'models.my_estimator.NotAModel' is not a scikit-learn estimator (a class with fit,"
+            " predict and get_params)",
         ),
         ("collections.OrderedDict", "classification", "is not a scikit-learn estimator"),
         (
             "sklearn.ensemble.RandomForestRegressor",
             "classification",
-            "model.estimator 'sklearn.ensemble.RandomForestRegressor' is a regressor, but data.task is classification; use a classifier (e.g. sklearn.ensemble.RandomForestClassifier) or set data.task: regression",
+            "model.estimator 'sklearn.ensemble.RandomForestRegressor' is a regressor, but"
+            " data.task is classification; use a classifier (e.g."
+            " sklearn.ensemble.RandomForestClassifier) or set data.task: regression",
         ),
         (
             "models.my_estimator.MyClassifier",

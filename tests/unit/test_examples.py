@@ -1,4 +1,4 @@
-"""The example projects: data from scikit-learn's bundled datasets, a params.yaml that describes it."""
+"""The example projects: data from scikit-learn's bundled datasets and a params.yaml for it."""
 
 import importlib.util
 from pathlib import Path

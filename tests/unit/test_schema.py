@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlgate import schema
+from mlgate import schema, schema_inference
 from mlgate.errors import ConfigError, DataError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +56,8 @@ def test_parse_builds_frozen_columns():
     [
         (
             {"task": "regresion"},
-            "data.task must be one of classification, regression, got 'regresion' (did you mean regression?)",
+            "data.task must be one of classification, regression, got 'regresion'"
+            " (did you mean regression?)",
         ),
         (
             {"schema": None},
@@ -67,7 +68,8 @@ def test_parse_builds_frozen_columns():
         ({"task": "regression", "slice_by": None}, "a regression target must be numeric"),
         (
             {"schema.size": {"type": "numeric", "maximum": 3}},
-            "data.schema.size.maximum is not a key of a numeric column (did you mean data.schema.size.max?)",
+            "data.schema.size.maximum is not a key of a numeric column"
+            " (did you mean data.schema.size.max?)",
         ),
         (
             {"schema.color": {"type": "categorical", "values": [True, False]}},
@@ -79,7 +81,8 @@ def test_parse_builds_frozen_columns():
         ),
         (
             {"slice_by": "size"},
-            "data.slice_by must name a categorical feature column, got 'size'; use one of: color, note",
+            "data.slice_by must name a categorical feature column, got 'size'"
+            "; use one of: color, note",
         ),
         (
             {"schema.color": {"type": "categorical", "values": ["red", "red"]}},
@@ -173,27 +176,32 @@ def test_valid_rows_pass_and_optional_columns_may_be_empty(tmp_path):
         (
             lambda f: f.assign(extra=1),
             {},
-            "d.csv: unexpected column(s) extra; remove them, or list them in data.schema (type: ignore",
+            "d.csv: unexpected column(s) extra"
+            "; remove them, or list them in data.schema (type: ignore",
         ),
         (
             lambda f: f.assign(color=f.color.where(f.index != 2, None)),
             {},
-            "column color has 1 missing value(s) (CSV line 4); fill or drop those rows or set data.schema.color.required: false",
+            "column color has 1 missing value(s) (CSV line 4)"
+            "; fill or drop those rows or set data.schema.color.required: false",
         ),
         (
             lambda f: f.assign(size=f["size"].astype(object).where(f.index != 1, "big")),
             {},
-            "column size must be numeric, got 'big' on CSV line 3; fix the value, or declare data.schema.size categorical",
+            "column size must be numeric, got 'big' on CSV line 3"
+            "; fix the value, or declare data.schema.size categorical",
         ),
         (
             lambda f: f.assign(size=f["size"].where(f.index != 4, 12.5)),
             {},
-            "column size value 12.5 on CSV line 6 is outside [0, 10]; fix the value, or change data.schema.size.max",
+            "column size value 12.5 on CSV line 6 is outside [0, 10]"
+            "; fix the value, or change data.schema.size.max",
         ),
         (
             lambda f: f.assign(color=f.color.where(f.index != 5, "green")),
             {},
-            "column color has unknown category 'green' (CSV line 7); expected one of red, blue (or add it to data.schema.color.values)",
+            "column color has unknown category 'green' (CSV line 7)"
+            "; expected one of red, blue (or add it to data.schema.color.values)",
         ),
         (
             lambda f: f.assign(label="yes_"),
@@ -208,7 +216,8 @@ def test_valid_rows_pass_and_optional_columns_may_be_empty(tmp_path):
         (
             lambda f: f.assign(label=["1.5", "2", "x", "3", "4", "5"]),
             {"task": "regression", "schema.label": {"type": "numeric"}},
-            "column label must be numeric, got 'x' on CSV line 4; a regression target must be a number",
+            "column label must be numeric, got 'x' on CSV line 4"
+            "; a regression target must be a number",
         ),
         (
             lambda f: f.assign(label=7.0),
@@ -253,7 +262,7 @@ def test_unreadable_files(tmp_path):
 
 
 def _infer(tmp_path, frame, target="label", task=None):
-    return schema.infer(schema.read_csv(_csv(tmp_path, frame)), target, task, "d.csv")
+    return schema_inference.infer(schema.read_csv(_csv(tmp_path, frame)), target, task, "d.csv")
 
 
 def test_infer_types_ids_optional_and_ranges(tmp_path):
@@ -302,7 +311,8 @@ def test_infer_numeric_classes_in_numeric_order(tmp_path):
             ROWS,
             "lable",
             None,
-            "d.csv: no target column 'lable' (did you mean label?); columns: id, color, size, note, label; pass --target",
+            "d.csv: no target column 'lable' (did you mean label?)"
+            "; columns: id, color, size, note, label; pass --target",
         ),
         (
             ROWS.assign(label="same"),
@@ -314,7 +324,8 @@ def test_infer_numeric_classes_in_numeric_order(tmp_path):
             ROWS,
             "label",
             "regression",
-            "d.csv: regression target label must be numeric, got 'yes_' on CSV line 2; fix the value, or pass --task classification",
+            "d.csv: regression target label must be numeric, got 'yes_' on CSV line 2"
+            "; fix the value, or pass --task classification",
         ),
         (
             ROWS.assign(label=[1.5] * 6),
@@ -356,7 +367,7 @@ def test_infer_rejects_bad_targets(tmp_path, frame, target, task, message):
     ],
 )
 def test_widen_rule(lo, hi, integral, expected):
-    assert schema.widen(lo, hi, integral) == pytest.approx(expected)
+    assert schema_inference.widen(lo, hi, integral) == pytest.approx(expected)
 
 
 # --- rendering and writing -------------------------------------------------------------------
