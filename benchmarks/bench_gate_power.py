@@ -258,8 +258,8 @@ def _print_report(
     cfg = params.gate
     print(
         f"bench_gate_power: {len(equal)} equal + {len(degraded)} degraded challengers, "
-        f"{replicates} replicates of {ROWS} generated rows (holdout {math.ceil(ROWS * params.data.test_size)} "
-        f"rows), seed {args.seed}"
+        f"{replicates} replicates of {ROWS} generated rows"
+        f" (holdout {math.ceil(ROWS * params.data.test_size)} rows), seed {args.seed}"
     )
     print(
         f"gate: primary {cfg.primary_metric}, {cfg.n_bootstrap} bootstrap resamples, "

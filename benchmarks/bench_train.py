@@ -10,8 +10,9 @@ Contenders, interleaved (their order rotates per repetition):
 - mlgate: `mlgate train` (the real CLI): fingerprint lookup, fit, metrics, confusion-matrix figure,
   metrics.json, model with signature + input example, skops serialization with explicit trusted
   types and explicit pip requirements, registration with tags, `Staging`.
-- seed: the seed guide's approach: load the CSV, fit the same pipeline (`mlgate.train.build_pipeline`
-  on the same split, so the model is identical), `mlflow.start_run`, log params and metrics,
+- seed: the seed guide's approach: load the CSV, fit the same pipeline
+  (`mlgate.train.build_pipeline` on the same split, so the model is identical),
+  `mlflow.start_run`, log params and metrics,
   `mlflow.sklearn.log_model(model, "model", registered_model_name=...)` with MLflow's defaults,
   then `transition_model_version_stage(..., "Staging")`. MLflow 3.17 serializes sklearn models
   with skops by default and refuses a tree model unless `skops_trusted_types` names
@@ -197,7 +198,8 @@ def main() -> None:
     print(
         f"\nPython {platform.python_version()}, mlflow {mlflow.__version__}, scikit-learn"
         f" {sklearn.__version__}, {os.cpu_count()} cores; {args.repeats} interleaved repetitions,"
-        f" fresh project + {args.registry} sqlite registry each; same model (accuracy {accuracies['mlgate'].pop():.4f})"
+        f" fresh project + {args.registry} sqlite registry each;"
+        f" same model (accuracy {accuracies['mlgate'].pop():.4f})"
     )
     print(f"\n{'contender':<10} {'median s':>9} {'min s':>7} {'max s':>7}")
     for name in names:

@@ -19,7 +19,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_UCI = REPO.parent / "shared" / "data" / "uci_obesity.csv"
-# Small, fast model settings for tests that train many versions; the real params stay in params.yaml.
+# Small, fast model settings for tests that train many versions; the real params stay in
+# params.yaml.
 FAST_MODEL = {"n_estimators": 30, "max_depth": 12, "random_state": 42}
 
 

@@ -114,7 +114,8 @@ def tiny_model() -> Path:
 
 
 def populate(uri: str, model: str, specs: list[Spec], description: str = "") -> list[str]:
-    """Register one version of `model` per spec (created if missing); returns the version numbers."""
+    """Register one version of `model` per spec (created if missing); returns the version
+    numbers."""
     from mlflow.entities import Metric, Param
     from mlflow.exceptions import MlflowException
 

@@ -7,6 +7,9 @@ The card is YAML front matter (what tools read: name, version, metrics) followed
 people: details, intended use, data, metrics with 95% intervals, per-class and per-Gender tables,
 the confusion matrix, the comparison with the previous champion and the gate's checks, caveats,
 and the promotion history.
+
+Why one module: the card is one document; its sections share the number formats and the
+front matter's metric names, and the snapshot test reads it whole.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from .promote import Move
+from .champion import Move
+from .verdict import GateSummary
 
 __all__ = [
     "DESCRIPTION_LIMIT",
@@ -87,16 +91,6 @@ class Comparison:
     comparable: bool  # False: the other cannot score this data; rows hold logged metrics
     rows: tuple[ComparisonRow, ...]
     note: str | None = None
-
-
-@dataclass(frozen=True)
-class GateSummary:
-    """The verdict this version's last gate recorded (its run's gate.json)."""
-
-    verdict: str
-    champion_version: str | None
-    holdout_sha256: str | None
-    checks: tuple[tuple[str, bool, str], ...]  # (name, passed, message)
 
 
 @dataclass(frozen=True)
@@ -197,52 +191,58 @@ def history_rows(moves: Sequence[Move]) -> list[list[str]]:
 # --- sections ---------------------------------------------------------------------------------
 
 
-def _front_matter(f: CardFacts) -> list[str]:
+def _front_matter(facts: CardFacts) -> list[str]:
     meta = {
-        "model_name": f.name,
-        "version": f.version,
-        "stage": f.stage,
-        "aliases": list(f.aliases),
-        "model_type": f.model_type,
-        "fingerprint": f.fingerprint,
-        "commit": f.commit,
-        "data_sha256": f.data_sha256,
+        "model_name": facts.name,
+        "version": facts.version,
+        "stage": facts.stage,
+        "aliases": list(facts.aliases),
+        "model_type": facts.model_type,
+        "fingerprint": facts.fingerprint,
+        "commit": facts.commit,
+        "data_sha256": facts.data_sha256,
         "metrics": {
-            m.metric: {"value": _r(m.value), f"ci{_pct(f.confidence)}": [_r(m.lo), _r(m.hi)]}
-            for m in f.metrics
+            m.metric: {"value": _r(m.value), f"ci{_pct(facts.confidence)}": [_r(m.lo), _r(m.hi)]}
+            for m in facts.metrics
         },
     }
     body = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None)
     return ["---", body.rstrip("\n"), "---", ""]
 
 
-def _title(f: CardFacts) -> list[str]:
-    lines = [f"# Model card: {f.name} v{f.version}", ""]
-    role = f"the {f.champion_alias}" if f.champion_alias in f.aliases else f"in stage {f.stage}"
-    summary = (
-        f"A {f.model_type} classifier of obesity level ({f.target}, {len(f.confusion_labels)}"
-        f" classes) from eating habits and physical condition; v{f.version} is {role}."
+def _title(facts: CardFacts) -> list[str]:
+    lines = [f"# Model card: {facts.name} v{facts.version}", ""]
+    role = (
+        f"the {facts.champion_alias}"
+        if facts.champion_alias in facts.aliases
+        else f"in stage {facts.stage}"
     )
-    last = _arrival(f)
+    summary = (
+        f"A {facts.model_type} classifier of obesity level"
+        f" ({facts.target}, {len(facts.confusion_labels)}"
+        f" classes) from eating habits and physical condition; v{facts.version} is {role}."
+    )
+    last = _arrival(facts)
     if last is not None:
         summary += f" It became champion on {last.at} ({last.kind}: {_inline(last.reason)})."
     return [*lines, summary, ""]
 
 
-def _details(f: CardFacts) -> list[str]:
-    hyper = ", ".join(f"`{k}={v}`" for k, v in f.hyperparameters) or "library defaults"
-    aliases = ", ".join(f"@{a}" for a in f.aliases) or "none"
+def _details(facts: CardFacts) -> list[str]:
+    hyper = ", ".join(f"`{k}={v}`" for k, v in facts.hyperparameters) or "library defaults"
+    aliases = ", ".join(f"@{a}" for a in facts.aliases) or "none"
     rows = [
-        ("Version", f"{f.version} (stage {f.stage}; aliases {aliases})"),
-        ("MLflow run", _code(f.run_id)),
-        ("Fingerprint", _code(f.fingerprint)),
-        ("Commit", _code(f.commit) + (f" on `{f.git_ref}`" if f.git_ref else "")),
-        ("Pull request", f"#{f.pr_number}" if f.pr_number else _NONE),
-        ("Trained", f.training_date or _NONE),
-        ("CI run", f.ci_run_url or _NONE),
+        ("Version", f"{facts.version} (stage {facts.stage}; aliases {aliases})"),
+        ("MLflow run", _code(facts.run_id)),
+        ("Fingerprint", _code(facts.fingerprint)),
+        ("Commit", _code(facts.commit) + (f" on `{facts.git_ref}`" if facts.git_ref else "")),
+        ("Pull request", f"#{facts.pr_number}" if facts.pr_number else _NONE),
+        ("Trained", facts.training_date or _NONE),
+        ("CI run", facts.ci_run_url or _NONE),
         (
             "Type",
-            f"{f.model_type} (scikit-learn pipeline: one-hot categoricals, numeric passthrough)",
+            f"{facts.model_type}"
+            " (scikit-learn pipeline: one-hot categoricals, numeric passthrough)",
         ),
         ("Hyperparameters", hyper),
         ("Serialization", "skops (no pickle), with an input signature"),
@@ -272,41 +272,43 @@ def _intended_use() -> list[str]:
     ]
 
 
-def _data(f: CardFacts) -> list[str]:
-    total = sum(n for _, n in f.class_balance) or 1
+def _data(facts: CardFacts) -> list[str]:
+    total = sum(n for _, n in facts.class_balance) or 1
     lines = [
         "## Training and evaluation data",
         "",
-        f'- **Source:** `{f.data_path}`, the schema of the UCI dataset "Estimation of obesity'
+        f'- **Source:** `{facts.data_path}`, the schema of the UCI dataset "Estimation of obesity'
         ' levels based on eating habits and physical condition" (Palechor & de la Hoz Manotas,'
         " 2019).",
-        f"- **sha256:** `{f.data_sha256}`",
-        f"- **Size:** {f.dataset_rows} rows after dropping exact duplicates, {f.n_features}"
-        f" features, target `{f.target}`.",
-        f"- **Holdout:** {f.holdout_rows} rows (stratified split), sha256 `{f.holdout_sha256}`;"
+        f"- **sha256:** `{facts.data_sha256}`",
+        f"- **Size:** {facts.dataset_rows} rows after dropping exact duplicates, {facts.n_features}"
+        f" features, target `{facts.target}`.",
+        f"- **Holdout:** {facts.holdout_rows} rows (stratified split),"
+        f" sha256 `{facts.holdout_sha256}`;"
         " the rest trained the model.",
     ]
-    if f.training_data_sha256 and f.training_data_sha256 != f.data_sha256:
+    if facts.training_data_sha256 and facts.training_data_sha256 != facts.data_sha256:
         lines.append(
-            f"- **Note:** this version was trained on data with sha256 `{f.training_data_sha256}`;"
+            "- **Note:** this version was trained on data with"
+            f" sha256 `{facts.training_data_sha256}`;"
             " the metrics below use the file above, whose holdout may include rows it trained on."
         )
     lines += ["", "| Class | Rows | Share |", "|---|---:|---:|"]
-    lines += [f"| {label} | {n} | {n / total:.1%} |" for label, n in f.class_balance]
+    lines += [f"| {label} | {n} | {n / total:.1%} |" for label, n in facts.class_balance]
     return [*lines, ""]
 
 
-def _metrics(f: CardFacts) -> list[str]:
-    pct = _pct(f.confidence)
+def _metrics(facts: CardFacts) -> list[str]:
+    pct = _pct(facts.confidence)
     lines = [
         "## Metrics",
         "",
         f"On the holdout; {pct}% intervals are percentile bootstraps over its rows"
-        f" ({f.n_bootstrap} resamples).",
+        f" ({facts.n_bootstrap} resamples).",
         "",
         f"| Metric | Value | {pct}% CI |",
         "|---|---:|---:|",
-        *(f"| {m.metric} | {m.value:.4f} | [{m.lo:.4f}, {m.hi:.4f}] |" for m in f.metrics),
+        *(f"| {m.metric} | {m.value:.4f} | [{m.lo:.4f}, {m.hi:.4f}] |" for m in facts.metrics),
         "",
         "### Per class",
         "",
@@ -314,11 +316,11 @@ def _metrics(f: CardFacts) -> list[str]:
         "|---|---:|---:|---:|---:|",
         *(
             f"| {c.label} | {c.support} | {c.precision:.4f} | {c.recall:.4f} | {c.f1:.4f} |"
-            for c in f.per_class
+            for c in facts.per_class
         ),
         "",
     ]
-    for column in dict.fromkeys(s.column for s in f.slices):
+    for column in dict.fromkeys(s.column for s in facts.slices):
         lines += [
             f"### Per {column}",
             "",
@@ -329,16 +331,16 @@ def _metrics(f: CardFacts) -> list[str]:
             "|---|---:|---:|---:|",
             *(
                 f"| {s.value} | {s.rows} | {s.accuracy:.4f} | {s.f1_macro:.4f} |"
-                for s in f.slices
+                for s in facts.slices
                 if s.column == column
             ),
             "",
         ]
-    return lines + _confusion(f)
+    return lines + _confusion(facts)
 
 
-def _confusion(f: CardFacts) -> list[str]:
-    labels = f.confusion_labels
+def _confusion(facts: CardFacts) -> list[str]:
+    labels = facts.confusion_labels
     head = "| true \\ predicted | " + " | ".join(str(i + 1) for i in range(len(labels))) + " |"
     lines = [
         "### Confusion matrix",
@@ -348,14 +350,14 @@ def _confusion(f: CardFacts) -> list[str]:
         head,
         "|---|" + "---:|" * len(labels),
     ]
-    for i, (label, row) in enumerate(zip(labels, f.confusion, strict=True)):
+    for i, (label, row) in enumerate(zip(labels, facts.confusion, strict=True)):
         cells = " | ".join(f"**{n}**" if i == j else str(n) for j, n in enumerate(row))
         lines.append(f"| {i + 1}. {label} | {cells} |")
     return [*lines, ""]
 
 
-def _comparison(f: CardFacts) -> list[str]:
-    c = f.comparison
+def _comparison(facts: CardFacts) -> list[str]:
+    c = facts.comparison
     if c is None:
         lines = [
             "## Comparison with the previous champion",
@@ -368,9 +370,10 @@ def _comparison(f: CardFacts) -> list[str]:
         if c.comparable:
             lines += [
                 "Both scored on the holdout above; the interval is the paired bootstrap of the"
-                f" difference (v{f.version} − v{c.version}).",
+                f" difference (v{facts.version} − v{c.version}).",
                 "",
-                f"| Metric | v{c.version} | v{f.version} | Δ | {_pct(f.confidence)}% CI of Δ |",
+                f"| Metric | v{c.version} | v{facts.version} | Δ"
+                f" | {_pct(facts.confidence)}% CI of Δ |",
                 "|---|---:|---:|---:|---:|",
             ]
             for r in c.rows:
@@ -383,36 +386,37 @@ def _comparison(f: CardFacts) -> list[str]:
                 f"Not comparable on this holdout: {c.note or 'the other version cannot score it'}."
                 " Logged metrics, each on its own holdout:",
                 "",
-                f"| Metric | v{c.version} (logged) | v{f.version} |",
+                f"| Metric | v{c.version} (logged) | v{facts.version} |",
                 "|---|---:|---:|",
                 *(f"| {r.metric} | {_f(r.other)} | {_f(r.this)} |" for r in c.rows),
             ]
         lines.append("")
-    return lines + _gate(f)
+    return lines + _gate(facts)
 
 
-def _gate(f: CardFacts) -> list[str]:
-    g = f.gate
+def _gate(facts: CardFacts) -> list[str]:
+    gate = facts.gate
     lines = ["### Gate", ""]
-    arrival = _arrival(f)
+    arrival = _arrival(facts)
     if arrival is not None and arrival.kind == "rollback":
         lines += ["Restored by a rollback, without a new gate (it was champion before).", ""]
-    if g is None:
+    if gate is None:
         return [*lines, "No gate verdict is recorded for this version.", ""]
-    against = f"against v{g.champion_version}" if g.champion_version else "with no champion"
-    holdout = f" on holdout `{g.holdout_sha256[:12]}`" if g.holdout_sha256 else ""
-    passed = sum(1 for _, ok, _ in g.checks if ok)
+    against = f"against v{gate.champion_version}" if gate.champion_version else "with no champion"
+    holdout = f" on holdout `{gate.holdout_sha256[:12]}`" if gate.holdout_sha256 else ""
+    passed = sum(1 for _, ok, _ in gate.checks if ok)
     lines += [
-        f"Last verdict: **{g.verdict}** {against}{holdout} ({passed}/{len(g.checks)} checks passed).",
+        f"Last verdict: **{gate.verdict}** {against}{holdout}"
+        f" ({passed}/{len(gate.checks)} checks passed).",
         "",
         "| Check | Result | Detail |",
         "|---|:---:|---|",
-        *(f"| {name} | {'✓' if ok else '✗'} | {_cell(msg)} |" for name, ok, msg in g.checks),
+        *(f"| {name} | {'✓' if ok else '✗'} | {_cell(msg)} |" for name, ok, msg in gate.checks),
     ]
     return [*lines, ""]
 
 
-def _caveats(f: CardFacts) -> list[str]:
+def _caveats(facts: CardFacts) -> list[str]:
     lines = [
         "## Caveats and ethical considerations",
         "",
@@ -432,23 +436,23 @@ def _caveats(f: CardFacts) -> list[str]:
         "- **Holdout only.** Metrics come from one stratified split of one file; the intervals"
         " cover resampling of those rows, not a shift in the population.",
     ]
-    if f.comparison is not None and not f.comparison.comparable:
+    if facts.comparison is not None and not facts.comparison.comparable:
         lines.append(
-            f"- **Schema change.** v{f.comparison.version} cannot score this data, so the"
+            f"- **Schema change.** v{facts.comparison.version} cannot score this data, so the"
             " comparison uses metrics logged on different holdouts."
         )
     return [*lines, ""]
 
 
-def _history(f: CardFacts) -> list[str]:
-    moves = list(f.history)[-_HISTORY_SHOWN:]
+def _history(facts: CardFacts) -> list[str]:
+    moves = list(facts.history)[-_HISTORY_SHOWN:]
     lines = ["## Promotion history", ""]
     if not moves:
         return [*lines, "No champion moves are recorded.", ""]
-    omitted = len(f.history) - len(moves)
+    omitted = len(facts.history) - len(moves)
     if omitted:
         lines += [
-            f"The {len(moves)} latest of {len(f.history)} moves (`mlgate history` lists all).",
+            f"The {len(moves)} latest of {len(facts.history)} moves (`mlgate history` lists all).",
             "",
         ]
     lines += ["| When (UTC) | Who | Move | Kind | Why | Commit |", "|---|---|---|---|---|---|"]
@@ -461,11 +465,11 @@ def _history(f: CardFacts) -> list[str]:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _arrival(f: CardFacts) -> Move | None:
+def _arrival(facts: CardFacts) -> Move | None:
     """The move that made this version champion, when it is the champion."""
-    if f.champion_alias not in f.aliases:
+    if facts.champion_alias not in facts.aliases:
         return None
-    return next((m for m in reversed(f.history) if m.to_version == f.version), None)
+    return next((m for m in reversed(facts.history) if m.to_version == facts.version), None)
 
 
 def _v(version: str | None) -> str:

@@ -3,6 +3,9 @@ and the stage and alias changes behind `mlgate promote` and `mlgate alias`.
 
 Every function takes a `Registry` and returns dataclasses (each with `to_json()`); rendering for
 humans lives in tables.py. Listing N versions with their metrics costs O(N/100) round trips.
+
+Why one module: every result here is a read of the same batched listing (rows, metrics,
+aliases) or a change that returns the same row shapes; splitting them would split that listing.
 """
 
 from __future__ import annotations
@@ -14,18 +17,19 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import NotFoundError, UsageError
-from .registry import METRIC_TAG_PREFIX, STAGE_NAMES, validate_alias
+from .registry import METRIC_TAG_PREFIX, STAGES, parse_stage, validate_alias
+from .stats import METRICS
 
 if TYPE_CHECKING:
     from .registry import Registry, Version
+    from .release import Release
 
 __all__ = [
-    "BUILTIN_METRICS",
-    "STAGES",
     "AliasChange",
     "Best",
     "Comparison",
     "MetricDelta",
+    "ModelList",
     "ModelSummary",
     "ParamDiff",
     "StageChange",
@@ -38,14 +42,10 @@ __all__ = [
     "metric_direction",
     "metric_tags",
     "model_summaries",
-    "parse_stage",
     "set_alias",
     "version_rows",
 ]
 
-STAGES = ("None", "Staging", "Production", "Archived")
-# The metrics every version logs (train.evaluate), in the order tables show them.
-BUILTIN_METRICS = ("accuracy", "f1_macro", "precision_macro", "recall_macro")
 # Direction by name: exact names first, then prefixes (f1_<class>), then suffixes (fit_seconds).
 _HIGHER = {"accuracy", "balanced_accuracy", "auc", "roc_auc", "r2", "average_precision"}
 _HIGHER_PREFIXES = ("accuracy_", "f1", "precision", "recall", "roc_auc", "auc_")
@@ -61,16 +61,6 @@ def metric_direction(name: str) -> str | None:
     if key in _LOWER or key.endswith(_LOWER_SUFFIXES):
         return "lower"
     return None
-
-
-def parse_stage(text: str) -> str:
-    """A stage name, case-insensitive ('production' -> 'Production'), or UsageError."""
-    stage = STAGE_NAMES.get(text.strip().lower())
-    if stage is None:
-        close = difflib.get_close_matches(text.strip().lower(), list(STAGE_NAMES), n=1, cutoff=0.5)
-        hint = f" (did you mean {STAGE_NAMES[close[0]]}?)" if close else ""
-        raise UsageError(f"stage {text!r} is not one of {', '.join(STAGES)}{hint}")
-    return stage
 
 
 class _Json:
@@ -98,28 +88,37 @@ class ModelSummary(_Json):
     aliases: dict[str, str]
 
 
-def model_summaries(registry: Registry, name_like: str | None = None) -> list[ModelSummary]:
+@dataclass(frozen=True)
+class ModelList:
+    models: list[ModelSummary]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"models": [m.to_json() for m in self.models]}
+
+
+def model_summaries(registry: Registry, name_like: str | None = None) -> ModelList:
     """Every registered model (or those matching a SQL LIKE pattern) with version counts per stage.
 
     Two paged searches whatever the number of models and versions.
     """
-    where = f"name LIKE '{_quote(name_like)}'" if name_like else ""
-    models = registry.search_models(where)
+    models = registry.search_models(name_like)
     counts: dict[str, dict[str, int]] = {m.name: dict.fromkeys(STAGES, 0) for m in models}
-    for version in registry.search_versions(where):
+    for version in registry.search_versions(name_like):
         if version.name in counts:
             stage = version.current_stage if version.current_stage in STAGES else "None"
             counts[version.name][stage] += 1
-    return [
-        ModelSummary(
-            name=m.name,
-            description=m.description or "",
-            versions=sum(counts[m.name].values()),
-            stages=counts[m.name],
-            aliases={a: str(v) for a, v in sorted((m.aliases or {}).items())},
-        )
-        for m in models
-    ]
+    return ModelList(
+        [
+            ModelSummary(
+                name=m.name,
+                description=m.description or "",
+                versions=sum(counts[m.name].values()),
+                stages=counts[m.name],
+                aliases={a: str(v) for a, v in sorted((m.aliases or {}).items())},
+            )
+            for m in models
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -236,7 +235,7 @@ def _unknown_metric(metric: str, model: str, known: list[str]) -> NotFoundError:
 
 def _ordered(names: set[str]) -> list[str]:
     """Built-in metrics first (in their usual order), then the rest alphabetically."""
-    return [m for m in BUILTIN_METRICS if m in names] + sorted(names - set(BUILTIN_METRICS))
+    return [m for m in METRICS if m in names] + sorted(names - set(METRICS))
 
 
 @dataclass(frozen=True)
@@ -279,7 +278,8 @@ class Comparison:
 
 
 def compare(registry: Registry, name: str, ref_a: str, ref_b: str) -> Comparison:
-    """Metrics both versions' runs logged (b − a, and which is better) and the params that differ."""
+    """Metrics both versions' runs logged (b − a, and which is better) and the params that
+    differ."""
     va, vb = registry.resolve(name, ref_a), registry.resolve(name, ref_b)
     a, b = _rows(registry, [va, vb], registry.aliases(name), with_params=True)
     deltas = []
@@ -405,6 +405,14 @@ class StageChange(_Json):
     alias: str | None = None
     previous_holder: str | None = None
 
+    @classmethod
+    def of_champion_move(cls, moved: Release, use_stages: bool, alias: str) -> StageChange:
+        """`promote MODEL VERSION Production` is a champion move, shown as a stage change."""
+        if use_stages:
+            archived = moved.promotion.archived if moved.promotion else []
+            return cls(moved.name, moved.version, "Production", moved.previous_stage, archived)
+        return cls(moved.name, moved.version, None, moved.previous_stage, [], alias, moved.previous)
+
 
 def change_stage(
     registry: Registry,
@@ -415,24 +423,17 @@ def change_stage(
     use_stages: bool = True,
     champion_alias: str = "champion",
 ) -> StageChange:
-    """Move a version to a stage; Production leaves exactly one Production version.
+    """Move a version to a stage other than Production; the archived versions are listed.
 
-    With `use_stages` false, Production means "move the champion alias" and other stages are
-    refused. Everything is validated before the one write.
+    Production is a champion move (`release.promote`: alias, stage and history together). With
+    `use_stages` false, stages are not used at all. Everything is validated before the one write.
     """
     stage = parse_stage(stage)
     target = registry.resolve(name, ref)
     if not use_stages:
-        if stage != "Production":
-            raise UsageError(
-                f"promotion.use_stages is false: stage {stage} is not used; promote to Production"
-                f" (moves @{champion_alias}) or set an alias with 'mlgate alias'"
-            )
-        previous = registry.aliases(name).get(champion_alias)
-        if previous != target.version:
-            registry.set_alias(name, champion_alias, target.version)
-        return StageChange(
-            name, target.version, None, target.current_stage, [], champion_alias, previous
+        raise UsageError(
+            f"promotion.use_stages is false: stage {stage} is not used; promote to Production"
+            f" (moves @{champion_alias}) or set an alias with 'mlgate alias'"
         )
     archived = registry.transition_exclusive(name, target.version, stage)
     return StageChange(name, target.version, stage, target.current_stage, archived)
@@ -478,7 +479,3 @@ def delete_alias(
         )
     registry.delete_alias(name, alias)
     return AliasChange(name, alias, None, previous, "deleted")
-
-
-def _quote(value: str) -> str:
-    return value.replace("'", "\\'")

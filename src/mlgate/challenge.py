@@ -7,21 +7,23 @@ back as tags and, on a pass, as the `challenger` (and `pr-<N>`) aliases.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import data as data_mod
+from . import data, github, report, verdict
 from .config import Params
 from .errors import ArtifactError, NotFoundError, UsageError
+from .fingerprint import of_worktree
 from .gate import VERDICT_FAIL, GateResult, ModelEvidence, evaluate
+from .registry import load_model
 
 if TYPE_CHECKING:
     from .registry import Registry, Version
 
-__all__ = ["GATE_ARTIFACT", "GateRun", "resolve_challenger", "resolve_champion", "run_gate"]
-
-GATE_ARTIFACT = "mlgate/gate.json"
+__all__ = ["GateRun", "publish", "resolve_challenger", "resolve_champion", "run_gate"]
 
 _LATENCY_REPEATS = 3  # best of three: the machine is shared, the minimum is the honest figure
 
@@ -43,14 +45,13 @@ def resolve_challenger(
     name = params.mlflow.registered_model_name
     if ref:
         return registry.resolve(name, ref)
-    from .fingerprint import of_worktree
-
     fingerprint = of_worktree(params, data_path)
     found = registry.find_by_fingerprint(name, fingerprint.value)
     if found is None:
         raise UsageError(
             f"no version of {name} was trained from the working tree's inputs"
-            f" (fingerprint {fingerprint.value[:12]}); run 'mlgate train' first or pass --challenger"
+            f" (fingerprint {fingerprint.value[:12]});"
+            " run 'mlgate train' first or pass --challenger"
         )
     return found
 
@@ -73,8 +74,6 @@ def resolve_champion(registry: Registry, name: str, ref: str, default_alias: str
 def _evidence(
     registry: Registry, version: Version, X: Any, metrics: dict[str, float]
 ) -> ModelEvidence:
-    from .registry import load_model
-
     base = dict(version=version.version, run_id=version.run_id, logged_metrics=metrics)
     try:
         loaded = load_model(registry, version.name, version.version)
@@ -104,10 +103,8 @@ def run_gate(
     pr_number: str | None = None,
 ) -> GateRun:
     name = params.mlflow.registered_model_name
-    dataset = data_mod.load(data_path, params.data.target)
-    split = data_mod.split(
-        dataset, params.data.target, params.data.test_size, params.data.random_state
-    )
+    holdout = data.holdout(params.data, data_path)
+    split = holdout.split
     challenger = resolve_challenger(registry, params, challenger_ref, data_path)
     alias = params.promotion.champion_alias
     champion = resolve_champion(registry, name, champion_ref or f"@{alias}", alias)
@@ -120,14 +117,13 @@ def run_gate(
         if champion
         else None
     )
-    classes = [c for c in data_mod.CLASSES if c in set(split.y_test)]
     result = evaluate(
         split.y_test.to_numpy(),
-        classes,
+        holdout.classes,
         challenger_ev,
         champion_ev,
         params.gate,
-        split.holdout_sha256,
+        holdout.sha256,
     )
     aliases = _record(registry, params, result, challenger, champion, pr_number)
     links = {}
@@ -156,8 +152,8 @@ def _record(
 ) -> tuple[str, ...]:
     """Verdict tags always; the candidate aliases only on a real pass (never on a dry run's)."""
     name = params.mlflow.registered_model_name
-    verdict = result.verdict if result.mode != "dry_run" else f"{result.verdict} (dry run)"
-    tags = {"mlgate.gate.verdict": verdict}
+    recorded = result.verdict if result.mode != "dry_run" else f"{result.verdict} (dry run)"
+    tags = {"mlgate.gate.verdict": recorded}
     if result.verdict != VERDICT_FAIL:
         tags["mlgate.gate.holdout_sha256"] = result.holdout.sha256
         if champion is not None:
@@ -165,10 +161,7 @@ def _record(
             tags["mlgate.gate.champion_version"] = champion.version
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
-        from .report import to_json
-
-        # The full evidence stays with the run: the model card and `release` read it back.
-        registry.log_run_dict(challenger.run_id, to_json(result), GATE_ARTIFACT)
+        verdict.save(registry, challenger.run_id, result)
     if result.verdict == VERDICT_FAIL or result.mode != "enabled":
         return ()
     aliases = [params.promotion.challenger_alias]
@@ -177,6 +170,28 @@ def _record(
     for alias in aliases:
         registry.set_alias(name, alias, challenger.version)
     return tuple(aliases)
+
+
+def publish(run: GateRun, *, report_path: str | None = None, json_path: str | None = None) -> None:
+    """Everything a gate leaves besides the terminal text: the markdown report (the PR comment)
+    and the JSON verdict where asked, the step summary and the Actions outputs."""
+    files = (
+        (report_path, lambda: report.render_markdown(run.result, run.links)),
+        (json_path, lambda: json.dumps(verdict.to_json(run.result, run.links), indent=2) + "\n"),
+    )
+    for path, render in files:
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(render(), encoding="utf-8")
+    github.append_summary(report.render_step_summary(run.result, run.links))
+    github.write_outputs(
+        {
+            "verdict": run.result.verdict,
+            "passed": str(run.result.passed).lower(),
+            "challenger_version": run.challenger,
+            "champion_version": run.champion or "",
+        }
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,65 +1,103 @@
 """The `mlgate` command line: thin click commands and the one exception -> exit code mapping.
 
-Imports of mlflow, scikit-learn and pandas happen inside commands, never at module level, so
-`mlgate --help` answers in a fraction of a second.
+Each command parses its options, makes one library call and prints the result with `_emit`
+(a table, or JSON with `--json`). Modules that import numpy, scipy, tabulate or mlflow at load
+time (catalog, tables, challenge, report, card_facts, release) are imported inside the commands
+that use them, so `mlgate --help` answers in a fraction of a second; the rest are imported here.
+
+Why one module: most lines are click declarations (14 commands and their options and help);
+the bodies are a few lines each, and the shared options and the exit-code map sit with them.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import traceback
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from . import __version__
-from .errors import EXIT_REGISTRY, EXIT_USAGE, MlgateError
+from . import __version__, data, github
+from .champion import History, Who, history
+from .config import Params, default_params, load_params, resolve_tracking_uri
+from .errors import (
+    EXIT_GATE_FAILED,
+    EXIT_REGISTRY,
+    EXIT_USAGE,
+    GateFailed,
+    MlgateError,
+    RegistryError,
+    UsageError,
+)
+from .registry import Registry, connect, parse_stage
 
 __all__ = ["main"]
 
+# The one exception -> exit code map, most specific first.
+_EXIT_CODES: tuple[tuple[type[MlgateError], int], ...] = (
+    (GateFailed, EXIT_GATE_FAILED),
+    (RegistryError, EXIT_REGISTRY),
+    (MlgateError, EXIT_USAGE),
+)
+_EXIT_INTERRUPTED = 130
+_EXIT_PIPE_CLOSED = 141
+
 
 class _Group(click.Group):
-    """Maps every exception to one line on stderr and its documented exit code."""
+    """Turns every exception into one line on stderr and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            # One line, like every other error: click's own form spans four.
-            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            self._fail(ctx, None, f"{exc.format_message()}{where}", EXIT_USAGE)
+            _fail(ctx, None, _usage_message(exc), EXIT_USAGE)
         except BrokenPipeError:
             # `mlgate versions | head`: the reader left; stop quietly, as other tools do.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            ctx.exit(141)
+            ctx.exit(_EXIT_PIPE_CLOSED)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except GateFailed as exc:
+            # The gate printed its evidence and the failed checks on stdout; stderr stays empty
+            # (an error line would read as a broken setup, which a rejected model is not).
+            ctx.exit(_exit_code(exc))
         except MlgateError as exc:
-            self._fail(ctx, exc, str(exc), exc.exit_code)
+            _fail(ctx, exc, str(exc), _exit_code(exc))
         except KeyboardInterrupt:
-            self._fail(ctx, None, "interrupted", 130)
+            _fail(ctx, None, "interrupted", _EXIT_INTERRUPTED)
         except Exception as exc:
             message = f"unexpected {type(exc).__name__}: {exc}; re-run with --verbose and report it"
-            self._fail(ctx, exc, message, EXIT_REGISTRY)
+            _fail(ctx, exc, message, EXIT_REGISTRY)
 
     def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
         # Errors in the group's own options (`mlgate --bogus`) come before `invoke`.
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as exc:
-            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"mlgate: error: {exc.format_message()}{where}", err=True)
-            sys.exit(EXIT_USAGE)
+            _fail(None, None, _usage_message(exc), EXIT_USAGE)
 
-    @staticmethod
-    def _fail(ctx: click.Context, exc: BaseException | None, message: str, code: int) -> None:
-        if exc is not None and ctx.find_root().params.get("verbose"):
-            traceback.print_exception(exc)
-        click.echo(f"mlgate: error: {message.splitlines()[0] if message else 'failed'}", err=True)
-        ctx.exit(code)
+
+def _exit_code(exc: MlgateError) -> int:
+    return next(code for kind, code in _EXIT_CODES if isinstance(exc, kind))
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    # One line, like every other error: click's own form spans four.
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+    return f"{exc.format_message()}{where}"
+
+
+def _fail(ctx: click.Context | None, exc: BaseException | None, message: str, code: int) -> Any:
+    if exc is not None and ctx is not None and ctx.find_root().params.get("verbose"):
+        traceback.print_exception(exc)
+    click.echo(f"mlgate: error: {message.splitlines()[0] if message else 'failed'}", err=True)
+    raise click.exceptions.Exit(code)
 
 
 # --- shared options (defined once) -------------------------------------------------------------
@@ -79,26 +117,71 @@ tracking_uri_option = click.option(
     help="MLflow tracking/registry URI [env: MLFLOW_TRACKING_URI; default: params.yaml's].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+data_option = click.option(
+    "--data", "data_path", default=None, help="Dataset CSV [default: params' data.path]."
+)
+actor_option = click.option(
+    "--actor",
+    default=None,
+    help="Who moves the champion, for the history [default: GITHUB_ACTOR, else git's user.name].",
+)
+stage_filter_option = click.option(
+    "--stage",
+    default=None,
+    metavar="STAGE",
+    help="Only versions in this stage: None, Staging, Production or Archived (any case).",
+)
 
 
-def _params(params_path: str, required: bool = True):
+def reason_option(**kwargs: Any) -> Callable:
+    """`--reason`: every champion move records why; commands differ in default and help."""
+    return click.option("--reason", **kwargs)
+
+
+def _params(params_path: str, required: bool = True) -> Params:
     """params.yaml when it exists; built-in defaults for registry commands run elsewhere."""
-    from .config import default_params, load_params
-
     if not required and params_path == "params.yaml" and not Path(params_path).exists():
         return default_params()
     return load_params(params_path)
 
 
-def _registry(params, tracking_uri: str | None):
-    from .config import resolve_tracking_uri
-    from .registry import connect
-
+def _registry(params: Params, tracking_uri: str | None) -> Registry:
     return connect(resolve_tracking_uri(params, tracking_uri))
 
 
-def _echo_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, indent=2, sort_keys=True, default=str))
+def _who(actor: str | None) -> Who:
+    return Who(actor=actor or github.actor(), commit=github.commit(), run_url=github.run_url())
+
+
+def _emit(result: Any, render: Callable[[Any], str], as_json: bool) -> None:
+    """Print a library result: `render(result)` for people, its `to_json()` with --json."""
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True, default=str))
+    else:
+        click.echo(render(result))
+
+
+def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict | None = None):
+    """A release, rollback or promotion: Actions outputs and summary, the move, its warnings."""
+    from . import tables
+
+    champion = result.version if result.action != "rejected" else result.previous or ""
+    github.write_outputs(
+        {
+            "changed": str(result.changed).lower(),
+            "champion_version": champion,
+            "action": result.action,
+        }
+    )
+    github.append_summary(f"**mlgate {result.action.replace('_', ' ')}**: {result.message}")
+    if as_json:
+        click.echo(
+            json.dumps({**(extra or {}), **result.to_json()}, indent=2, sort_keys=True, default=str)
+        )
+        return
+    click.echo(tables.render_move(result, head))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 # --- the group ---------------------------------------------------------------------------------
@@ -115,9 +198,6 @@ def main(ctx: click.Context, verbose: bool) -> None:
     """
     ctx.ensure_object(dict)
     if not verbose:
-        import logging
-        import warnings
-
         # MLflow configures its loggers when imported (later, inside a command): set the level
         # it reads rather than the loggers themselves.
         os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
@@ -129,12 +209,12 @@ def main(ctx: click.Context, verbose: bool) -> None:
 # --- data and training ---------------------------------------------------------------------------
 
 
-@main.group()
-def data() -> None:
+@main.group("data")
+def data_group() -> None:
     """Create or check the dataset."""
 
 
-@data.command("generate")
+@data_group.command("generate")
 @click.option("--rows", default=2111, show_default=True, type=click.IntRange(50, 1_000_000))
 @click.option("--seed", default=42, show_default=True, type=int)
 @click.option(
@@ -142,40 +222,31 @@ def data() -> None:
 )
 def data_generate(rows: int, seed: int, out: str) -> None:
     """Write a synthetic obesity dataset with the UCI schema (deterministic for a seed)."""
-    from . import data as data_mod
-
-    frame = data_mod.generate(rows=rows, seed=seed)
+    frame = data.generate(rows=rows, seed=seed)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
-    click.echo(f"wrote {out}: {len(frame)} rows, sha256 {data_mod.file_sha256(out)[:12]}")
+    click.echo(f"wrote {out}: {len(frame)} rows, sha256 {data.file_sha256(out)[:12]}")
 
 
-@data.command("check")
+@data_group.command("check")
 @params_option
-@click.option(
-    "--data", "data_path", default=None, help="CSV to check [default: params' data.path]."
-)
+@data_option
 def data_check(params_path: str, data_path: str | None) -> None:
     """Validate the dataset against the UCI schema and print its class balance."""
-    from . import data as data_mod
-
     params = _params(params_path)
-    dataset = data_mod.load(data_path or params.data.path, params.data.target)
+    dataset = data.load(data_path or params.data.path, params.data.target)
     counts = dataset.frame[params.data.target].value_counts()
     click.echo(
         f"{dataset.path}: ok, {len(dataset.frame)} rows"
         f" ({dataset.duplicates_dropped} duplicate rows dropped), sha256 {dataset.sha256[:12]}"
     )
-    for label in data_mod.CLASSES:
-        if label in counts:
-            click.echo(f"  {label:<22} {counts[label]:>5}")
+    for label in (c for c in data.CLASSES if c in counts):
+        click.echo(f"  {label:<22} {counts[label]:>5}")
 
 
-@main.command()
+@main.command("train")
 @params_option
-@click.option(
-    "--data", "data_path", default=None, help="Training CSV [default: params' data.path]."
-)
+@data_option
 @click.option(
     "--model-dir",
     default=None,
@@ -187,47 +258,29 @@ def data_check(params_path: str, data_path: str | None) -> None:
 @click.option("--pr-number", default=None, help="Pull request number, recorded as a tag.")
 @tracking_uri_option
 @json_option
-def train(
+def train_command(
     params_path, data_path, model_dir, metrics_path, figure_path, pr_number, tracking_uri, as_json
 ) -> None:
     """Train the model from params.yaml, log it to MLflow and register a version.
 
     Inputs already registered (same fingerprint) reuse that version: nothing new is registered.
     """
-    from . import data as data_mod
-    from . import github
-    from .fingerprint import of_worktree
-    from .train import train as run_training
+    from . import tables, train
 
     params = _params(params_path)
-    data_path = data_path or params.data.path
-    dataset = data_mod.load(data_path, params.data.target)
-    fingerprint = of_worktree(params, data_path)
-    registry = _registry(params, tracking_uri)
-    result = run_training(
+    holdout = data.holdout(params.data, data_path)
+    result = train.train(
         params,
-        registry,
-        fingerprint,
-        dataset,
+        _registry(params, tracking_uri),
+        holdout,
         context_tags=github.context_tags(pr_number),
         metrics_path=Path(metrics_path),
         figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
     )
     github.write_outputs({"version": result.version, "reused": str(result.reused).lower()})
-    if as_json:
-        _echo_json(result.__dict__)
-        return
     name = params.mlflow.registered_model_name
-    verb = "Reused" if result.reused else "Registered"
-    click.echo(f"{verb} {name} v{result.version} (stage: {result.stage})")
-    for message in result.messages:
-        click.echo(f"  {message}")
-    shown = ("accuracy", "f1_macro", "precision_macro", "recall_macro")
-    click.echo(
-        "  " + "  ".join(f"{k} {result.metrics[k]:.4f}" for k in shown if k in result.metrics)
-    )
-    click.echo(f"  run: {result.run_url or result.run_id}")
+    _emit(result, lambda r: tables.render_train(r, name), as_json)
 
 
 # --- gate ----------------------------------------------------------------------------------------
@@ -278,58 +331,29 @@ def gate(
 
     Every check is printed with its numbers before the exit code says fail.
     """
-    from . import github, report
-    from .challenge import run_gate
+    from . import challenge, report
 
     params = _params(params_path)
-    registry = _registry(params, tracking_uri)
-    pr_number = pr_number or github.pr_number()
-    run = run_gate(
-        registry,
+    run = challenge.run_gate(
+        _registry(params, tracking_uri),
         params,
         data_path=data_path or params.data.path,
         challenger_ref=challenger_ref,
         champion_ref=champion_ref,
-        pr_number=pr_number,
+        pr_number=pr_number or github.pr_number(),
     )
-    result = run.result
-    for path, text in (
-        (report_path, report.render_markdown(result, run.links) if report_path else None),
-        (
-            json_path,
-            json.dumps(report.to_json(result, run.links), indent=2) + "\n" if json_path else None,
-        ),
-    ):
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text, encoding="utf-8")
-    github.append_summary(report.render_step_summary(result, run.links))
-    github.write_outputs(
-        {
-            "verdict": result.verdict,
-            "passed": str(result.passed).lower(),
-            "challenger_version": run.challenger,
-            "champion_version": run.champion or "",
-        }
-    )
-    click.echo(report.render_text(result))
+    challenge.publish(run, report_path=report_path, json_path=json_path)
+    click.echo(report.render_text(run.result))
     if run.aliases_set:
         click.echo(
             f"aliases set on v{run.challenger}: {', '.join('@' + a for a in run.aliases_set)}"
         )
-    if not result.passed:
-        click.get_current_context().exit(1)
+    if not run.result.passed:
+        raise GateFailed(f"v{run.challenger} failed the gate (verdict {run.result.verdict})")
 
 
 # --- registry commands ---------------------------------------------------------------------------
 # VERSION arguments take a number, an @alias or a stage name (its newest version), everywhere.
-
-_stage_filter = click.option(
-    "--stage",
-    default=None,
-    metavar="STAGE",
-    help="Only versions in this stage: None, Staging, Production or Archived (any case).",
-)
 
 
 @main.command("list")
@@ -349,10 +373,7 @@ def list_models(name_like, params_path, tracking_uri, as_json) -> None:
 
     registry = _registry(_params(params_path, required=False), tracking_uri)
     models = catalog.model_summaries(registry, name_like)
-    if as_json:
-        _echo_json({"models": [m.to_json() for m in models]})
-    else:
-        click.echo(tables.render_models(models, registry.uri))
+    _emit(models, lambda m: tables.render_models(m.models, registry.uri), as_json)
 
 
 @main.command()
@@ -364,7 +385,7 @@ def list_models(name_like, params_path, tracking_uri, as_json) -> None:
     metavar="NAME",
     help="Add a column for this logged metric (repeatable).",
 )
-@_stage_filter
+@stage_filter_option
 @click.option("--limit", default=None, type=click.IntRange(min=1), help="Show the newest N only.")
 @params_option
 @tracking_uri_option
@@ -375,27 +396,19 @@ def versions(model, metrics, stage, limit, params_path, tracking_uri, as_json) -
 
     registry = _registry(_params(params_path, required=False), tracking_uri)
     listing = catalog.version_rows(registry, model, stage=stage, limit=limit, metrics=metrics)
-    if as_json:
-        _echo_json(listing.to_json())
-    else:
-        click.echo(tables.render_versions(listing, metrics))
+    _emit(listing, lambda r: tables.render_versions(r, metrics), as_json)
 
 
 @main.command()
 @click.argument("model")
 @click.argument("version")
 @click.argument("stage")
-@click.option(
-    "--reason",
+@reason_option(
     default="manual promotion",
     show_default=True,
     help="Why, for the alias history and the model card (Production only).",
 )
-@click.option(
-    "--actor",
-    default=None,
-    help="Who, for the history [default: GITHUB_ACTOR, else git's user.name].",
-)
+@actor_option
 @params_option
 @tracking_uri_option
 @json_option
@@ -411,7 +424,8 @@ def promote(model, version, stage, reason, actor, params_path, tracking_uri, as_
 
     params = _params(params_path, required=False)
     registry = _registry(params, tracking_uri)
-    if catalog.parse_stage(stage) == "Production":
+    cfg = params.promotion
+    if parse_stage(stage) == "Production":
         _promote_champion(registry, params, model, version, reason, actor, as_json)
         return
     change = catalog.change_stage(
@@ -419,13 +433,29 @@ def promote(model, version, stage, reason, actor, params_path, tracking_uri, as_
         model,
         version,
         stage,
-        use_stages=params.promotion.use_stages,
-        champion_alias=params.promotion.champion_alias,
+        use_stages=cfg.use_stages,
+        champion_alias=cfg.champion_alias,
     )
-    if as_json:
-        _echo_json(change.to_json())
-    else:
-        click.echo(tables.render_stage_change(change))
+    _emit(change, tables.render_stage_change, as_json)
+
+
+def _promote_champion(registry, params, model, version, reason, actor, as_json) -> None:
+    """`promote MODEL VERSION Production`: a champion move, shown as the stage change it is."""
+    from . import card_facts, catalog, release, tables
+
+    moved = release.promote(
+        registry,
+        params,
+        model,
+        version,
+        who=_who(actor),
+        reason=reason,
+        card_file=card_facts.card_path(params, model),
+    )
+    cfg = params.promotion
+    change = catalog.StageChange.of_champion_move(moved, cfg.use_stages, cfg.champion_alias)
+    head = None if as_json else tables.render_stage_change(change)
+    _emit_move(moved, as_json, head=head, extra=change.to_json())
 
 
 @main.command("alias")
@@ -444,9 +474,9 @@ def promote(model, version, stage, reason, actor, params_path, tracking_uri, as_
 def alias_command(
     model, alias_name, version, delete, if_exists, params_path, tracking_uri, as_json
 ) -> None:
-    """Point ALIAS of MODEL at VERSION (printing the previous holder), or remove it with --delete."""
+    """Point ALIAS of MODEL at VERSION (printing the previous holder), or remove it with
+    --delete."""
     from . import catalog, tables
-    from .errors import UsageError
 
     if delete == (version is not None):
         raise UsageError(
@@ -459,10 +489,7 @@ def alias_command(
         change = catalog.delete_alias(registry, model, alias_name, if_exists=if_exists)
     else:
         change = catalog.set_alias(registry, model, alias_name, version)
-    if as_json:
-        _echo_json(change.to_json())
-    else:
-        click.echo(tables.render_alias(change))
+    _emit(change, tables.render_alias, as_json)
 
 
 @main.command()
@@ -478,11 +505,7 @@ def compare(model, version_a, version_b, params_path, tracking_uri, as_json) -> 
     from . import catalog, tables
 
     registry = _registry(_params(params_path, required=False), tracking_uri)
-    result = catalog.compare(registry, model, version_a, version_b)
-    if as_json:
-        _echo_json(result.to_json())
-    else:
-        click.echo(tables.render_compare(result))
+    _emit(catalog.compare(registry, model, version_a, version_b), tables.render_compare, as_json)
 
 
 @main.command()
@@ -494,7 +517,7 @@ def compare(model, version_a, version_b, params_path, tracking_uri, as_json) -> 
     default=None,
     help="Direction of --metric [default: known for built-in metrics, else higher].",
 )
-@_stage_filter
+@stage_filter_option
 @params_option
 @tracking_uri_option
 @json_option
@@ -504,103 +527,15 @@ def best(model, metric, lower_is_better, stage, params_path, tracking_uri, as_js
 
     registry = _registry(_params(params_path, required=False), tracking_uri)
     result = catalog.best(registry, model, metric, lower_is_better=lower_is_better, stage=stage)
-    if as_json:
-        _echo_json(result.to_json())
-    else:
-        click.echo(tables.render_best(result))
+    _emit(result, tables.render_best, as_json)
 
 
 # --- release commands ----------------------------------------------------------------------------
 # Champion moves: each re-reads @champion before writing, records who/when/why/commit in the alias
 # history and rewrites the model card. Who and which commit come from GitHub Actions when present.
 
-_actor_option = click.option(
-    "--actor",
-    default=None,
-    help="Who moves the champion, for the history [default: GITHUB_ACTOR, else git's user.name].",
-)
 
-
-def _who(actor: str | None):
-    from . import github
-    from .promote import Who
-
-    return Who(actor=actor or github.actor(), commit=github.commit(), run_url=github.run_url())
-
-
-def _promote_champion(registry, params, model, version, reason, actor, as_json) -> None:
-    """`promote MODEL VERSION Production`: a champion move, shown as the stage change it is."""
-    from . import catalog, tables
-    from . import release as release_mod
-
-    moved = release_mod.promote(
-        registry,
-        params,
-        model,
-        version,
-        who=_who(actor),
-        reason=reason,
-        card_file=release_mod.card_path(params, model),
-    )
-    promotion = moved.promotion
-    if params.promotion.use_stages:
-        change = catalog.StageChange(
-            model, moved.version, "Production", moved.previous_stage, promotion.archived
-        )
-    else:
-        change = catalog.StageChange(
-            model,
-            moved.version,
-            None,
-            moved.previous_stage,
-            [],
-            params.promotion.champion_alias,
-            moved.previous,
-        )
-    head = None if as_json else tables.render_stage_change(change)
-    _report_move(moved, as_json, head=head, extra=change.to_json())
-
-
-def _report_move(result, as_json: bool, head: str | None = None, extra: dict | None = None) -> None:
-    """Print a release/rollback/promotion and set the Actions outputs."""
-    from . import github
-
-    github.write_outputs(
-        {
-            "changed": str(result.changed).lower(),
-            "champion_version": result.version
-            if result.action != "rejected"
-            else result.previous or "",
-            "action": result.action,
-        }
-    )
-    github.append_summary(f"**mlgate {result.action.replace('_', ' ')}**: {result.message}")
-    if as_json:
-        _echo_json({**(extra or {}), **result.to_json()})
-        return
-    click.echo(head or f"{result.name}: {result.message}")
-    promotion = result.promotion
-    if promotion is not None:
-        if promotion.archived and head is None:
-            click.echo(f"  archived: {', '.join('v' + v for v in promotion.archived)}")
-        if promotion.dropped_aliases:
-            click.echo(
-                f"  removed aliases: {', '.join('@' + a for a in promotion.dropped_aliases)}"
-            )
-        for warning in promotion.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        if promotion.move is not None:
-            click.echo(
-                f"  recorded: {promotion.move.kind} by {promotion.move.actor}: {promotion.move.reason}"
-            )
-    if result.card is not None:
-        state = "written" if result.card.written else "unchanged"
-        click.echo(f"  model card: {result.card.path} ({state})")
-    if result.card_error:
-        click.echo(f"warning: {result.card_error}", err=True)
-
-
-@main.command()
+@main.command("release")
 @params_option
 @click.option(
     "--before",
@@ -610,14 +545,12 @@ def _report_move(result, as_json: bool, head: str | None = None, extra: dict | N
     help="The previous commit (in Actions: github.event.before). All zeros, or a commit"
     " without params.yaml, count as changed inputs.",
 )
-@click.option("--data", "data_path", default=None, help="Dataset [default: params' data.path].")
-@click.option(
-    "--reason", default=None, help="Why, for the history [default: the commit's subject]."
-)
-@_actor_option
+@data_option
+@reason_option(default=None, help="Why, for the history [default: the commit's subject].")
+@actor_option
 @tracking_uri_option
 @json_option
-def release(params_path, before, data_path, reason, actor, tracking_uri, as_json) -> None:
+def release_command(params_path, before, data_path, reason, actor, tracking_uri, as_json) -> None:
     """Release what this commit's training inputs say (what a push to main runs).
 
     Compares the inputs' fingerprint with --before's. Unchanged: nothing happens. Changed: the
@@ -626,13 +559,11 @@ def release(params_path, before, data_path, reason, actor, tracking_uri, as_json
     version has these inputs, gated again if the champion changed since its gate). Run from the
     repository's top level. Exit 1 when the gate fails, 3 when @champion moved meanwhile.
     """
-    from . import github, report
-    from . import release as release_mod
+    from . import card_facts, release, report
 
     params = _params(params_path)
-    registry = _registry(params, tracking_uri)
-    result = release_mod.release(
-        registry,
+    result = release.release(
+        _registry(params, tracking_uri),
         params,
         who=_who(actor),
         before=before,
@@ -640,14 +571,14 @@ def release(params_path, before, data_path, reason, actor, tracking_uri, as_json
         params_path=params_path,
         data_path=data_path,
         context_tags=github.context_tags(),
-        card_file=release_mod.card_path(params, params.mlflow.registered_model_name),
+        card_file=card_facts.card_path(params, params.mlflow.registered_model_name),
     )
     if result.gate is not None and not as_json:
         click.echo(report.render_text(result.gate.result))
         github.append_summary(report.render_step_summary(result.gate.result, result.gate.links))
-    _report_move(result, as_json)
+    _emit_move(result, as_json)
     if result.action == "rejected":
-        click.get_current_context().exit(1)
+        raise GateFailed(result.message)
 
 
 @main.command()
@@ -659,8 +590,8 @@ def release(params_path, before, data_path, reason, actor, tracking_uri, as_json
     metavar="VERSION",
     help="An earlier champion to restore [default: the one before the current holder].",
 )
-@click.option("--reason", required=True, help="Why, for the history and the model card.")
-@_actor_option
+@reason_option(required=True, help="Why, for the history and the model card.")
+@actor_option
 @params_option
 @tracking_uri_option
 @json_option
@@ -671,47 +602,32 @@ def rollback(model, to_version, reason, actor, params_path, tracking_uri, as_jso
     no gate runs, as the version was champion before. Production follows, the move is
     recorded and the model card rewritten. Re-running with --to is a no-op.
     """
-    from . import release as release_mod
+    from . import card_facts, release
 
     params = _params(params_path, required=False)
-    registry = _registry(params, tracking_uri)
-    result = release_mod.rollback(
-        registry,
+    result = release.rollback(
+        _registry(params, tracking_uri),
         params,
         model,
         who=_who(actor),
         reason=reason,
         to=to_version,
-        card_file=release_mod.card_path(params, model),
+        card_file=card_facts.card_path(params, model),
     )
-    _report_move(result, as_json)
+    _emit_move(result, as_json)
 
 
-@main.command()
+@main.command("history")
 @click.argument("model")
 @params_option
 @tracking_uri_option
 @json_option
-def history(model, params_path, tracking_uri, as_json) -> None:
+def history_command(model, params_path, tracking_uri, as_json) -> None:
     """List MODEL's alias moves, oldest first: when, who, from -> to, kind, why, commit."""
-    from tabulate import tabulate
-
-    from . import card
-    from .promote import history as read_history
+    from . import tables
 
     registry = _registry(_params(params_path, required=False), tracking_uri)
-    moves = read_history(registry, model)
-    if as_json:
-        _echo_json({"model": model, "moves": [m.to_json() for m in moves]})
-    elif not moves:
-        click.echo(f"{model} has no recorded alias moves.")
-    else:
-        headers = ["When (UTC)", "Who", "Move", "Kind", "Why", "Commit"]
-        rows = [
-            [f"@{m.alias} {row[2]}" if i == 2 else c for i, c in enumerate(row)]
-            for m, row in zip(moves, card.history_rows(moves), strict=True)
-        ]
-        click.echo(tabulate(rows, headers, tablefmt="simple", disable_numparse=True))
+    _emit(History(model, history(registry, model)), tables.render_history, as_json)
 
 
 @main.command("card")
@@ -730,7 +646,7 @@ def history(model, params_path, tracking_uri, as_json) -> None:
     help="Where to write it [default: model_cards/<model>.md for the champion,"
     " model_cards/<model>-v<V>.md otherwise]. '-' prints it and changes nothing.",
 )
-@click.option("--data", "data_path", default=None, help="Dataset [default: params' data.path].")
+@data_option
 @params_option
 @tracking_uri_option
 def card_command(model, version_ref, out, data_path, params_path, tracking_uri) -> None:
@@ -743,20 +659,18 @@ def card_command(model, version_ref, out, data_path, params_path, tracking_uri) 
 
     params = _params(params_path, required=False)
     registry = _registry(params, tracking_uri)
-    alias = params.promotion.champion_alias
-    version = registry.resolve(model, version_ref or f"@{alias}").version
+    ref = version_ref or f"@{params.promotion.champion_alias}"
+    version = registry.resolve(model, ref).version
     if out == "-":
         facts = card_facts.gather_facts(registry, params, model, version, data_path=data_path)
         click.echo(card.render(facts), nl=False)
         return
-    if out is None:
-        champion = registry.aliases(model).get(alias) == version
-        out = str(card_facts.card_path(params, model if champion else f"{model}-v{version}"))
+    path = out or str(card_facts.card_destination(registry, params, model, version))
     written = card_facts.publish_card(
-        registry, params, model, version, Path(out), data_path=data_path
+        registry, params, model, version, Path(path), data_path=data_path
     )
     state = "written" if written.written else "unchanged"
-    click.echo(f"{model} v{version}: model card {out} ({state})")
+    click.echo(f"{model} v{version}: model card {path} ({state})")
 
 
 if __name__ == "__main__":  # pragma: no cover

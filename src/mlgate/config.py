@@ -23,7 +23,6 @@ from .errors import ConfigError
 
 __all__ = [
     "MODEL_TYPES",
-    "STAGES",
     "DataConfig",
     "GateConfig",
     "MlflowConfig",
@@ -43,9 +42,7 @@ MODEL_TYPES = (
     "extra_trees",
     "decision_tree",
 )
-STAGES = ("None", "Staging", "Production", "Archived")
 GATE_MODES = ("enabled", "dry_run", "disabled")
-KNOWN_METRICS = ("accuracy", "f1_macro", "precision_macro", "recall_macro")
 
 
 @dataclass(frozen=True)
@@ -269,14 +266,15 @@ class _Parser:
         thresholds = self.mapping(
             raw.pop("thresholds", None) or dict(GateConfig().thresholds), "gate.thresholds"
         )
-        gated = (*KNOWN_METRICS, *(f"f1_{label}" for label in CLASSES))
+        known = _metrics()
+        gated = (*known, *(f"f1_{label}" for label in CLASSES))
         for name, value in thresholds.items():
             if name not in gated:
                 close = difflib.get_close_matches(str(name), gated, n=1)
                 hint = f" (did you mean gate.thresholds.{close[0]}?)" if close else ""
                 raise self.fail(
                     f"gate.thresholds.{name}",
-                    f"is not a metric the gate computes{hint}; use {', '.join(KNOWN_METRICS)}"
+                    f"is not a metric the gate computes{hint}; use {', '.join(known)}"
                     " or f1_<class>",
                 )
             if (
@@ -303,16 +301,14 @@ class _Parser:
         return cfg
 
     def primary_metric(self, metric: str) -> None:
-        """Only KNOWN_METRICS have a paired bootstrap interval (stats.METRICS)."""
-        from .data import CLASSES
-
+        """Only stats.METRICS have a paired bootstrap interval."""
         if metric.startswith("f1_") and metric[3:] in CLASSES:
             raise self.fail(
                 "gate.primary_metric",
-                f"must be one of {', '.join(KNOWN_METRICS)}, got {metric!r} (per-class F1 has no "
+                f"must be one of {', '.join(_metrics())}, got {metric!r} (per-class F1 has no "
                 f"paired interval: gate it with gate.max_class_drop or gate.thresholds.{metric})",
             )
-        self.choice(metric, "gate.primary_metric", KNOWN_METRICS)
+        self.choice(metric, "gate.primary_metric", _metrics())
 
     def promotion(self, raw: Mapping[str, Any]) -> PromotionConfig:
         return PromotionConfig(**self.fields(PromotionConfig, raw, "promotion"))
@@ -326,3 +322,14 @@ def _kind(value: Any) -> str:
     return {list: "a list", str: "a string", int: "an integer", float: "a number"}.get(
         type(value), type(value).__name__
     )
+
+
+def _metrics() -> tuple[str, ...]:
+    """The metrics the gate computes, named in stats.py.
+
+    Imported here rather than at the top: stats pulls numpy, and config is read by commands
+    (and `--help`) that never compute a metric.
+    """
+    from .stats import METRICS
+
+    return METRICS

@@ -1,4 +1,6 @@
-"""The obesity dataset: schema, validating loader, seeded generator, and the train/test split.
+"""The obesity dataset: schema, validating loader, seeded generator, the train/test split, and
+`holdout`: the one rule (load, split, pick the classes) that training, the gate and the model card
+share, so all three score the same rows over the same classes.
 
 The schema is the one of the UCI "Estimation of obesity levels based on eating habits and physical
 condition" CSV, so the real file and the generated one load through the same code.
@@ -16,6 +18,8 @@ from .errors import DataError
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay for it
     import pandas as pd
 
+    from .config import DataConfig
+
 __all__ = [
     "CATEGORIES",
     "CLASSES",
@@ -23,10 +27,12 @@ __all__ = [
     "NUMERIC_RANGES",
     "TARGET",
     "Dataset",
+    "Holdout",
     "Split",
     "file_sha256",
     "frame_sha256",
     "generate",
+    "holdout",
     "load",
     "split",
 ]
@@ -107,7 +113,7 @@ class Split:
 
     @property
     def holdout_sha256(self) -> str:
-        """Identifies the holdout rows and labels, so two gates can tell they scored the same rows."""
+        """Identifies the holdout rows and labels: two gates can tell they scored the same rows."""
         return frame_sha256(self.X_test.assign(**{TARGET: self.y_test}))
 
 
@@ -212,6 +218,33 @@ def split(dataset: Dataset, target: str, test_size: float, random_state: int) ->
         X, y, test_size=test_size, random_state=random_state, stratify=y
     )
     return Split(X_train, X_test, y_train, y_test)
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """A loaded dataset, its split and the classes every score is computed over."""
+
+    dataset: Dataset
+    split: Split
+    classes: list[str]
+
+    @property
+    def sha256(self) -> str:
+        return self.split.holdout_sha256
+
+
+def holdout(cfg: DataConfig, path: str | Path | None = None) -> Holdout:
+    """Load, split and pick the classes: the one rule training, the gate and the card share.
+
+    The classes are those present in the whole dataset, in CLASSES order: the labels the model
+    could learn. The stratified split puts every class with enough rows into the test split, so
+    this agrees with the test split's labels; where a class is too rare to reach it, it still
+    counts (with F1 0) instead of silently dropping out of the macro averages.
+    """
+    dataset = load(path or cfg.path, cfg.target)
+    parts = split(dataset, cfg.target, cfg.test_size, cfg.random_state)
+    present = set(dataset.frame[cfg.target])
+    return Holdout(dataset, parts, [c for c in CLASSES if c in present])
 
 
 # --- generator -------------------------------------------------------------------------------

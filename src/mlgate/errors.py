@@ -1,36 +1,35 @@
-"""One exception base, typed subclasses; cli.py maps them to exit codes.
+"""One exception base, typed subclasses; cli.py maps each to the process status.
 
-Exit codes: 0 ok, 1 gate failed, 2 usage/config/data, 3 registry/infrastructure.
-Library code raises these and never prints or exits.
+Exit codes: 0 ok, 1 gate failed, 2 usage/config/data, 3 registry/infrastructure. Every outcome
+that is not a success is raised, a failed gate included (`GateFailed`); cli.py turns the
+exception into one line on stderr and its exit code. Library code raises these and never prints or
+exits.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "EXIT_GATE_FAILED",
-    "EXIT_OK",
     "EXIT_REGISTRY",
     "EXIT_USAGE",
+    "ArtifactError",
     "ConfigError",
     "ConflictError",
     "DataError",
-    "GateError",
+    "GateFailed",
     "MlgateError",
     "NotFoundError",
     "RegistryError",
     "UsageError",
 ]
 
-EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REGISTRY = 3
 
 
 class MlgateError(Exception):
-    """Base of every error mlgate reports to a user; `exit_code` picks the process status."""
-
-    exit_code = EXIT_USAGE
+    """Base of every error mlgate reports to a user."""
 
 
 class UsageError(MlgateError):
@@ -49,16 +48,13 @@ class NotFoundError(MlgateError):
     """A model, version, alias, stage or metric that the user named does not exist."""
 
 
-class GateError(MlgateError):
-    """The gate could not be evaluated (it fails closed: this is never a pass)."""
-
-    exit_code = EXIT_GATE_FAILED
+class GateFailed(MlgateError):
+    """The gate judged the challenger (or a release's candidate): it failed. Its evidence was
+    printed before this is raised; the message says which version and which checks."""
 
 
 class RegistryError(MlgateError):
     """The tracking server or registry is unreachable or refused a request."""
-
-    exit_code = EXIT_REGISTRY
 
 
 class ConflictError(RegistryError):

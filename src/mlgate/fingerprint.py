@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from .config import Params, load_params, parse_params
 from .errors import ConfigError, DataError, UsageError
+from .git import git
 
 __all__ = ["TRAINING_CODE", "Fingerprint", "compute", "of_revision", "of_worktree"]
 
@@ -86,18 +86,9 @@ def of_revision(
     root = Path(root)
 
     def show(path: str) -> bytes | None:
-        result = subprocess.run(
-            ["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False
-        )
-        return result.stdout if result.returncode == 0 else None
+        return git(root, "show", f"{rev}:{path}", binary=True)
 
-    probe = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode != 0:
+    if git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}") is None:
         raise UsageError(
             f"git revision {rev!r} not found in {root.resolve()}; fetch it or pass --before SHA"
         )

@@ -1,6 +1,6 @@
 """The gate: evidence about a challenger (and the champion) + `GateConfig` -> `GateResult`.
 
-Pure: no MLflow, no I/O. The CLI layer scores both versions on the same holdout and hands the
+Pure: no MLflow, no I/O. challenge.py scores both versions on the same holdout and hands the
 predictions here as `ModelEvidence`; `evaluate` returns every check with its numbers and a
 verdict, and never raises: an unexpected error becomes a failed `gate.error` check, because a
 gate that cannot decide must not let a model through (fail closed).
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from . import checks as rules
+from . import checks
 from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_changes
 from .config import GateConfig
 from .stats import (
@@ -66,7 +66,7 @@ _Schema = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True, eq=False)
 class ModelEvidence:
-    """What the CLI layer gathered about one model version (eq=False: it holds an array)."""
+    """What challenge.py gathered about one model version (eq=False: it holds an array)."""
 
     version: str
     run_id: str | None = None
@@ -183,13 +183,13 @@ def _evaluate(
     problem = _scoring_problem(challenger, truth.size)
     if problem is not None:
         return ctx.challenger_failed(problem)
-    chall = classification_metrics(truth, challenger.predictions, labels)
+    challenger_scores = classification_metrics(truth, challenger.predictions, labels)
     if champion is None:
-        return ctx.no_champion(chall)
+        return ctx.no_champion(challenger_scores)
     champ_problem = _scoring_problem(champion, truth.size)
     if champ_problem is not None:
-        return ctx.not_comparable(chall, champion, champ_problem)
-    return ctx.paired(chall, champion)
+        return ctx.not_comparable(challenger_scores, champion, champ_problem)
+    return ctx.paired(challenger_scores, champion)
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ class _Context:
     sha256: str
 
     def challenger_failed(self, problem: str) -> GateResult:
-        check = rules.info(
+        check = checks.info(
             "challenger.scored",
             False,
             f"challenger v{self.challenger.version} could not score the holdout: {problem}; "
@@ -213,76 +213,93 @@ class _Context:
         note = "the challenger could not score the holdout; logged metrics shown for reference"
         return self.finish((check,), rows, (), None, comparable=False, note=note)
 
-    def no_champion(self, chall: Mapping[str, Any]) -> GateResult:
-        checks = rules.threshold_checks(chall, None, self.cfg)
-        rows = _logged_rows(chall, {}, checks)
-        per_class = self.class_rows(chall["per_class_f1"], None)
+    def no_champion(self, challenger_scores: Mapping[str, Any]) -> GateResult:
+        results = checks.threshold_checks(challenger_scores, None, self.cfg)
+        rows = _logged_rows(challenger_scores, {}, results)
+        per_class = self.class_rows(challenger_scores["per_class_f1"], None)
         note = "no champion: only the absolute thresholds apply"
-        return self.finish(checks, rows, per_class, None, comparable=False, note=note)
+        return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
     def not_comparable(
-        self, chall: Mapping[str, Any], champion: ModelEvidence, problem: str
+        self, challenger_scores: Mapping[str, Any], champion: ModelEvidence, problem: str
     ) -> GateResult:
         """The champion cannot score this holdout: logged metrics, paired checks not comparable."""
         logged = champion.logged_metrics
-        signature = rules.signature_check(champion, self.challenger, self.cfg, comparable=False)
+        signature = checks.signature_check(champion, self.challenger, self.cfg, comparable=False)
         # Only a recorded schema change excuses a champion that cannot score; anything else
         # (a corrupted artifact, a missing signature) fails closed even with allow_schema_change.
         schema_changed = bool(signature.candidate)
         why = f"champion v{champion.version} could not score this holdout"
         paired = (f"non_inferiority.{self.cfg.primary_metric}", "per_class_f1", "mcnemar")
-        checks = (
-            *rules.threshold_checks(chall, logged, self.cfg),
-            *(rules.not_comparable_check(n, why, self.cfg, schema_changed) for n in paired),
+        results = (
+            *checks.threshold_checks(challenger_scores, logged, self.cfg),
+            *(checks.not_comparable_check(n, why, self.cfg, schema_changed) for n in paired),
             signature,
-            *rules.budget_checks(self.challenger, champion, self.cfg),
+            *checks.budget_checks(self.challenger, champion, self.cfg),
         )
-        rows = _logged_rows(chall, logged, checks)
-        champ_f1 = {label: rules.float_or_none(logged.get(f"f1_{label}")) for label in self.labels}
-        per_class = self.class_rows(chall["per_class_f1"], champ_f1)
+        rows = _logged_rows(challenger_scores, logged, results)
+        champion_f1 = {
+            label: checks.float_or_none(logged.get(f"f1_{label}")) for label in self.labels
+        }
+        per_class = self.class_rows(challenger_scores["per_class_f1"], champion_f1)
         kind = "schema change" if schema_changed else "champion cannot score"
         note = (
             f"{kind}: {why} ({problem}); its logged metrics are shown for reference "
             "and are not comparable"
         )
-        return self.finish(checks, rows, per_class, None, comparable=False, note=note)
+        return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
-    def paired(self, chall: Mapping[str, Any], champion: ModelEvidence) -> GateResult:
+    def paired(self, challenger_scores: Mapping[str, Any], champion: ModelEvidence) -> GateResult:
         """Both models scored the same rows: every check of DESIGN §4 applies."""
         cfg = self.cfg
         old, new = champion.predictions, self.challenger.predictions
-        champ = classification_metrics(self.truth, old, self.labels)
+        champion_scores = classification_metrics(self.truth, old, self.labels)
         deltas = paired_bootstrap_deltas(
             self.truth, old, new, self.labels, METRICS, cfg.n_bootstrap, cfg.seed
         )
         intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in METRICS}
         test = mcnemar(self.truth, old, new)
-        label = rules.mcnemar_label(test.b, test.c, test.p_value, cfg.alpha)
+        label = checks.mcnemar_label(test.b, test.c, test.p_value, cfg.alpha)
         summary = McNemarSummary(test.b, test.c, test.p_value, cfg.alpha, label)
-        non_inferiority = rules.non_inferiority_check(chall, champ, intervals, cfg)
-        checks = (
-            *rules.threshold_checks(chall, champ, cfg),
+        non_inferiority = checks.non_inferiority_check(
+            challenger_scores, champion_scores, intervals, cfg
+        )
+        results = (
+            *checks.threshold_checks(challenger_scores, champion_scores, cfg),
             non_inferiority,
-            rules.per_class_check(chall["per_class_f1"], champ["per_class_f1"], cfg),
-            rules.mcnemar_check(summary, non_inferiority),
-            rules.signature_check(champion, self.challenger, cfg, comparable=True),
-            *rules.budget_checks(self.challenger, champion, cfg),
+            checks.per_class_check(
+                challenger_scores["per_class_f1"], champion_scores["per_class_f1"], cfg
+            ),
+            checks.mcnemar_check(summary, non_inferiority),
+            checks.signature_check(champion, self.challenger, cfg, comparable=True),
+            *checks.budget_checks(self.challenger, champion, cfg),
         )
         rows = tuple(
-            MetricRow(m, champ[m], chall[m], chall[m] - champ[m], *intervals[m], None)
+            MetricRow(
+                m,
+                champion_scores[m],
+                challenger_scores[m],
+                challenger_scores[m] - champion_scores[m],
+                *intervals[m],
+                None,
+            )
             for m in METRICS
         )
-        rows = tuple(replace(row, passed=_row_passed(row.metric, checks)) for row in rows)
-        per_class = self.class_rows(chall["per_class_f1"], champ["per_class_f1"])
-        return self.finish(checks, rows, per_class, summary, comparable=True, note=None)
+        rows = tuple(replace(row, passed=_row_passed(row.metric, results)) for row in rows)
+        per_class = self.class_rows(
+            challenger_scores["per_class_f1"], champion_scores["per_class_f1"]
+        )
+        return self.finish(results, rows, per_class, summary, comparable=True, note=None)
 
     def class_rows(
-        self, chall: Mapping[Any, float], champ: Mapping[Any, float | None] | None
+        self,
+        challenger_scores: Mapping[Any, float],
+        champion_scores: Mapping[Any, float | None] | None,
     ) -> tuple[ClassRow, ...]:
         rows = []
         for label in self.labels:
-            old = None if champ is None else champ.get(label)
-            new = chall.get(label)
+            old = None if champion_scores is None else champion_scores.get(label)
+            new = challenger_scores.get(label)
             delta = None if old is None or new is None else new - old
             support = int(np.count_nonzero(self.truth == label))
             rows.append(ClassRow(str(label), old, new, delta, support))
@@ -290,7 +307,7 @@ class _Context:
 
     def finish(
         self,
-        checks: tuple[Check, ...],
+        results: tuple[Check, ...],
         rows: tuple[MetricRow, ...],
         per_class: tuple[ClassRow, ...],
         summary: McNemarSummary | None,
@@ -298,7 +315,7 @@ class _Context:
         comparable: bool,
         note: str | None,
     ) -> GateResult:
-        ok = all(c.passed for c in checks)
+        ok = all(c.passed for c in results)
         if not ok:
             verdict = VERDICT_FAIL
         else:
@@ -307,7 +324,7 @@ class _Context:
             verdict=verdict,
             mode=self.cfg.mode,
             passed=ok or self.cfg.mode == "dry_run",
-            checks=checks,
+            checks=results,
             metrics=rows,
             per_class=per_class,
             mcnemar=summary,
@@ -322,7 +339,7 @@ class _Context:
 
 def _disabled(y_true: Any, challenger: Any, champion: Any, cfg: Any, sha256: str) -> GateResult:
     message = "gate.mode is disabled: no check ran (set gate.mode: enabled in params.yaml to gate)"
-    check = rules.info("gate.disabled", True, message)
+    check = checks.info("gate.disabled", True, message)
     return _bare_result(VERDICT_PASS, True, check, y_true, challenger, champion, cfg, sha256)
 
 
@@ -332,7 +349,7 @@ def _errored(
     """A failed result for an unexpected error; dry_run still does not block, but says fail."""
     message = f"the gate could not be evaluated ({type(exc).__name__}: {exc}); it fails closed"
     dry_run = getattr(cfg, "mode", None) == "dry_run"
-    check = rules.info("gate.error", False, message)
+    check = checks.info("gate.error", False, message)
     return _bare_result(VERDICT_FAIL, dry_run, check, y_true, challenger, champion, cfg, sha256)
 
 
@@ -384,20 +401,25 @@ def _scoring_problem(evidence: ModelEvidence, n_rows: int) -> str | None:
 
 
 def _logged_rows(
-    chall: Mapping[str, Any], champ: Mapping[str, Any], checks: Sequence[Check]
+    challenger_scores: Mapping[str, Any],
+    champion_scores: Mapping[str, Any],
+    results: Sequence[Check],
 ) -> tuple[MetricRow, ...]:
     """Metric rows without intervals (values that were not computed on paired predictions)."""
     rows = []
     for m in METRICS:
-        new, old = rules.float_or_none(chall.get(m)), rules.float_or_none(champ.get(m))
+        new, old = (
+            checks.float_or_none(challenger_scores.get(m)),
+            checks.float_or_none(champion_scores.get(m)),
+        )
         delta = None if new is None or old is None else new - old
-        rows.append(MetricRow(m, old, new, delta, None, None, _row_passed(m, checks)))
+        rows.append(MetricRow(m, old, new, delta, None, None, _row_passed(m, results)))
     return tuple(rows)
 
 
-def _row_passed(metric: str, checks: Sequence[Check]) -> bool | None:
+def _row_passed(metric: str, results: Sequence[Check]) -> bool | None:
     names = (f"threshold.{metric}", f"non_inferiority.{metric}")
-    related = [c.passed for c in checks if c.name in names]
+    related = [c.passed for c in results if c.name in names]
     return all(related) if related else None
 
 

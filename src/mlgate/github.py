@@ -9,9 +9,10 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import subprocess
 import uuid
 from typing import Any
+
+from .git import git
 
 __all__ = [
     "actor",
@@ -39,33 +40,23 @@ def event() -> dict[str, Any]:
         return json.load(fh)
 
 
-def _git(*args: str) -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=False, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return (result.stdout.strip() or None) if result.returncode == 0 else None
-
-
 def actor() -> str:
     return (
         os.environ.get("GITHUB_ACTOR")
-        or _git("config", "user.name")
+        or git(".", "config", "user.name")
         or os.environ.get("USER")
         or getpass.getuser()
     )
 
 
 def commit() -> str | None:
-    return os.environ.get("GITHUB_SHA") if in_actions() else _git("rev-parse", "HEAD")
+    return os.environ.get("GITHUB_SHA") if in_actions() else git(".", "rev-parse", "HEAD")
 
 
 def ref() -> str | None:
     if in_actions():
         return os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME")
-    return _git("rev-parse", "--abbrev-ref", "HEAD")
+    return git(".", "rev-parse", "--abbrev-ref", "HEAD")
 
 
 def run_url() -> str | None:

@@ -3,15 +3,19 @@
 Queries are batched: listing N versions with their metrics costs O(N/100) round trips
 (`search_model_versions` pages + `search_runs` over chunks of run ids), never one per version.
 Every MLflow failure is translated into NotFoundError (exit 2) or RegistryError (exit 3).
+
+Why one module: it is the boundary to MLflow; keeping every MLflow call (and `translate`) in
+one file is what lets the rest of the package stay free of MLflow's API and exceptions.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +30,7 @@ __all__ = [
     "ALIAS_RE",
     "METRIC_TAG_PREFIX",
     "RESERVED_ALIAS_RE",
+    "STAGES",
     "STAGE_NAMES",
     "LoadedModel",
     "LoggedVersion",
@@ -33,6 +38,7 @@ __all__ = [
     "Version",
     "connect",
     "load_model",
+    "parse_stage",
     "translate",
     "validate_alias",
 ]
@@ -40,7 +46,8 @@ __all__ = [
 # `train` copies the metrics it logs into version tags under this prefix, so listing versions
 # needs one search_model_versions page instead of also fetching every run.
 METRIC_TAG_PREFIX = "mlgate.metric."
-STAGE_NAMES = {s.lower(): s for s in ("None", "Staging", "Production", "Archived")}
+STAGES = ("None", "Staging", "Production", "Archived")
+STAGE_NAMES = {s.lower(): s for s in STAGES}
 # MLflow's own rule for alias names, plus: "v<digits>" and "latest" are reserved by MLflow.
 ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 # MLflow resolves models:/name@v3 and models:/name@latest itself: such aliases can't be set.
@@ -119,7 +126,8 @@ def _check_reachable(uri: str) -> None:
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise RegistryError(
-                f"tracking server {uri} is unreachable ({reason}); start it or fix MLFLOW_TRACKING_URI"
+                f"tracking server {uri} is unreachable ({reason});"
+                " start it or fix MLFLOW_TRACKING_URI"
             ) from None
         if response.status_code in (401, 403):
             raise RegistryError(
@@ -128,14 +136,16 @@ def _check_reachable(uri: str) -> None:
             )
         if response.status_code >= 500:
             raise RegistryError(
-                f"tracking server {uri} answered HTTP {response.status_code}; check the server's log"
+                f"tracking server {uri} answered HTTP {response.status_code};"
+                " check the server's log"
             )
     elif parsed.scheme == "sqlite":
         path = uri[len("sqlite:///") :]
         parent = Path(path).parent if path and path != ":memory:" else None
         if parent is not None and not parent.is_dir():
             raise RegistryError(
-                f"registry {uri}: folder {parent} does not exist; create it or fix MLFLOW_TRACKING_URI"
+                f"registry {uri}: folder {parent} does not exist;"
+                " create it or fix MLFLOW_TRACKING_URI"
             )
     elif parsed.scheme in ("", "file"):
         pass
@@ -178,23 +188,24 @@ class Registry:
 
     # --- versions -------------------------------------------------------------------------
 
-    def search_versions(self, filter_string: str) -> list[Version]:
-        """All versions matching the filter, following page tokens."""
-        out: list[Version] = []
-        token = None
+    def search_versions(self, name_like: str | None = None) -> list[Version]:
+        """Versions of every model whose name matches a SQL LIKE pattern (None: all models)."""
+        return self._search_versions(f"name LIKE '{_quote(name_like)}'" if name_like else "")
+
+    def _search_versions(self, filter_string: str) -> list[Version]:
         with translate(self.uri, "searching model versions"):
-            while True:
-                page = self.client.search_model_versions(
-                    filter_string, max_results=_PAGE, page_token=token
+            return [
+                Version.of(mv)
+                for mv in _paged(
+                    lambda token: self.client.search_model_versions(
+                        filter_string, max_results=_PAGE, page_token=token
+                    )
                 )
-                out.extend(Version.of(mv) for mv in page)
-                token = page.token
-                if not token:
-                    return out
+            ]
 
     def versions(self, name: str) -> list[Version]:
         """Every version of `name`, newest first."""
-        found = self.search_versions(f"name = '{_quote(name)}'")
+        found = self._search_versions(f"name = '{_quote(name)}'")
         return sorted(found, key=lambda v: int(v.version), reverse=True)
 
     def get_model(self, name: str) -> Any:
@@ -209,39 +220,28 @@ class Registry:
                 raise
 
     def _unknown_model_message(self, name: str) -> str:
-        import difflib
-
-        names = [m.name for m in self.list_models()]
+        names = [m.name for m in self.search_models()]
         close = difflib.get_close_matches(name, names, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         known = f"; registered models: {', '.join(names)}" if names and not close else ""
         return f"model {name!r} is not registered{hint}{known}"
 
-    def list_models(self) -> list[Any]:
-        out, token = [], None
-        with translate(self.uri, "listing registered models"):
-            while True:
-                page = self.client.search_registered_models(max_results=_PAGE, page_token=token)
-                out.extend(page)
-                token = page.token
-                if not token:
-                    return out
-
-    def search_models(self, filter_string: str = "") -> list[Any]:
-        """Registered models matching the filter (e.g. "name LIKE 'churn%'"), sorted by name."""
-        out, token = [], None
+    def search_models(self, name_like: str | None = None) -> list[Any]:
+        """Registered models whose name matches a SQL LIKE pattern (None: all), sorted by name."""
+        where = f"name LIKE '{_quote(name_like)}'" if name_like else None
         with translate(self.uri, "searching registered models"):
-            while True:
-                page = self.client.search_registered_models(
-                    filter_string or None, max_results=_PAGE, page_token=token
+            found = list(
+                _paged(
+                    lambda token: self.client.search_registered_models(
+                        where, max_results=_PAGE, page_token=token
+                    )
                 )
-                out.extend(page)
-                token = page.token
-                if not token:
-                    return sorted(out, key=lambda m: m.name)
+            )
+        return sorted(found, key=lambda m: m.name)
 
     def aliases(self, name: str) -> dict[str, str]:
-        """alias -> version. Read from the registered model: on sqlite, version searches omit them."""
+        """alias -> version, read from the registered model (on sqlite, version searches omit
+        aliases)."""
         return {alias: str(version) for alias, version in self.get_model(name).aliases.items()}
 
     def get_version(self, name: str, version: str) -> Version:
@@ -280,12 +280,13 @@ class Registry:
                 raise NotFoundError(f"{name} has no version in stage {stage}")
             return in_stage[0]
         raise UsageError(
-            f"version {ref!r} is not a number, an @alias or a stage (None/Staging/Production/Archived)"
+            f"version {ref!r} is not a number, an @alias or a stage"
+            " (None/Staging/Production/Archived)"
         )
 
     def find_by_fingerprint(self, name: str, fingerprint: str) -> Version | None:
         """The newest live version trained from these exact inputs, if any."""
-        found = self.search_versions(
+        found = self._search_versions(
             f"name = '{_quote(name)}' and tags.`mlgate.fingerprint` = '{_quote(fingerprint)}'"
         )
         found = [v for v in found if v.status in ("READY", None, "")] or found
@@ -309,19 +310,17 @@ class Registry:
             for start in range(0, len(ids), _RUN_CHUNK):
                 chunk = ids[start : start + _RUN_CHUNK]
                 quoted = ", ".join(f"'{r}'" for r in chunk)
-                token = None
-                while True:
-                    page = self.client.search_runs(
+                where = f"attributes.run_id IN ({quoted})"
+                for run in _paged(
+                    lambda token, where=where: self.client.search_runs(
                         experiments,
-                        filter_string=f"attributes.run_id IN ({quoted})",
+                        filter_string=where,
                         run_view_type=ViewType.ALL,
                         max_results=_PAGE,
                         page_token=token,
                     )
-                    out.update({run.info.run_id: run for run in page})
-                    token = page.token
-                    if not token:
-                        break
+                ):
+                    out[run.info.run_id] = run
         return out
 
     def run_metrics(self, run_ids: list[str]) -> dict[str, dict[str, float]]:
@@ -470,6 +469,10 @@ class Registry:
                 return None
         return json.loads(Path(local).read_text(encoding="utf-8"))
 
+    def set_model_tag(self, name: str, key: str, value: str, what: str = "") -> None:
+        with translate(self.uri, what or f"setting tag {key} on {name}"):
+            self.client.set_registered_model_tag(name, key, value)
+
     def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
         with translate(self.uri, f"tagging {name} v{version}"):
             for key, value in tags.items():
@@ -482,6 +485,16 @@ class Registry:
     def log_run_text(self, run_id: str, text: str, artifact_file: str) -> None:
         with translate(self.uri, f"logging {artifact_file} to run {run_id}"):
             self.client.log_text(run_id, text, artifact_file)
+
+
+def parse_stage(text: str) -> str:
+    """A stage name, case-insensitive ('production' -> 'Production'), or UsageError."""
+    stage = STAGE_NAMES.get(text.strip().lower())
+    if stage is None:
+        close = difflib.get_close_matches(text.strip().lower(), list(STAGE_NAMES), n=1, cutoff=0.5)
+        hint = f" (did you mean {STAGE_NAMES[close[0]]}?)" if close else ""
+        raise UsageError(f"stage {text!r} is not one of {', '.join(STAGES)}{hint}")
+    return stage
 
 
 def validate_alias(alias: str) -> str:
@@ -547,3 +560,14 @@ def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
 
 def _quote(value: str) -> str:
     return value.replace("'", "\\'")
+
+
+def _paged(fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+    """Every item of a paged MLflow search: `fetch(page_token)` until the server says done."""
+    token = None
+    while True:
+        page = fetch(token)
+        yield from page
+        token = page.token
+        if not token:
+            return

@@ -10,45 +10,50 @@ previous commit (git is the source of truth, DESIGN §3):
 - its last gate passed against the current champion (or, with none, with no champion): promoted;
 - else it is gated now against the current champion and promoted only on a pass.
 
-Every path ends in `promote.make_champion` (re-read, alias, Production, history, candidate aliases
+Every path ends in `champion.make_champion` (re-read, alias, Production, history, candidate aliases
 removed) and `publish_card`. Each step checks before it writes, so re-running after a crash
 completes the release and re-running after success changes nothing.
+
+`rollback` and `promote` are the manual champion moves (`mlgate rollback`, `mlgate promote ...
+Production`). All three return a `Release`. Why one module: they share the move, the candidate
+aliases to drop and the card written after it; champion.py holds the move itself and the history.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import data as data_mod
-from .card_facts import CardWrite, card_path, publish_card
-from .errors import MlgateError, NotFoundError, UsageError
-from .promote import (
+from . import data
+from .card_facts import CardWrite, publish_card
+from .challenge import GateRun, run_gate
+from .champion import (
     UNCHANGED,
     Promotion,
     Who,
     champion_moves,
     history,
     make_champion,
+    require_reason,
     rollback_target,
     was_champion,
 )
+from .errors import MlgateError, NotFoundError, UsageError
+from .fingerprint import Fingerprint, of_revision, of_worktree
+from .git import git
+from .registry import load_model
+from .train import train
 
 if TYPE_CHECKING:
-    from .challenge import GateRun
     from .config import Params
-    from .fingerprint import Fingerprint
     from .registry import Registry, Version
 
 __all__ = [
     "ACTIONS",
-    "Moved",
     "Release",
-    "card_path",
     "gate_trusted",
     "promote",
     "release",
@@ -63,80 +68,66 @@ _TRUSTED = {"pass", "pass (no champion)"}
 
 @dataclass(frozen=True)
 class Release:
+    """What a champion move did: a push's release, a rollback or a manual promotion.
+
+    One type for the three: they end in the same move (`champion.make_champion`) and card. A
+    release also says what the commit's inputs were (`fingerprint` and the fields after it); a
+    manual move says the version's stage before (`previous_stage`). `to_json` lists each
+    field only for the moves that have it.
+    """
+
     action: str  # one of ACTIONS
     name: str
     version: str | None  # the champion afterwards; with "rejected", the candidate
     previous: str | None  # the champion before
-    inputs_changed: bool
-    fingerprint: str
-    before: str | None  # the revision compared with (None: none, e.g. a first push)
-    trained: bool
-    gate: GateRun | None  # the gate this release ran (None: a trusted earlier one, or a rollback)
     promotion: Promotion | None
     card: CardWrite | None
     card_error: str | None
     message: str
+    previous_stage: str | None = None  # rollback and promote: the version's stage before
+    fingerprint: str | None = None  # release: the inputs' fingerprint
+    inputs_changed: bool = False
+    before: str | None = None  # the revision compared with (None: none, e.g. a first push)
+    trained: bool = False
+    gate: GateRun | None = None  # the gate this release ran (None: a trusted one, a rollback)
 
     @property
     def changed(self) -> bool:
         """Whether the champion (or its bookkeeping) changed."""
         return self.promotion is not None and self.promotion.changed
 
+    @property
+    def warnings(self) -> list[str]:
+        """What failed after the move was complete (it stands; the command still succeeds)."""
+        found = list(self.promotion.warnings) if self.promotion else []
+        return found + ([self.card_error] if self.card_error else [])
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        promotion = self.promotion
+        out: dict[str, Any] = {
             "action": self.action,
             "model": self.name,
             "version": self.version,
             "previous": self.previous,
             "changed": self.changed,
-            "inputs_changed": self.inputs_changed,
-            "fingerprint": self.fingerprint,
-            "before": self.before,
-            "trained": self.trained,
-            "gated": self.gate is not None,
-            "verdict": self.gate.result.verdict if self.gate else None,
-            "archived": self.promotion.archived if self.promotion else [],
-            "move": self.promotion.move.to_json()
-            if self.promotion and self.promotion.move
-            else None,
+            "archived": promotion.archived if promotion else [],
+            "move": promotion.move.to_json() if promotion and promotion.move else None,
             "card": self.card.path if self.card else None,
             "card_error": self.card_error,
             "message": self.message,
         }
-
-
-@dataclass(frozen=True)
-class Moved:
-    """A rollback or a manual promotion."""
-
-    action: str  # promoted | rolled_back | already_champion
-    name: str
-    version: str
-    previous: str | None  # the champion before
-    previous_stage: str  # the version's stage before
-    promotion: Promotion
-    card: CardWrite | None
-    card_error: str | None
-    message: str
-
-    @property
-    def changed(self) -> bool:
-        return self.promotion.changed
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "model": self.name,
-            "version": self.version,
-            "previous": self.previous,
-            "previous_stage": self.previous_stage,
-            "archived": self.promotion.archived,
-            "changed": self.promotion.changed,
-            "move": self.promotion.move.to_json() if self.promotion.move else None,
-            "card": self.card.path if self.card else None,
-            "card_error": self.card_error,
-            "message": self.message,
-        }
+        if self.previous_stage is not None:
+            out["previous_stage"] = self.previous_stage
+        if self.fingerprint is not None:
+            out.update(
+                inputs_changed=self.inputs_changed,
+                fingerprint=self.fingerprint,
+                before=self.before,
+                trained=self.trained,
+                gated=self.gate is not None,
+                verdict=self.gate.result.verdict if self.gate else None,
+            )
+        return out
 
 
 def gate_trusted(tags: dict[str, str], champion: str | None) -> bool:
@@ -165,8 +156,6 @@ def release(
     card_file: Path | None = None,
 ) -> Release:
     """Make the version trained from the tree's inputs the champion, when they changed."""
-    from .fingerprint import of_worktree
-
     name = params.mlflow.registered_model_name
     alias = params.promotion.champion_alias
     data_path = data_path or params.data.path
@@ -205,8 +194,6 @@ def release(
     else:
         action = "promoted"
         if not gate_trusted(target.tags, champion):
-            from .challenge import run_gate
-
             gate = run_gate(registry, params, data_path=data_path, challenger_ref=target.version)
             if not gate.result.passed:
                 failed = ", ".join(c.name for c in gate.result.failed_checks) or gate.result.verdict
@@ -258,16 +245,14 @@ def release(
 
 def _before(before: str | None, params_path: str, root: str | Path) -> Fingerprint | None:
     """The previous tree's fingerprint; None when there is none to compare with."""
-    from .fingerprint import of_revision
-
     if not before or _NULL_SHA.match(before):
         return None
     # A shallow clone also lacks HEAD^: that is missing history, not a first commit.
     first_commit = (
         before in ("HEAD~1", "HEAD^")
-        and _git(root, "rev-parse", "--verify", "--quiet", "HEAD^") is None
-        and _git(root, "rev-parse", "--verify", "--quiet", "HEAD") is not None
-        and _git(root, "rev-parse", "--is-shallow-repository") == "false"
+        and git(root, "rev-parse", "--verify", "--quiet", "HEAD^") is None
+        and git(root, "rev-parse", "--verify", "--quiet", "HEAD") is not None
+        and git(root, "rev-parse", "--is-shallow-repository") == "false"
     )
     if first_commit:
         return None  # nothing before the repository's first commit
@@ -297,15 +282,12 @@ def _train(
     data_path: str,
     context_tags: dict[str, str],
 ) -> Version:
-    from .train import train
-
-    dataset = data_mod.load(data_path, params.data.target)
     with tempfile.TemporaryDirectory(prefix="mlgate-release-") as tmp:
         result = train(
             params,
             registry,
-            fingerprint,
-            dataset,
+            data.holdout(params.data, data_path),
+            fingerprint=fingerprint,
             context_tags=context_tags,
             figure_path=Path(tmp) / "confusion_matrix.png",
         )
@@ -325,17 +307,7 @@ def _candidate_aliases(
 
 
 def _commit_subject(root: str | Path) -> str | None:
-    return _git(root, "log", "-1", "--format=%s")
-
-
-def _git(root: str | Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return (done.stdout.strip() or None) if done.returncode == 0 else None
+    return git(root, "log", "-1", "--format=%s")
 
 
 # --- rollback and manual promotion ---------------------------------------------------------------
@@ -351,10 +323,9 @@ def rollback(
     to: str | None = None,
     card_file: Path | None = None,
     data_path: str | None = None,
-) -> Moved:
+) -> Release:
     """Champion back to the previous holder in the history, or to `to` (an earlier champion)."""
-    if not reason.strip():
-        raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
+    require_reason(reason)
     alias = params.promotion.champion_alias
     moves = history(registry, name)  # unknown model -> exit 2
     current = registry.aliases(name).get(alias)
@@ -372,7 +343,8 @@ def rollback(
         found = rollback_target(moves, current, alias)
         if found is None:
             raise NotFoundError(
-                f"{name} v{current} is the earliest champion in the history: nothing to roll back to"
+                f"{name} v{current} is the earliest champion in the history:"
+                " nothing to roll back to"
                 " ('mlgate history' lists the moves; pass --to VERSION for a later one)"
             )
         target = registry.get_version(name, found)
@@ -399,10 +371,9 @@ def promote(
     reason: str,
     card_file: Path | None = None,
     data_path: str | None = None,
-) -> Moved:
+) -> Release:
     """A manual promotion to champion (and Production): an explicit override, recorded as such."""
-    if not reason.strip():
-        raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
+    require_reason(reason)
     target = registry.resolve(name, ref)
     current = _champion(registry, name, params.promotion.champion_alias)
     return _move(
@@ -421,15 +392,13 @@ def _move(
     current: str | None,
     card_file: Path | None,
     data_path: str | None,
-) -> Moved:
+) -> Release:
     version = target.version
     model = None
     if current != version:
         # A manual move skips the gate, not the check that the model can serve: a version whose
         # artifacts are missing or corrupt is refused (exit 3) before anything changes. The card
         # then scores the holdout with the model loaded here.
-        from .registry import load_model
-
         model = load_model(registry, name, version).model
     promotion = make_champion(
         registry,
@@ -448,8 +417,16 @@ def _move(
     else:
         action = "rolled_back" if kind == "rollback" else "promoted"
         message = f"v{version} is champion (was {_v(current)})"
-    return Moved(
-        action, name, version, current, target.current_stage, promotion, written, error, message
+    return Release(
+        action=action,
+        name=name,
+        version=version,
+        previous=current,
+        promotion=promotion,
+        card=written,
+        card_error=error,
+        message=message,
+        previous_stage=target.current_stage,
     )
 
 

@@ -7,23 +7,11 @@ The markdown starts with `MARKER` on its own line so the comment workflow can fi
 its one comment. The verdict, the failed checks and the metric table come first; the long
 parts (every check with its numbers, the per-class table and chart) are folded in `<details>`.
 
-`to_json` returns the machine-readable verdict, `schema_version` 1 (full description in
-docs/gate-json-schema.md). Keys are stable; a change that removes or renames one bumps
-`schema_version`. Numbers are plain floats, and absent values are `null`:
-
-    schema_version, verdict ("pass" | "fail" | "pass (no champion)"), passed, mode,
-    comparable, note, challenger {version, run_id}, champion {version, run_id} | null,
-    holdout {sha256, n_rows}, policy {primary_metric, margin, thresholds, max_class_drop,
-    alpha, confidence, n_bootstrap, seed, interval, allow_schema_change, max_size_ratio,
-    max_latency_ratio}, metrics [{metric, champion, challenger, delta, ci_lo, ci_hi, passed}],
-    per_class [{class, champion_f1, challenger_f1, delta, support}],
-    checks [{name, candidate, baseline, threshold, direction, passed, message}],
-    mcnemar {b, c, p_value, alpha, label} | null, links {label: url}
+The JSON verdict (and the record stored with the run) is verdict.py's.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -31,15 +19,12 @@ from .gate import VERDICT_FAIL, VERDICT_NO_CHAMPION, Check, GateResult
 
 __all__ = [
     "MARKER",
-    "SCHEMA_VERSION",
     "render_markdown",
     "render_step_summary",
     "render_text",
-    "to_json",
 ]
 
 MARKER = "<!-- mlgate:gate-report -->"
-SCHEMA_VERSION = 1
 
 _OK, _NO, _NONE = "✓", "✗", "—"
 
@@ -94,81 +79,6 @@ def render_text(result: GateResult) -> str:
             numbers = f" (candidate {_num(c.candidate, '-')}, threshold {bound})"
         lines.append(f"  {'PASS' if c.passed else 'FAIL'} {c.name}{numbers}: {c.message}")
     return "\n".join(lines) + "\n"
-
-
-def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The JSON verdict (schema_version 1, see the module docstring)."""
-    cfg = result.config
-    ref = result.champion
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "verdict": result.verdict,
-        "passed": result.passed,
-        "mode": result.mode,
-        "comparable": result.comparable,
-        "note": result.note,
-        "challenger": _ref_json(result.challenger),
-        "champion": _ref_json(ref),
-        "holdout": {"sha256": result.holdout.sha256, "n_rows": result.holdout.n_rows},
-        "policy": {
-            "primary_metric": cfg.primary_metric,
-            "margin": cfg.margin,
-            "thresholds": {k: float(v) for k, v in cfg.thresholds.items()},
-            "max_class_drop": cfg.max_class_drop,
-            "alpha": cfg.alpha,
-            "confidence": cfg.confidence,
-            "n_bootstrap": cfg.n_bootstrap,
-            "seed": cfg.seed,
-            "interval": "percentile",
-            "allow_schema_change": cfg.allow_schema_change,
-            "max_size_ratio": cfg.max_size_ratio,
-            "max_latency_ratio": cfg.max_latency_ratio,
-        },
-        "metrics": [
-            {
-                "metric": row.metric,
-                "champion": _num_json(row.champion),
-                "challenger": _num_json(row.challenger),
-                "delta": _num_json(row.delta),
-                "ci_lo": _num_json(row.ci_lo),
-                "ci_hi": _num_json(row.ci_hi),
-                "passed": row.passed,
-            }
-            for row in result.metrics
-        ],
-        "per_class": [
-            {
-                "class": row.label,
-                "champion_f1": _num_json(row.champion_f1),
-                "challenger_f1": _num_json(row.challenger_f1),
-                "delta": _num_json(row.delta),
-                "support": row.support,
-            }
-            for row in result.per_class
-        ],
-        "checks": [
-            {
-                "name": c.name,
-                "candidate": _num_json(c.candidate),
-                "baseline": _num_json(c.baseline),
-                "threshold": _num_json(c.threshold),
-                "direction": c.direction,
-                "passed": c.passed,
-                "message": c.message,
-            }
-            for c in result.checks
-        ],
-        "mcnemar": None
-        if result.mcnemar is None
-        else {
-            "b": result.mcnemar.b,
-            "c": result.mcnemar.c,
-            "p_value": _num_json(result.mcnemar.p_value),
-            "alpha": result.mcnemar.alpha,
-            "label": result.mcnemar.label,
-        },
-        "links": dict(links or {}),
-    }
 
 
 # --- markdown sections ----------------------------------------------------------------------
@@ -416,14 +326,3 @@ def _quote(text: str) -> str:
 def _cell(text: str) -> str:
     """Text safe inside a markdown table cell or a one-line bullet."""
     return text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
-
-
-def _ref_json(ref: Any) -> dict[str, Any] | None:
-    return None if ref is None else {"version": ref.version, "run_id": ref.run_id}
-
-
-def _num_json(value: float | None) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None

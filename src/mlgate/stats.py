@@ -26,10 +26,12 @@ __all__ = [
     "McNemarResult",
     "bootstrap_ci",
     "classification_metrics",
+    "confusion_matrix",
     "mcnemar",
     "mcnemar_exact",
     "paired_bootstrap_ci",
     "paired_bootstrap_deltas",
+    "per_class_scores",
     "percentile_interval",
 ]
 
@@ -330,3 +332,34 @@ def _metric_value(
     if metric not in METRICS:
         raise ValueError(f"cannot bootstrap {metric!r}; supported metrics: {', '.join(METRICS)}")
     return float(classification_metrics(y_true, y_pred, labels)[metric])
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, classes: Sequence[Any]) -> np.ndarray:
+    """Counts with rows true and columns predicted, in `classes` order; predictions of labels
+    outside `classes` are left out, as in scikit-learn's `confusion_matrix(labels=classes)`."""
+    index = {c: i for i, c in enumerate(classes)}
+    matrix = np.zeros((len(classes), len(classes)), dtype=int)
+    for truth, guess in zip(np.asarray(y_true).tolist(), np.asarray(y_pred).tolist(), strict=True):
+        if truth in index and guess in index:
+            matrix[index[truth], index[guess]] += 1
+    return matrix
+
+
+def per_class_scores(matrix: np.ndarray) -> list[tuple[int, float, float, float]]:
+    """(support, precision, recall, F1) of each class of a confusion matrix (0 where undefined)."""
+
+    def ratio(num: float, den: float) -> float:
+        return float(num / den) if den else 0.0
+
+    out = []
+    for i in range(len(matrix)):
+        tp, support, predicted = matrix[i, i], matrix[i].sum(), matrix[:, i].sum()
+        out.append(
+            (
+                int(support),
+                ratio(tp, predicted),
+                ratio(tp, support),
+                ratio(2 * tp, support + predicted),
+            )
+        )
+    return out

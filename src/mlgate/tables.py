@@ -1,6 +1,8 @@
-"""Human-readable renderings (tabulate's grid format) of catalog.py's results.
+"""Human-readable renderings of the registry commands' results: catalog.py's listings, a
+training run, a champion move and the alias history (tabulate's grid and simple formats).
 
 Each function takes a result and returns a str; the CLI prints it. `--json` bypasses this module.
+The gate's report has its own module (report.py): it is also the PR comment.
 """
 
 from __future__ import annotations
@@ -9,15 +11,25 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
+from .card import history_rows
+from .registry import STAGES
+from .stats import METRICS
+
 if TYPE_CHECKING:
     from .catalog import AliasChange, Best, Comparison, ModelSummary, StageChange, VersionList
+    from .champion import History
+    from .release import Release
+    from .train import TrainResult
 
 __all__ = [
     "render_alias",
     "render_best",
     "render_compare",
+    "render_history",
     "render_models",
+    "render_move",
     "render_stage_change",
+    "render_train",
     "render_versions",
 ]
 
@@ -52,7 +64,7 @@ def _short(text: str) -> str:
 def render_models(models: list[ModelSummary], where: str = "") -> str:
     if not models:
         return f"No registered models{f' at {where}' if where else ''}."
-    stages = ["None", "Staging", "Production", "Archived"]
+    stages = list(STAGES)
     rows = [
         [m.name, _short(m.description), m.versions, *(m.stages[s] for s in stages)] for m in models
     ]
@@ -146,3 +158,44 @@ def render_alias(change: AliasChange) -> str:
     if change.action == "deleted":
         return f"Deleted {ref} (was v{change.previous})."
     return f"{change.model} has no alias @{change.alias}; nothing to delete."
+
+
+def render_train(result: TrainResult, name: str) -> str:
+    verb = "Reused" if result.reused else "Registered"
+    lines = [f"{verb} {name} v{result.version} (stage: {result.stage})"]
+    lines += [f"  {message}" for message in result.messages]
+    lines.append(
+        "  " + "  ".join(f"{k} {result.metrics[k]:.4f}" for k in METRICS if k in result.metrics)
+    )
+    lines.append(f"  run: {result.run_url or result.run_id}")
+    return "\n".join(lines)
+
+
+def render_history(history: History) -> str:
+    if not history.moves:
+        return f"{history.model} has no recorded alias moves."
+    headers = ["When (UTC)", "Who", "Move", "Kind", "Why", "Commit"]
+    rows = history_rows(history.moves)
+    for move, row in zip(history.moves, rows, strict=True):
+        row[2] = f"@{move.alias} {row[2]}"
+    return tabulate(rows, headers, tablefmt="simple", disable_numparse=True)
+
+
+def render_move(result: Release, head: str | None = None) -> str:
+    """A release, rollback or promotion; `head` replaces the first line (a stage change's table,
+    which also lists the archived versions). Warnings are the caller's to print on stderr."""
+    lines = [head or f"{result.name}: {result.message}"]
+    promotion = result.promotion
+    if promotion is not None:
+        if promotion.archived and head is None:
+            lines.append(f"  archived: {', '.join('v' + v for v in promotion.archived)}")
+        if promotion.dropped_aliases:
+            dropped = ", ".join("@" + a for a in promotion.dropped_aliases)
+            lines.append(f"  removed aliases: {dropped}")
+        if promotion.move is not None:
+            move = promotion.move
+            lines.append(f"  recorded: {move.kind} by {move.actor}: {move.reason}")
+    if result.card is not None:
+        state = "written" if result.card.written else "unchanged"
+        lines.append(f"  model card: {result.card.path} ({state})")
+    return "\n".join(lines)

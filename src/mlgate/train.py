@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import data as data_mod
+from . import data
 from .config import Params
 from .errors import ConfigError
+from .fingerprint import Fingerprint, of_worktree
 from .registry import METRIC_TAG_PREFIX
+from .stats import classification_metrics, confusion_matrix
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
-    from .fingerprint import Fingerprint
     from .registry import Registry
 
 __all__ = [
@@ -59,6 +60,9 @@ class TrainResult:
     run_url: str | None = None
     messages: list[str] = field(default_factory=list)
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 def build_pipeline(params: Params, columns: list[str]) -> Pipeline:
     import importlib
@@ -76,8 +80,8 @@ def build_pipeline(params: Params, columns: list[str]) -> Pipeline:
             f"{params.source}: model.params is not valid for {params.model.type} ({exc});"
             f" see the {name} documentation"
         ) from None
-    categorical = [c for c in columns if c in data_mod.CATEGORIES]
-    numeric = [c for c in columns if c not in data_mod.CATEGORIES]
+    categorical = [c for c in columns if c in data.CATEGORIES]
+    numeric = [c for c in columns if c not in data.CATEGORIES]
     numeric_step = StandardScaler() if params.model.type in _SCALED else "passthrough"
     prep = ColumnTransformer(
         [
@@ -93,8 +97,6 @@ def evaluate(y_true: Any, y_pred: Any, classes: list[str]) -> dict[str, float]:
 
     The gate computes its metrics with the same function, so logged and gated numbers agree.
     """
-    from .stats import classification_metrics
-
     metrics = classification_metrics(y_true, y_pred, classes)
     return {k: round(float(v), 6) for k, v in metrics.items() if k != "per_class_f1"}
 
@@ -113,9 +115,8 @@ def pip_requirements() -> list[str]:
 def _confusion_png(y_true: Any, y_pred: Any, classes: list[str], path: Path) -> None:
     """Draw the holdout's confusion matrix with Pillow (matplotlib would add ~1 s of imports)."""
     from PIL import Image, ImageDraw, ImageFont
-    from sklearn.metrics import confusion_matrix
 
-    counts = confusion_matrix(y_true, y_pred, labels=classes)
+    counts = confusion_matrix(y_true, y_pred, classes)
     shares = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
     cell, left, top, n = 84, 190, 96, len(classes)
     image = Image.new("RGB", (left + n * cell + 20, top + n * cell + 44), "white")
@@ -147,16 +148,24 @@ def _short(label: str) -> str:
 def train(
     params: Params,
     registry: Registry,
-    fingerprint: Fingerprint,
-    dataset: data_mod.Dataset,
+    holdout: data.Holdout,
     *,
-    context_tags: dict[str, str],
+    fingerprint: Fingerprint | None = None,
+    root: str | Path = ".",
+    context_tags: dict[str, str] | None = None,
     metrics_path: Path | None = None,
     figure_path: Path | None = None,
     model_dir: Path | None = None,
 ) -> TrainResult:
-    """Train and register a version, or reuse the one already registered for these inputs."""
+    """Train and register a version, or reuse the one already registered for these inputs.
+
+    `holdout` is `data.holdout(params.data, path)`; `fingerprint` defaults to the one of the
+    files under `root` (what `release` and the gate look the version up by).
+    """
     name = params.mlflow.registered_model_name
+    dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
+    if fingerprint is None:
+        fingerprint = of_worktree(params, dataset.path, root)
     existing = registry.find_by_fingerprint(name, fingerprint.value)
     if existing is not None:
         metrics = registry.run_metrics([existing.run_id]).get(existing.run_id, {})
@@ -174,9 +183,6 @@ def train(
             messages=[f"training inputs unchanged: reusing {name} v{existing.version}"],
         )
 
-    target = params.data.target
-    split = data_mod.split(dataset, target, params.data.test_size, params.data.random_state)
-    classes = [c for c in data_mod.CLASSES if c in set(dataset.frame[target])]
     pipeline = build_pipeline(params, list(split.X_train.columns))
     started = time.perf_counter()
     pipeline.fit(split.X_train, split.y_train)
@@ -195,7 +201,7 @@ def train(
     logged_metrics = {**metrics, "fit_seconds": round(fit_seconds, 3)}
     tags = {
         **dict(params.mlflow.tags),
-        **context_tags,
+        **(context_tags or {}),
         "validation_status": validation,
         "model_type": params.model.type,
         "training_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -227,7 +233,8 @@ def train(
     elif validation != "passed":
         messages.append(
             f"accuracy {metrics['accuracy']:.4f} < staging_threshold"
-            f" {params.mlflow.staging_threshold}: left in stage None, validation_status=needs_review"
+            f" {params.mlflow.staging_threshold}: left in stage None,"
+            " validation_status=needs_review"
         )
     return TrainResult(
         version=logged.version,

@@ -47,7 +47,7 @@ CHAMPION, CHALLENGER, WITHOUT_FAVC = "1", "2", "3"
 GITHUB_ENV = ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH")
 
 
-# --- the registry, built once ----------------------------------------------------------------
+# --- the registry, built once ---------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def snapshot(uri: str) -> dict:
     return state
 
 
-# --- what each row breaks ------------------------------------------------------------------------
+# --- what each row breaks -------------------------------------------------------------------------
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -263,7 +263,7 @@ def _git_repo(root: Path) -> None:
         )
 
 
-# --- the table -------------------------------------------------------------------------------------
+# --- the table ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -435,13 +435,15 @@ CASES = [
         "best-unknown-metric",
         ("best", MODEL, "--metric", "acuracy"),
         2,
-        "metric 'acuracy' is not logged by any version of obesity_classifier (did you mean accuracy?)",
+        "metric 'acuracy' is not logged by any version of obesity_classifier"
+        " (did you mean accuracy?)",
     ),
     Case(
         "best-unknown-metric-untagged-versions",
         ("best", MODEL, "--metric", "acuracy"),
         2,
-        "metric 'acuracy' is not logged by any version of obesity_classifier (did you mean accuracy?)",
+        "metric 'acuracy' is not logged by any version of obesity_classifier"
+        " (did you mean accuracy?)",
         _without_metric_tags,
     ),
     Case("rollback-without-reason", ("rollback", MODEL), 2, "Missing option '--reason'"),

@@ -89,7 +89,7 @@ def dedent(text: str) -> str:
     return "\n".join(line.strip() for line in text.strip().splitlines()) + "\n"
 
 
-# --- list ----------------------------------------------------------------------------------------
+# --- list -----------------------------------------------------------------------------------------
 
 
 def test_list(model: str, registry_uri: str) -> None:
@@ -102,7 +102,7 @@ def test_list(model: str, registry_uri: str) -> None:
         +----------------+--------------------------+------------+--------+-----------+--------------+------------+
         | clf_XXXXXXXX_b |                          |          1 |      1 |         0 |            0 |          0 |
         +----------------+--------------------------+------------+--------+-----------+--------------+------------+
-    """)
+    """)  # noqa: E501 (the table as printed)
     payload = json.loads(ok(model, "list", "--name", f"{model}%", "--json"))
     assert payload["models"][0] == {
         "name": PLACEHOLDER,
@@ -117,7 +117,7 @@ def test_list(model: str, registry_uri: str) -> None:
     )
 
 
-# --- versions --------------------------------------------------------------------------------------
+# --- versions -------------------------------------------------------------------------------------
 
 
 def test_versions(model: str) -> None:
@@ -154,7 +154,7 @@ def test_versions_filters_and_extra_metrics(model: str) -> None:
         +-----------+------------+------------+--------+----------------+---------------+--------------------+
         |         2 | Production |     0.9400 | 0.9380 |              - |        2.0000 | @champion          |
         +-----------+------------+------------+--------+----------------+---------------+--------------------+
-    """)
+    """)  # noqa: E501 (the table as printed)
     assert ok(model, "versions", model, "--stage", "ARCHIVED") == dedent("""
         +-----------+----------+------------+--------+-----------+
         |   Version | Stage    |   Accuracy |     F1 | Aliases   |
@@ -183,7 +183,7 @@ def test_versions_json(model: str) -> None:
     assert len(row["run_id"]) == 32 and row["created"].endswith("Z")
 
 
-# --- promote ---------------------------------------------------------------------------------------
+# --- promote --------------------------------------------------------------------------------------
 
 
 def test_promote_to_production_archives_every_other_production_version(
@@ -265,7 +265,7 @@ def test_promote_without_stages_moves_the_champion_alias(model: str, registry_ur
     )
 
 
-# --- alias -----------------------------------------------------------------------------------------
+# --- alias ----------------------------------------------------------------------------------------
 
 
 def test_alias_set_move_and_delete(model: str, registry_uri: str) -> None:
@@ -304,7 +304,7 @@ def test_alias_delete_if_exists(model: str) -> None:
     )
 
 
-# --- compare ---------------------------------------------------------------------------------------
+# --- compare --------------------------------------------------------------------------------------
 
 
 def test_compare(model: str) -> None:
@@ -359,7 +359,7 @@ def test_compare_equal_metrics_and_json(model: str, registry_uri: str) -> None:
     assert (payload["only_a"], payload["only_b"]) == ([], ["custom_score"])
 
 
-# --- best ------------------------------------------------------------------------------------------
+# --- best -----------------------------------------------------------------------------------------
 
 
 def test_best(model: str) -> None:
@@ -398,7 +398,7 @@ def test_best_direction_flags_and_json(model: str, registry_uri: str) -> None:
     assert flipped["version"]["version"] == "1"
 
 
-# --- errors: exit 2, one line, nothing changed --------------------------------------------------
+# --- errors: exit 2, one line, nothing changed ----------------------------------------------------
 
 ERRORS = {
     "unknown-version": (
@@ -523,7 +523,7 @@ def test_refusing_server_exits_3(name: str, tmp_path: Path, monkeypatch) -> None
     )
 
 
-# --- the seed's entry point ------------------------------------------------------------------------
+# --- the seed's entry point -----------------------------------------------------------------------
 
 
 def test_manage_registry_script_is_the_cli(model: str) -> None:

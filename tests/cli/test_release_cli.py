@@ -43,8 +43,8 @@ def _state(uri: str, model: str = MODEL) -> dict:
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two registered versions (no trained model: nothing here loads one); v1 is champion.
     Built once: creating an MLflow sqlite database takes seconds, copying it does not."""
+    from mlgate.champion import Who, make_champion
     from mlgate.config import PromotionConfig
-    from mlgate.promote import Who, make_champion
     from mlgate.registry import connect
 
     path = tmp_path_factory.mktemp("seeded") / "mlflow.db"
@@ -73,7 +73,8 @@ def seeded(project: Path, seeded_db: Path) -> str:
     [
         pytest.param(
             ["rollback", MODEL, "--reason", "x"],
-            "obesity_classifier v1 is the earliest champion in the history: nothing to roll back to",
+            "obesity_classifier v1 is the earliest champion in the history:"
+            " nothing to roll back to",
             id="rollback-nothing-earlier",
         ),
         pytest.param(

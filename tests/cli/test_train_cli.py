@@ -70,6 +70,28 @@ def test_train_registers_validated_version_then_reuses_it(fast_project):
     assert [str(v) for _, v, _ in _registry_state(fast_project)] == ["1", "2"]
 
 
+def test_train_json_is_the_result(fast_project):
+    import json
+
+    result = _run("train", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert (payload["version"], payload["stage"], payload["reused"]) == ("1", "Staging", False)
+    assert set(payload) == {
+        "version",
+        "stage",
+        "reused",
+        "run_id",
+        "metrics",
+        "fingerprint",
+        "model_uri",
+        "run_url",
+        "messages",
+    }
+    assert payload["model_uri"] == "models:/obesity_classifier/1"
+    assert 0 < payload["metrics"]["accuracy"] <= 1
+
+
 def test_below_threshold_is_left_for_review(fast_project):
     text = (fast_project / "params.yaml").read_text()
     (fast_project / "params.yaml").write_text(

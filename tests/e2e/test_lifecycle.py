@@ -29,7 +29,8 @@ def _client(uri: str):
 
 
 def registry_state(uri: str) -> dict:
-    """Everything a release may change: stages, version tags and descriptions, aliases, model tags."""
+    """Everything a release may change: stages, version tags and descriptions, aliases and
+    model tags."""
     client = _client(uri)
     model = client.get_registered_model(MODEL)
     versions = {

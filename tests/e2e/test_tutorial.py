@@ -84,7 +84,7 @@ def matches(expected: str, actual: str) -> bool:
 
 
 def fresh_clone(tmp_path: Path) -> Path:
-    """A bare origin whose main holds the project's training inputs, docs-free, and a clone of it."""
+    """A bare origin whose main holds the project's training inputs (no docs), and a clone."""
     seed = tmp_path / "seed"
     for rel in ("params.yaml", ".gitignore", "README.md", *TRAINING_FILES):
         (seed / rel).parent.mkdir(parents=True, exist_ok=True)

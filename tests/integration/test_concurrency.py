@@ -33,7 +33,8 @@ DEGRADED = {"n_estimators": 3, "max_depth": 3, "random_state": 42}
 LAUNCHER = """
 import sys, time
 from pathlib import Path
-import mlflow.tracking, sklearn.ensemble, mlgate.cli, mlgate.release, mlgate.catalog, mlgate.registry
+import mlflow.tracking, sklearn.ensemble
+import mlgate.cli, mlgate.release, mlgate.catalog, mlgate.registry
 ready, start = Path(sys.argv[1]), Path(sys.argv[2])
 ready.touch()
 while not start.exists():
@@ -245,8 +246,8 @@ def test_a_move_from_an_unrecorded_holder_keeps_the_history_chained(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from mlgate.champion import Who, make_champion
     from mlgate.config import PromotionConfig
-    from mlgate.promote import Who, make_champion
     from mlgate.registry import connect
 
     monkeypatch.chdir(tmp_path)

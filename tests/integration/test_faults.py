@@ -37,7 +37,7 @@ BOUND_S = 60  # "bounded time": generous, the defaults in registry.py give up wi
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
-# --- the proxy -------------------------------------------------------------------------------------
+# --- the proxy ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Proxy:
         self.httpd.server_close()
 
 
-# --- fixtures ----------------------------------------------------------------------------------
+# --- fixtures -------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +169,8 @@ def _version_facts(mv) -> dict:
 def project(live: MlflowServer, base: dict[str, dict], tmp_path: Path) -> tuple[str, Clone]:
     """A model of this test's own: v1 champion and Production (one recorded move), v2 the
     candidate; and a git clone whose last commit moved the inputs from v1's to v2's."""
+    from mlgate.champion import Who, make_champion
     from mlgate.config import PromotionConfig
-    from mlgate.promote import Who, make_champion
     from mlgate.registry import connect
 
     name = f"fault_{tmp_path.name[-40:].replace('-', '_')}_{time.monotonic_ns() % 10**8}"
@@ -200,7 +200,7 @@ def project(live: MlflowServer, base: dict[str, dict], tmp_path: Path) -> tuple[
     return name, clone
 
 
-# --- helpers ---------------------------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------------------------------
 
 
 def mlgate(clone: Clone, uri: str, *args: str) -> tuple[int, str, str, float]:
@@ -241,7 +241,7 @@ def assert_one_error_line(err: str, uri: str) -> str:
     return line
 
 
-# --- a server killed in the middle of release ----------------------------------------------------
+# --- a server killed in the middle of release -----------------------------------------------------
 
 ALIAS = "/registered-models/alias"
 KILLS = {
@@ -297,7 +297,7 @@ def test_release_killed_midway_fails_clearly_and_a_rerun_completes(
     assert state(live.uri, name) == done
 
 
-# --- a server killed while the gate downloads a model -------------------------------------------
+# --- a server killed while the gate downloads a model ---------------------------------------------
 
 
 def test_server_killed_during_the_gates_model_download_is_exit_3_not_a_verdict(
@@ -323,7 +323,7 @@ def test_server_killed_during_the_gates_model_download_is_exit_3_not_a_verdict(
     assert tags.get("mlgate.gate.verdict") == "pass"
 
 
-# --- a server that is not there ----------------------------------------------------------------
+# --- a server that is not there -------------------------------------------------------------------
 
 
 @pytest.fixture

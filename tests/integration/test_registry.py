@@ -110,7 +110,7 @@ def test_model_summaries_filter_by_name_and_count_stages(uri, model_name):
     ]
 
 
-# --- pure rules ------------------------------------------------------------------------------------
+# --- pure rules -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ def test_metric_direction(metric, direction):
     ("text", "stage"), [("production", "Production"), (" STAGING ", "Staging"), ("none", "None")]
 )
 def test_parse_stage(text, stage):
-    assert catalog.parse_stage(text) == stage
+    assert registry.parse_stage(text) == stage
 
 
 @pytest.mark.parametrize(

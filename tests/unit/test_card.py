@@ -28,7 +28,7 @@ from mlgate.card import (
     render,
     save,
 )
-from mlgate.promote import Move
+from mlgate.champion import Move
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "model_card.md"
 CLASSES = ("Insufficient_Weight", "Normal_Weight", "Obesity_Type_I")

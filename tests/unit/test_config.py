@@ -45,11 +45,13 @@ def test_empty_file_gives_defaults():
         ("gate: {mode: strict}", "gate.mode must be one of enabled, dry_run, disabled"),
         (
             "gate: {primary_metric: auc}",
-            "gate.primary_metric must be one of accuracy, f1_macro, precision_macro, recall_macro, got 'auc'",
+            "gate.primary_metric must be one of accuracy, f1_macro, precision_macro,"
+            " recall_macro, got 'auc'",
         ),
         (
             "gate: {primary_metric: f1_Normal_Weight}",
-            "got 'f1_Normal_Weight' (per-class F1 has no paired interval: gate it with gate.max_class_drop or gate.thresholds.f1_Normal_Weight)",
+            "got 'f1_Normal_Weight' (per-class F1 has no paired interval: gate it with"
+            " gate.max_class_drop or gate.thresholds.f1_Normal_Weight)",
         ),
         (
             "gate: {thresholds: {accuracy: 2}}",

@@ -6,11 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlgate.card_facts import _confusion, _per_class
+from mlgate.card_facts import _per_class
+from mlgate.champion import Move, rollback_target, was_champion
 from mlgate.errors import UsageError
-from mlgate.promote import Move, rollback_target, was_champion
 from mlgate.release import gate_trusted
-from mlgate.stats import bootstrap_ci, classification_metrics, paired_bootstrap_deltas
+from mlgate.stats import (
+    bootstrap_ci,
+    classification_metrics,
+    confusion_matrix,
+    paired_bootstrap_deltas,
+)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +150,7 @@ def test_per_class_scores_match_scikit_learn() -> None:
     classes = ["a", "b", "c", "d"]
     y = rng.choice(classes[:3], 200)  # "d" is never true: precision and recall are 0, not NaN
     pred = np.where(rng.random(200) < 0.7, y, rng.choice(classes, 200))
-    stats = _per_class(_confusion(y, pred, classes), classes)
+    stats = _per_class(confusion_matrix(y, pred, classes), classes)
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
     assert [c.support for c in stats] == list(s)
     np.testing.assert_allclose([c.precision for c in stats], p)

@@ -21,14 +21,8 @@ import pytest
 
 from mlgate.config import GateConfig
 from mlgate.gate import GateResult, ModelEvidence, evaluate
-from mlgate.report import (
-    MARKER,
-    SCHEMA_VERSION,
-    render_markdown,
-    render_step_summary,
-    render_text,
-    to_json,
-)
+from mlgate.report import MARKER, render_markdown, render_step_summary, render_text
+from mlgate.verdict import SCHEMA_VERSION, to_json
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SCHEMA_DOC = Path(__file__).resolve().parents[2] / "docs" / "gate-json-schema.md"

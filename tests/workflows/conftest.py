@@ -25,7 +25,8 @@ class Step:
 
     @property
     def id(self) -> str:
-        return f"{self.workflow}:{self.job}:{self.data.get('name') or self.data.get('uses') or self.index}"
+        step = self.data.get("name") or self.data.get("uses") or self.index
+        return f"{self.workflow}:{self.job}:{step}"
 
 
 @dataclass(frozen=True)

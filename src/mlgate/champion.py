@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import PromotionConfig
-from .errors import ConflictError, NotFoundError, RegistryError, UsageError
+from .errors import ConflictError, RegistryError, UsageError
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -32,21 +32,23 @@ __all__ = [
     "HISTORY_PREFIX",
     "KINDS",
     "UNCHANGED",
+    "History",
     "Move",
     "Promotion",
     "Who",
     "champion_moves",
     "history",
     "make_champion",
-    "previous_champion",
     "record_move",
-    "require_history",
+    "require_reason",
     "rollback_target",
     "was_champion",
 ]
 
 HISTORY_PREFIX = "mlgate.history."
-KINDS = ("release", "rollback", "promote")
+# "external": a move found in the registry that mlgate did not make (recorded when found).
+KINDS = ("release", "rollback", "promote", "external")
+_CALLER_KINDS = ("release", "rollback", "promote")
 # Sentinel for `expected_champion`: "don't check" (explicit overrides decide against nothing).
 UNCHANGED: Any = object()
 
@@ -66,7 +68,7 @@ class Move:
     alias: str
     from_version: str | None
     to_version: str | None
-    kind: str  # release | rollback | promote
+    kind: str  # one of KINDS
     actor: str
     reason: str
     commit: str | None = None
@@ -89,6 +91,23 @@ class Promotion:
     warnings: tuple[str, ...] = ()  # bookkeeping that failed after the move was complete
 
 
+@dataclass(frozen=True)
+class History:
+    """A model's recorded alias moves, oldest first (what `mlgate history` shows)."""
+
+    model: str
+    moves: list[Move]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "moves": [m.to_json() for m in self.moves]}
+
+
+def require_reason(reason: str) -> None:
+    """Every champion move says why: the history and the model card show it."""
+    if not reason.strip():
+        raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
+
+
 def history(registry: Registry, name: str) -> list[Move]:
     """Every recorded alias move of `name`, oldest first (one registry call)."""
     tags = registry.get_model(name).tags
@@ -108,12 +127,12 @@ def champion_moves(moves: Sequence[Move], alias: str = "champion") -> list[Move]
 def record_move(registry: Registry, name: str, move: Move) -> Move:
     """Append one entry; the key sorts by time and cannot collide with a concurrent writer's."""
     key = f"{HISTORY_PREFIX}{time.time_ns():020d}.{secrets.token_hex(3)}"
-    from .registry import translate
-
-    with translate(registry.uri, f"recording the move of @{move.alias}"):
-        registry.client.set_registered_model_tag(
-            name, key, json.dumps(move.to_json(), sort_keys=True)
-        )
+    registry.set_model_tag(
+        name,
+        key,
+        json.dumps(move.to_json(), sort_keys=True),
+        what=f"recording the move of @{move.alias}",
+    )
     return Move(**move.to_json(), key=key)
 
 
@@ -152,19 +171,6 @@ def rollback_target(
     return stack[-2] if len(stack) > 1 else None
 
 
-def previous_champion(registry: Registry, name: str, alias: str = "champion") -> str | None:
-    """The version a rollback of `name` would restore (see `rollback_target`)."""
-    current = registry.aliases(name).get(alias)
-    return rollback_target(history(registry, name), current, alias)
-
-
-def require_history(registry: Registry, name: str, alias: str) -> list[Move]:
-    moves = champion_moves(history(registry, name), alias)
-    if not moves:
-        raise NotFoundError(f"{name} has no recorded @{alias} moves; nothing to roll back to")
-    return moves
-
-
 def make_champion(
     registry: Registry,
     name: str,
@@ -186,10 +192,9 @@ def make_champion(
     alias, the stage is fixed if needed and a missing history entry is recorded, and nothing
     else is written (a plain re-run is a no-op).
     """
-    if not reason.strip():
-        raise UsageError("a reason is required for every champion move (pass --reason TEXT)")
-    if kind not in KINDS:
-        raise UsageError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    require_reason(reason)
+    if kind not in _CALLER_KINDS:
+        raise UsageError(f"kind must be one of {', '.join(_CALLER_KINDS)}, got {kind!r}")
     version = str(version)
     target = registry.get_version(name, version)  # unknown version -> exit 2, before any write
     if target.status not in ("READY", "", None):
@@ -291,7 +296,8 @@ def _record_if_missing(
                 to_version=current,
                 kind="external",
                 actor="unknown",
-                reason=f"@{alias} was moved outside mlgate's history; found by {who.actor}'s {kind}",
+                reason=f"@{alias} was moved outside mlgate's history;"
+                f" found by {who.actor}'s {kind}",
             ),
         )
     return record_move(

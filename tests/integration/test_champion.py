@@ -1,4 +1,5 @@
-"""promote.make_champion on a real sqlite registry: conflicts, a lost race, a re-run after a crash."""
+"""champion.make_champion on a real sqlite registry: conflicts, a lost race, a re-run after a
+crash."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from mlgate.champion import Who, history, make_champion
 from mlgate.config import PromotionConfig
 from mlgate.errors import ConflictError
-from mlgate.promote import Who, history, make_champion
 from mlgate.registry import Registry, connect
 
 from ..helpers import Spec, aliases, client_for, populate, stages
