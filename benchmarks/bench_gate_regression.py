@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from mlgate import estimators, regression, schema
+from mlgate import data, estimators, regression, schema
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "diabetes"
@@ -75,8 +75,8 @@ class Judged:
 def _load() -> tuple[Any, Any, dict[str, Any]]:
     params = yaml.safe_load((EXAMPLE / "params.yaml").read_text())
     parsed = schema.parse(params["data"])
-    frame = schema.read_csv(EXAMPLE / params["data"]["path"], parsed)
-    schema.validate(frame, parsed, "diabetes.csv")
+    frame = data.read_csv(EXAMPLE / params["data"]["path"], parsed)
+    data.validate(frame, parsed, "diabetes.csv")
     return parsed, frame, params
 
 

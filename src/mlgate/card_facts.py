@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import card, data, verdict
+from . import card, data, regression, verdict
 from .champion import champion_moves, history
 from .registry import load_model
 from .stats import (
@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 CARD_ARTIFACT = "model_card.md"
-_SLICE_COLUMNS = ("Gender",)
 
 
 @dataclass(frozen=True)
@@ -105,6 +104,7 @@ def gather_facts(
     aliases = registry.aliases(name)
     moves = tuple(champion_moves(history(registry, name), alias))
     target = params.data.target
+    task = params.data.schema.task
     holdout = data.holdout(params.data, data_path)
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     y = split.y_test.to_numpy()
@@ -117,10 +117,12 @@ def gather_facts(
         seed=gate_cfg.seed,
         classes=classes,
     )
+    if task == "regression":
+        return _regression_facts(registry, params, name, entry, holdout, pred, data_path, moves)
     metrics = tuple(card.MetricInterval(m, *bootstrap_ci(y, pred, m, **boot)) for m in METRICS)
     matrix = confusion_matrix(y, pred, classes)
     slices = []
-    for column in _SLICE_COLUMNS:
+    for column in [params.data.schema.slice_by] if params.data.schema.slice_by else []:
         for value in sorted(split.X_test[column].astype(str).unique()):
             mask = (split.X_test[column].astype(str) == value).to_numpy()
             present = [c for c in classes if c in set(y[mask])]
@@ -130,13 +132,84 @@ def gather_facts(
                     column, value, int(mask.sum()), scores["accuracy"], scores["f1_macro"]
                 )
             )
+    counts = dataset.frame[target].value_counts()
+    return card.CardFacts(
+        **_common(registry, params, name, entry, holdout, data_path, moves),
+        class_balance=tuple((c, int(counts.get(c, 0))) for c in classes),
+        metrics=metrics,
+        per_class=_per_class(matrix, classes),
+        slices=tuple(slices),
+        confusion_labels=tuple(classes),
+        confusion=tuple(tuple(int(n) for n in row) for row in matrix),
+        comparison=_comparison(registry, name, entry, aliases.get(alias), moves, split, pred, boot),
+    )
+
+
+def _regression_facts(
+    registry: Registry,
+    params: Params,
+    name: str,
+    entry: Version,
+    holdout: data.Holdout,
+    pred: Any,
+    data_path: str | None,
+    moves: tuple,
+) -> card.CardFacts:
+    """A regression's card: RMSE, MAE and R² with intervals, errors per slice, the target's
+    range instead of a class balance, no confusion matrix."""
+    cfg, split = params.gate, holdout.split
+    y = split.y_test.to_numpy(float)
+    boot = dict(n_boot=cfg.n_bootstrap, confidence=cfg.confidence, seed=cfg.seed)
+    metrics = tuple(
+        card.MetricInterval(m, *regression.bootstrap_ci(y, pred, m, **boot))
+        for m in regression.METRICS
+    )
+    column = params.data.schema.slice_by
+    slices = []
+    if column:
+        rmse = regression.slice_rows(y, split.X_test[column], pred, None, "rmse")
+        mae = regression.slice_rows(y, split.X_test[column], pred, None, "mae")
+        slices = [
+            card.ErrorSliceStats(column, a.value, a.rows, a.challenger, b.challenger)
+            for a, b in zip(rmse, mae, strict=True)
+        ]
+    target = holdout.dataset.frame[params.data.target].astype(float)
+    alias = params.promotion.champion_alias
+    return card.CardFacts(
+        **_common(registry, params, name, entry, holdout, data_path, moves),
+        class_balance=(),
+        metrics=metrics,
+        per_class=(),
+        slices=(),
+        confusion_labels=(),
+        confusion=(),
+        comparison=_regression_comparison(
+            registry, name, entry, registry.aliases(name).get(alias), moves, split, pred, boot
+        ),
+        error_slices=tuple(slices),
+        target_range=(float(target.min()), float(target.mean()), float(target.max())),
+    )
+
+
+def _common(
+    registry: Registry,
+    params: Params,
+    name: str,
+    entry: Version,
+    holdout: data.Holdout,
+    data_path: str | None,
+    moves: tuple,
+) -> dict[str, Any]:
+    """The card's facts that do not depend on the task."""
+    alias = params.promotion.champion_alias
+    aliases = registry.aliases(name)
     run = registry.runs([entry.run_id]).get(entry.run_id) if entry.run_id else None
     run_params = dict(run.data.params) if run else {}
-    counts = dataset.frame[target].value_counts()
     hyper = tuple(
         sorted((k[len("model.") :], val) for k, val in run_params.items() if k.startswith("model."))
     )
-    return card.CardFacts(
+    dataset, split = holdout.dataset, holdout.split
+    return dict(
         name=name,
         version=entry.version,
         run_id=entry.run_id,
@@ -150,26 +223,21 @@ def gather_facts(
         pr_number=entry.tags.get("pr_number"),
         training_date=entry.tags.get("training_date"),
         ci_run_url=entry.tags.get("ci_run_url"),
-        target=target,
+        target=params.data.target,
         data_path=str(data_path or params.data.path),
         data_sha256=dataset.sha256,
         training_data_sha256=entry.tags.get("mlgate.data_sha256"),
         dataset_rows=len(dataset.frame),
         n_features=len(dataset.features),
-        class_balance=tuple((c, int(counts.get(c, 0))) for c in classes),
-        holdout_rows=len(y),
+        holdout_rows=len(split.y_test),
         holdout_sha256=split.holdout_sha256,
-        confidence=gate_cfg.confidence,
-        n_bootstrap=gate_cfg.n_bootstrap,
-        metrics=metrics,
-        per_class=_per_class(matrix, classes),
-        slices=tuple(slices),
-        confusion_labels=tuple(classes),
-        confusion=tuple(tuple(int(n) for n in row) for row in matrix),
-        comparison=_comparison(registry, name, entry, aliases.get(alias), moves, split, pred, boot),
+        confidence=params.gate.confidence,
+        n_bootstrap=params.gate.n_bootstrap,
         gate=verdict.load(registry, entry.run_id),
         history=moves,
         champion_alias=alias,
+        text=params.card,
+        task=params.data.schema.task,
     )
 
 
@@ -220,6 +288,47 @@ def _comparison(
         delta, lo, hi = paired_bootstrap_ci(
             y, other_pred, pred, m, boot["n_boot"], boot["confidence"], boot["seed"], classes
         )
+        rows.append(card.ComparisonRow(m, other_scores[m], this_scores[m], delta, lo, hi))
+    return card.Comparison(other, role, True, tuple(rows))
+
+
+def _regression_comparison(
+    registry: Registry,
+    name: str,
+    entry: Version,
+    champion: str | None,
+    moves: tuple,
+    split: Any,
+    pred: Any,
+    boot: dict[str, Any],
+) -> card.Comparison | None:
+    """As `_comparison`, with regression's metrics and paired intervals."""
+    if champion == entry.version:
+        arrival = next((m for m in reversed(moves) if m.to_version == entry.version), None)
+        other, role = (arrival.from_version if arrival else None), "previous champion"
+    else:
+        other, role = champion, "current champion"
+    if not other:
+        return None
+    y = split.y_test.to_numpy(float)
+    this_scores = regression.regression_metrics(y, pred)
+    try:
+        other_pred = np.asarray(load_model(registry, name, other).model.predict(split.X_test))
+        other_scores = regression.regression_metrics(y, other_pred)
+    except Exception as exc:  # a version that cannot score this data is a finding, not an error
+        other_v = registry.get_version(name, other)
+        logged = (
+            registry.run_metrics([other_v.run_id]).get(other_v.run_id, {}) if other_v.run_id else {}
+        )
+        rows = tuple(
+            card.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None)
+            for m in regression.METRICS
+        )
+        note = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        return card.Comparison(other, role, False, rows, note)
+    rows = []
+    for m in regression.METRICS:
+        delta, lo, hi = regression.paired_bootstrap_ci(y, other_pred, pred, m, **boot)
         rows.append(card.ComparisonRow(m, other_scores[m], this_scores[m], delta, lo, hi))
     return card.Comparison(other, role, True, tuple(rows))
 

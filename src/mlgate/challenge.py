@@ -17,7 +17,7 @@ from . import data, github, report, verdict
 from .config import Params
 from .errors import ArtifactError, NotFoundError, UsageError
 from .fingerprint import of_worktree
-from .gate import VERDICT_FAIL, GateResult, ModelEvidence, evaluate
+from .gate import VERDICT_FAIL, GateResult, ModelEvidence, Slices, evaluate
 from .registry import load_model
 
 if TYPE_CHECKING:
@@ -93,6 +93,16 @@ def _evidence(
     return ModelEvidence(**base, predictions=np.asarray(predictions), latency_s=min(timings))
 
 
+def _slices(params: Params, X: Any) -> Slices:
+    """The task, and for regression the holdout's `data.slice_by` column."""
+    schema = params.data.schema
+    column = schema.slice_by if schema.task == "regression" else None
+    if column is None:
+        return Slices(schema.task)
+    values = X[column].astype(str).to_numpy()
+    return Slices(schema.task, column, values, schema.column(column).values)
+
+
 def run_gate(
     registry: Registry,
     params: Params,
@@ -124,6 +134,7 @@ def run_gate(
         champion_ev,
         params.gate,
         holdout.sha256,
+        _slices(params, split.X_test),
     )
     aliases = _record(registry, params, result, challenger, champion, pr_number)
     links = {}

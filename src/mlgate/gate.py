@@ -28,9 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from . import checks
+from . import checks, regression
 from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_changes
 from .config import GateConfig
+from .regression import SliceRow
 from .stats import (
     METRICS,
     classification_metrics,
@@ -54,6 +55,7 @@ __all__ = [
     "MetricRow",
     "ModelEvidence",
     "ModelRef",
+    "Slices",
     "evaluate",
     "schema_changes",
 ]
@@ -135,6 +137,10 @@ class GateResult:
     champion: ModelRef | None
     config: GateConfig
     note: str | None = None
+    task: str = "classification"
+    # Regression: the primary error metric per value of data.slice_by (no per-class rows).
+    per_slice: tuple[SliceRow, ...] = ()
+    slice_column: str | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -152,12 +158,17 @@ def evaluate(
     champion: ModelEvidence | None,
     cfg: GateConfig,
     holdout_sha256: str,
+    slices: Slices | None = None,
 ) -> GateResult:
-    """Run every check of DESIGN §4; never raises, and an error is never a pass."""
+    """Run every check of DESIGN §4; never raises, and an error is never a pass.
+
+    `classes` None with `slices` or for a numeric target: see `Slices`; a regression is asked
+    for by `slices.task` (classification when `slices` is None).
+    """
     if cfg.mode == "disabled":
         return _disabled(y_true, challenger, champion, cfg, holdout_sha256)
     try:
-        return _evaluate(y_true, classes, challenger, champion, cfg, holdout_sha256)
+        return _evaluate(y_true, classes, challenger, champion, cfg, holdout_sha256, slices)
     except Exception as exc:
         return _errored(exc, y_true, challenger, champion, cfg, holdout_sha256)
 
@@ -172,24 +183,39 @@ def _evaluate(
     champion: ModelEvidence | None,
     cfg: GateConfig,
     holdout_sha256: str,
+    slices: Slices | None = None,
 ) -> GateResult:
     truth = np.asarray(y_true)
     if truth.ndim != 1 or truth.size == 0:
         raise ValueError(
             f"the holdout must be a non-empty 1-d label array, got shape {truth.shape}"
         )
-    labels = list(classes) if classes is not None else np.unique(truth).tolist()
-    ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256)
+    slices = slices or Slices()
+    if slices.task == "regression":
+        truth, labels = truth.astype(float), []
+    else:
+        labels = list(classes) if classes is not None else np.unique(truth).tolist()
+    ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256, slices)
     problem = _scoring_problem(challenger, truth.size)
     if problem is not None:
         return ctx.challenger_failed(problem)
-    challenger_scores = classification_metrics(truth, challenger.predictions, labels)
+    challenger_scores = ctx.score(challenger.predictions)
     if champion is None:
         return ctx.no_champion(challenger_scores)
     champ_problem = _scoring_problem(champion, truth.size)
     if champ_problem is not None:
         return ctx.not_comparable(challenger_scores, champion, champ_problem)
     return ctx.paired(challenger_scores, champion)
+
+
+@dataclass(frozen=True, eq=False)
+class Slices:
+    """The task and, for regression, each holdout row's value of `data.slice_by`."""
+
+    task: str = "classification"
+    column: str | None = None
+    values: np.ndarray | None = None  # one per holdout row
+    order: tuple[str, ...] = ()  # the schema's categories: the table's order
 
 
 @dataclass(frozen=True)
@@ -200,6 +226,30 @@ class _Context:
     champion: ModelEvidence | None
     cfg: GateConfig
     sha256: str
+    slices: Slices
+
+    @property
+    def regression(self) -> bool:
+        return self.slices.task == "regression"
+
+    def score(self, predictions: Any) -> dict[str, Any]:
+        if self.regression:
+            return regression.regression_metrics(self.truth, predictions)
+        return classification_metrics(self.truth, predictions, self.labels)
+
+    def thresholds(self, scores: Mapping[str, Any], baseline: Mapping[str, Any] | None):
+        if self.regression:
+            return regression.threshold_checks(scores, baseline, self.cfg.thresholds)
+        return checks.threshold_checks(scores, baseline, self.cfg)
+
+    def slice_rows(self, challenger: Any, champion: Any | None) -> tuple[SliceRow, ...]:
+        s = self.slices
+        if not self.regression or s.values is None:
+            return ()
+        rows = regression.slice_rows(
+            self.truth, s.values, challenger, champion, self.cfg.primary_metric, s.order
+        )
+        return tuple(rows)
 
     def challenger_failed(self, problem: str) -> GateResult:
         check = checks.info(
@@ -214,10 +264,13 @@ class _Context:
         return self.finish((check,), rows, (), None, comparable=False, note=note)
 
     def no_champion(self, challenger_scores: Mapping[str, Any]) -> GateResult:
-        results = checks.threshold_checks(challenger_scores, None, self.cfg)
-        rows = _logged_rows(challenger_scores, {}, results)
-        per_class = self.class_rows(challenger_scores["per_class_f1"], None)
+        results = self.thresholds(challenger_scores, None)
+        rows = _logged_rows(challenger_scores, {}, results, self.regression)
         note = "no champion: only the absolute thresholds apply"
+        if self.regression:
+            per_slice = self.slice_rows(self.challenger.predictions, None)
+            return self.finish(results, rows, (), None, False, note, per_slice)
+        per_class = self.class_rows(challenger_scores["per_class_f1"], None)
         return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
     def not_comparable(
@@ -230,27 +283,40 @@ class _Context:
         # (a corrupted artifact, a missing signature) fails closed even with allow_schema_change.
         schema_changed = bool(signature.candidate)
         why = f"champion v{champion.version} could not score this holdout"
-        paired = (f"non_inferiority.{self.cfg.primary_metric}", "per_class_f1", "mcnemar")
+        paired: tuple[str, ...] = (
+            f"non_inferiority.{self.cfg.primary_metric}",
+            "per_class_f1",
+            "mcnemar",
+        )
+        if self.regression:
+            paired = paired[:1] + (
+                (f"per_slice.{self.slices.column}",) if self.slices.column else ()
+            )
         results = (
-            *checks.threshold_checks(challenger_scores, logged, self.cfg),
+            *self.thresholds(challenger_scores, logged),
             *(checks.not_comparable_check(n, why, self.cfg, schema_changed) for n in paired),
             signature,
             *checks.budget_checks(self.challenger, champion, self.cfg),
         )
-        rows = _logged_rows(challenger_scores, logged, results)
-        champion_f1 = {
-            label: checks.float_or_none(logged.get(f"f1_{label}")) for label in self.labels
-        }
-        per_class = self.class_rows(challenger_scores["per_class_f1"], champion_f1)
+        rows = _logged_rows(challenger_scores, logged, results, self.regression)
         kind = "schema change" if schema_changed else "champion cannot score"
         note = (
             f"{kind}: {why} ({problem}); its logged metrics are shown for reference "
             "and are not comparable"
         )
+        if self.regression:
+            per_slice = self.slice_rows(self.challenger.predictions, None)
+            return self.finish(results, rows, (), None, False, note, per_slice)
+        champion_f1 = {
+            label: checks.float_or_none(logged.get(f"f1_{label}")) for label in self.labels
+        }
+        per_class = self.class_rows(challenger_scores["per_class_f1"], champion_f1)
         return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
     def paired(self, challenger_scores: Mapping[str, Any], champion: ModelEvidence) -> GateResult:
         """Both models scored the same rows: every check of DESIGN §4 applies."""
+        if self.regression:
+            return self.paired_regression(challenger_scores, champion)
         cfg = self.cfg
         old, new = champion.predictions, self.challenger.predictions
         champion_scores = classification_metrics(self.truth, old, self.labels)
@@ -291,6 +357,55 @@ class _Context:
         )
         return self.finish(results, rows, per_class, summary, comparable=True, note=None)
 
+    def paired_regression(
+        self, challenger_scores: Mapping[str, Any], champion: ModelEvidence
+    ) -> GateResult:
+        """Regression: the interval of the primary error's change against the margin, and each
+        slice's error against `gate.max_slice_loss`; no per-class table, no McNemar."""
+        cfg, metrics = self.cfg, regression.METRICS
+        old, new = champion.predictions, self.challenger.predictions
+        champion_scores = self.score(old)
+        deltas = regression.paired_bootstrap_deltas(
+            self.truth, old, new, metrics, cfg.n_bootstrap, cfg.seed
+        )
+        intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in metrics}
+        primary = cfg.primary_metric
+        results = [
+            *self.thresholds(challenger_scores, champion_scores),
+            regression.non_inferiority_check(
+                primary,
+                champion_scores[primary],
+                challenger_scores[primary],
+                intervals[primary],
+                cfg.margin,
+                cfg.margin_kind,
+                cfg.confidence,
+            ),
+        ]
+        per_slice = self.slice_rows(new, old)
+        if self.slices.column:
+            results.append(
+                regression.per_slice_check(
+                    per_slice, self.slices.column, primary, cfg.max_slice_loss, cfg.margin_kind
+                )
+            )
+        results += [
+            checks.signature_check(champion, self.challenger, cfg, comparable=True),
+            *checks.budget_checks(self.challenger, champion, cfg),
+        ]
+        rows = tuple(
+            MetricRow(
+                m,
+                champion_scores[m],
+                challenger_scores[m],
+                challenger_scores[m] - champion_scores[m],
+                *intervals[m],
+                _row_passed(m, results),
+            )
+            for m in metrics
+        )
+        return self.finish(tuple(results), rows, (), None, True, None, per_slice)
+
     def class_rows(
         self,
         challenger_scores: Mapping[Any, float],
@@ -311,9 +426,9 @@ class _Context:
         rows: tuple[MetricRow, ...],
         per_class: tuple[ClassRow, ...],
         summary: McNemarSummary | None,
-        *,
         comparable: bool,
         note: str | None,
+        per_slice: tuple[SliceRow, ...] = (),
     ) -> GateResult:
         ok = all(c.passed for c in results)
         if not ok:
@@ -334,6 +449,9 @@ class _Context:
             champion=None if self.champion is None else _ref(self.champion),
             config=self.cfg,
             note=note,
+            task=self.slices.task,
+            per_slice=per_slice,
+            slice_column=self.slices.column if per_slice else None,
         )
 
 
@@ -404,10 +522,11 @@ def _logged_rows(
     challenger_scores: Mapping[str, Any],
     champion_scores: Mapping[str, Any],
     results: Sequence[Check],
+    regression_task: bool = False,
 ) -> tuple[MetricRow, ...]:
     """Metric rows without intervals (values that were not computed on paired predictions)."""
     rows = []
-    for m in METRICS:
+    for m in regression.METRICS if regression_task else METRICS:
         new, old = (
             checks.float_or_none(challenger_scores.get(m)),
             checks.float_or_none(champion_scores.get(m)),

@@ -409,7 +409,8 @@ class Registry:
                 mlflow.log_params(params)
                 mlflow.log_metrics(metrics)
                 mlflow.log_dict(artifacts["metrics.json"], "metrics.json")
-                mlflow.log_artifact(str(artifacts["figure"]))
+                if "figure" in artifacts:  # classification's confusion matrix
+                    mlflow.log_artifact(str(artifacts["figure"]))
                 info = mlflow.sklearn.log_model(pipeline, name="model", **model_kwargs)
                 if model_dir is not None:
                     mlflow.sklearn.save_model(pipeline, str(model_dir), **model_kwargs)

@@ -115,6 +115,9 @@ def _sections(result: GateResult, links: Mapping[str, str]) -> Iterator[str]:
         )
     yield ""
     yield from _details(f"All checks ({_tally(result.checks)})", _check_table(result.checks))
+    if result.per_slice:
+        yield ""
+        yield from _details(f"Per {result.slice_column}", _slice_table(result))
     if result.per_class:
         yield ""
         yield from _details("Per-class F1", _class_table(result))
@@ -155,7 +158,8 @@ def _subject(result: GateResult, tick: str = "`") -> str:
     return (
         f"{challenger.capitalize()} vs {champion} on holdout {tick}{holdout.sha256[:12]}{tick} "
         f"({holdout.n_rows} rows) · primary metric {tick}{cfg.primary_metric}{tick}, "
-        f"margin {cfg.margin:g} · mode {tick}{result.mode}{tick}"
+        f"margin {cfg.margin:g}{' (relative)' if cfg.margin_kind == 'relative' else ''} · "
+        f"mode {tick}{result.mode}{tick}"
     )
 
 
@@ -215,6 +219,27 @@ def _class_table(result: GateResult) -> list[str]:
             _fixed(row.challenger_f1),
             _signed(row.delta),
             str(row.support),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _slice_table(result: GateResult) -> list[str]:
+    metric = result.config.primary_metric
+    champ = f"{_version(result.champion, 'Champion')} {metric}"
+    chall = f"{_version(result.challenger, 'Challenger')} {metric}"
+    lines = [
+        f"| {result.slice_column} | {champ} | {chall} | Δ | Rows |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in result.per_slice:
+        delta = None if row.champion is None else row.challenger - row.champion
+        cells = (
+            _cell(row.value),
+            _fixed(row.champion),
+            _fixed(row.challenger),
+            _signed(delta),
+            str(row.rows),
         )
         lines.append("| " + " | ".join(cells) + " |")
     return lines

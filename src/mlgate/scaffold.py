@@ -18,6 +18,7 @@ from pathlib import Path
 from string import Template
 
 from . import schema as schema_mod
+from .data import read_csv
 from .errors import UsageError
 from .estimators import ALIASES
 from .schema_inference import infer
@@ -110,7 +111,7 @@ def plan(
                 f"--data {data} is outside {root}; the workflows train from a file committed in "
                 "the repository: copy it in first"
             ) from None
-        found = infer(schema_mod.read_csv(data), target, task, str(data))
+        found = infer(read_csv(data), target, task, str(data))
     name = model_name or _model_name(root)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise UsageError(f"model name {name!r} must be letters, digits, '_', '.' or '-'")

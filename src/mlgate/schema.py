@@ -16,10 +16,9 @@ a column (an id) out of the model. `required: false` allows empty cells; the mod
 preprocessing imputes them. Every column of the CSV must be listed, so a renamed or new column is
 an error rather than a silently different model.
 
-Here: parsing into frozen dataclasses, reading a CSV the way the schema says, validating a frame
-(one-line errors naming the column, the CSV line and the fix), and rendering the schema as YAML or
-writing it into an existing params.yaml without losing its comments. schema_inference.py drafts
-a schema from a CSV.
+Here: parsing into frozen dataclasses, and rendering the schema as YAML or writing it into an
+existing params.yaml without losing its comments. data.py reads and validates a CSV against it;
+schema_inference.py drafts one from a CSV.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from __future__ import annotations
 import difflib
 import io
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import ConfigError, DataError
+from .errors import ConfigError
 
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay for it
-    import pandas as pd
+    pass
 
 __all__ = [
     "KINDS",
@@ -46,11 +44,8 @@ __all__ = [
     "TASKS",
     "Column",
     "Schema",
-    "csv_line",
     "parse",
-    "read_csv",
     "render",
-    "validate",
     "write",
 ]
 
@@ -240,144 +235,6 @@ def _values(raw: Any, key: str, fail: Any) -> tuple[str, ...]:
     if duplicates:
         raise fail(key, f"lists {', '.join(duplicates)} more than once; remove the duplicates")
     return tuple(out)
-
-
-# --- reading and validating ------------------------------------------------------------------
-
-
-def read_csv(path: str | Path, schema: Schema | None = None) -> pd.DataFrame:
-    """The CSV as a frame: categorical and ignored columns as text, exactly as written (so
-    `1` and `1.0` stay different categories), numeric ones parsed. Without a schema every
-    column is text (what `infer` reads)."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(
-            f"{path}: data file not found; check data.path in params.yaml or pass --data"
-        )
-    if schema is None:
-        dtype: Any = str
-    else:
-        dtype = {c.name: str for c in schema.columns if c.kind != "numeric"}
-    try:
-        frame = pd.read_csv(path, dtype=dtype)
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            f"{path}: not a readable CSV (the file is empty); write a header row and data"
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: not a readable CSV ({first}); check the file") from None
-    if frame.empty:
-        raise DataError(f"{path}: the CSV has a header but no data rows; add rows")
-    return frame
-
-
-def csv_line(index: Any) -> int:
-    """CSV line of a row: the header is line 1 (rows keep their index from `read_csv`)."""
-    return int(index) + 2
-
-
-def validate(frame: pd.DataFrame, schema: Schema, where: str) -> None:
-    """Raise `DataError` at the first problem: columns, empty cells, types, ranges, categories,
-    then what the task needs of the target."""
-    import pandas as pd
-
-    if frame.empty:
-        raise DataError(f"{where}: no data rows; add rows to the CSV")
-    missing = [c for c in schema.names if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{where}: missing column(s) {', '.join(missing)}; data.schema in params.yaml needs "
-            f"all {len(schema.columns)} (add them to the CSV or remove them from data.schema)"
-        )
-    extra = [str(c) for c in frame.columns if c not in schema.names]
-    if extra:
-        raise DataError(
-            f"{where}: unexpected column(s) {', '.join(extra)}; remove them, or list them in "
-            "data.schema (type: ignore keeps an id out of the model)"
-        )
-    for column in schema.columns:
-        empty = frame.index[frame[column.name].isna()]
-        if len(empty) and column.required:
-            lines = ", ".join(str(csv_line(i)) for i in empty[:5])
-            optional = (
-                ""
-                if column.name == schema.target
-                else f" or set data.schema.{column.name}.required: false"
-            )
-            raise DataError(
-                f"{where}: column {column.name} has {len(empty)} missing value(s) (CSV line "
-                f"{lines}); fill or drop those rows{optional}"
-            )
-    for column in schema.columns:
-        cells = frame[column.name].dropna()
-        if column.kind == "numeric":
-            _check_numeric(cells, column, schema, where, pd)
-        elif column.kind == "categorical":
-            _check_categories(cells, column, where)
-    _check_target(frame[schema.target], schema, where)
-
-
-def _check_numeric(cells: Any, column: Column, schema: Schema, where: str, pd: Any) -> None:
-    values = pd.to_numeric(cells, errors="coerce")
-    bad = cells.index[values.isna()]
-    if len(bad):
-        if column.name == schema.target:
-            fix = "a regression target must be a number (set data.task: classification for labels)"
-        else:
-            fix = f"fix the value, or declare data.schema.{column.name} categorical"
-        raise DataError(
-            f"{where}: column {column.name} must be numeric, got {cells[bad[0]]!r} on CSV line "
-            f"{csv_line(bad[0])}; {fix}"
-        )
-    lo = -math.inf if column.minimum is None else column.minimum
-    hi = math.inf if column.maximum is None else column.maximum
-    out = values.index[(values < lo) | (values > hi)]
-    if len(out):
-        value = float(values[out[0]])
-        bound = "min" if value < lo else "max"
-        raise DataError(
-            f"{where}: column {column.name} value {value:g} on CSV line {csv_line(out[0])} is "
-            f"outside [{lo:g}, {hi:g}]; fix the value, or change data.schema.{column.name}.{bound}"
-            " if it is plausible"
-        )
-
-
-def _check_categories(cells: Any, column: Column, where: str) -> None:
-    text = cells.astype(str)
-    unknown = text[~text.isin(column.values)]
-    if len(unknown):
-        shown = ", ".join(column.values[:12]) + (", ..." if len(column.values) > 12 else "")
-        raise DataError(
-            f"{where}: column {column.name} has unknown category {unknown.iloc[0]!r} (CSV line "
-            f"{csv_line(unknown.index[0])}); expected one of {shown} (or add it to "
-            f"data.schema.{column.name}.values)"
-        )
-
-
-def _check_target(target: Any, schema: Schema, where: str) -> None:
-    if schema.task == "regression":
-        if target.nunique() < 2:
-            raise DataError(
-                f"{where}: regression target {schema.target} has a single value "
-                f"({target.iloc[0]!r}); there is nothing to predict"
-            )
-        return
-    counts = target.astype(str).value_counts()
-    if counts.size < 2:
-        only = counts.index[0] if counts.size else "none"
-        raise DataError(
-            f"{where}: {schema.target} has fewer than 2 classes (only {only!r}); nothing to "
-            "classify: add rows of another class"
-        )
-    rare = [f"{c} ({counts[c]})" for c in schema.classes if 0 < counts.get(c, 0) < 2]
-    if rare:
-        raise DataError(
-            f"{where}: class {', '.join(rare)} has fewer than 2 rows; a stratified split needs"
-            " at least 2 per class: add rows or remove the class"
-        )
 
 
 # --- rendering and writing -------------------------------------------------------------------

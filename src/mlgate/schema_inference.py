@@ -10,8 +10,9 @@ import difflib
 import math
 from typing import TYPE_CHECKING, Any
 
+from .data import csv_line
 from .errors import DataError
-from .schema import TASKS, Column, Schema, csv_line
+from .schema import TASKS, Column, Schema
 
 if TYPE_CHECKING:
     import pandas as pd

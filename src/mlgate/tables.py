@@ -160,12 +160,19 @@ def render_alias(change: AliasChange) -> str:
     return f"{change.model} has no alias @{change.alias}; nothing to delete."
 
 
+# Regression's metrics, shown where classification's are absent (regression.METRICS).
+_ERRORS = ("rmse", "mae", "r2")
+
+
 def render_train(result: TrainResult, name: str) -> str:
     verb = "Reused" if result.reused else "Registered"
     lines = [f"{verb} {name} v{result.version} (stage: {result.stage})"]
     lines += [f"  {message}" for message in result.messages]
     lines.append(
-        "  " + "  ".join(f"{k} {result.metrics[k]:.4f}" for k in METRICS if k in result.metrics)
+        "  "
+        + "  ".join(
+            f"{k} {result.metrics[k]:.4f}" for k in (*METRICS, *_ERRORS) if k in result.metrics
+        )
     )
     lines.append(f"  run: {result.run_url or result.run_id}")
     return "\n".join(lines)

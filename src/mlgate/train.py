@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import data
+from . import data, estimators
 from .config import Params
-from .errors import ConfigError
 from .fingerprint import Fingerprint, of_worktree
 from .registry import METRIC_TAG_PREFIX
+from .regression import regression_metrics
 from .stats import classification_metrics, confusion_matrix
 
 if TYPE_CHECKING:
@@ -25,27 +25,12 @@ if TYPE_CHECKING:
     from .registry import Registry
 
 __all__ = [
-    "ESTIMATORS",
-    "SKOPS_TRUSTED_TYPES",
     "TrainResult",
     "build_pipeline",
     "evaluate",
     "pip_requirements",
     "train",
 ]
-
-ESTIMATORS = {
-    "random_forest": "sklearn.ensemble.RandomForestClassifier",
-    "extra_trees": "sklearn.ensemble.ExtraTreesClassifier",
-    "gradient_boosting": "sklearn.ensemble.GradientBoostingClassifier",
-    "decision_tree": "sklearn.tree.DecisionTreeClassifier",
-    "logistic_regression": "sklearn.linear_model.LogisticRegression",
-}
-# Types outside skops' default trust list that our pipelines contain, reviewed: a fitted tree's
-# node arrays (no code). Anything else a model needs makes skops refuse to load it, by design.
-SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
-# Linear models need scaled inputs; trees don't care and train faster without.
-_SCALED = {"logistic_regression"}
 
 
 @dataclass(frozen=True)
@@ -64,41 +49,42 @@ class TrainResult:
         return asdict(self)
 
 
-def build_pipeline(params: Params, columns: list[str]) -> Pipeline:
-    import importlib
-
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    module, _, name = ESTIMATORS[params.model.type].rpartition(".")
-    estimator_cls = getattr(importlib.import_module(module), name)
-    try:
-        estimator = estimator_cls(**dict(params.model.params))
-    except TypeError as exc:
-        raise ConfigError(
-            f"{params.source}: model.params is not valid for {params.model.type} ({exc});"
-            f" see the {name} documentation"
-        ) from None
-    categorical = [c for c in columns if c in data.CATEGORIES]
-    numeric = [c for c in columns if c not in data.CATEGORIES]
-    numeric_step = StandardScaler() if params.model.type in _SCALED else "passthrough"
-    prep = ColumnTransformer(
-        [
-            ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
-            ("numeric", numeric_step, numeric),
-        ]
+def build_pipeline(params: Params, root: str | Path = ".") -> Pipeline:
+    """The schema's preprocessing and `model.estimator` (checked against the task); `root` is
+    where a class of the project's own imports from."""
+    schema = params.data.schema
+    estimator = estimators.build(
+        params.model.estimator, params.model.params, schema.task, root, params.source
     )
-    return Pipeline([("prep", prep), ("model", estimator)])
+    return estimators.build_pipeline(schema, estimator, params.model.numeric)
 
 
-def evaluate(y_true: Any, y_pred: Any, classes: list[str]) -> dict[str, float]:
-    """The metrics every version logs: overall scores and one F1 per class (`f1_<class>`).
+def evaluate(y_true: Any, y_pred: Any, classes: list[str], task: str = "classification") -> dict:
+    """The metrics every version logs: classification's overall scores and one F1 per class
+    (`f1_<class>`), or regression's RMSE, MAE and R².
 
-    The gate computes its metrics with the same function, so logged and gated numbers agree.
+    The gate computes its metrics with the same functions, so logged and gated numbers agree.
     """
-    metrics = classification_metrics(y_true, y_pred, classes)
+    if task == "regression":
+        metrics = regression_metrics(y_true, y_pred)
+    else:
+        metrics = classification_metrics(y_true, y_pred, classes)
     return {k: round(float(v), 6) for k, v in metrics.items() if k != "per_class_f1"}
+
+
+def _roc_auc(pipeline: Any, X: Any, y: Any, classes: list[str]) -> dict[str, float]:
+    """Binary classification with probabilities: ROC AUC, the second class of the schema's
+    target values counting as positive."""
+    if len(classes) != 2 or not hasattr(pipeline, "predict_proba"):
+        return {}
+    from sklearn.metrics import roc_auc_score
+
+    try:
+        column = list(pipeline.classes_).index(classes[1])
+        scores = pipeline.predict_proba(X)[:, column]
+    except (AttributeError, ValueError):  # an estimator whose probabilities are unavailable
+        return {}
+    return {"roc_auc": round(float(roc_auc_score(y == classes[1], scores)), 6)}
 
 
 def pip_requirements() -> list[str]:
@@ -183,27 +169,36 @@ def train(
             messages=[f"training inputs unchanged: reusing {name} v{existing.version}"],
         )
 
-    pipeline = build_pipeline(params, list(split.X_train.columns))
+    task = params.data.schema.task
+    pipeline = build_pipeline(params, root)
     started = time.perf_counter()
     pipeline.fit(split.X_train, split.y_train)
     fit_seconds = time.perf_counter() - started
+    # Before anything is logged: a model skops would refuse to load is never registered.
+    trusted = estimators.checked_trusted_types(pipeline, params.model.trusted_types, params.source)
     predictions = pipeline.predict(split.X_test)
-    metrics = evaluate(split.y_test, predictions, classes)
+    metrics = evaluate(split.y_test, predictions, classes, task)
+    if task == "classification":
+        metrics |= _roc_auc(pipeline, split.X_test, split.y_test, classes)
+    staged_by = "r2" if task == "regression" else "accuracy"
     validation = (
-        "passed" if metrics["accuracy"] >= params.mlflow.staging_threshold else "needs_review"
+        "passed" if metrics[staged_by] >= params.mlflow.staging_threshold else "needs_review"
     )
 
     if metrics_path:
         _write_json(metrics_path, metrics)
-    figure_path = figure_path or Path("reports/confusion_matrix.png")
-    _confusion_png(split.y_test, predictions, classes, figure_path)
+    artifacts: dict[str, Any] = {"metrics.json": metrics}
+    if task == "classification":
+        figure_path = figure_path or Path("reports/confusion_matrix.png")
+        _confusion_png(split.y_test, predictions, classes, figure_path)
+        artifacts["figure"] = figure_path
 
     logged_metrics = {**metrics, "fit_seconds": round(fit_seconds, 3)}
     tags = {
         **dict(params.mlflow.tags),
         **(context_tags or {}),
         "validation_status": validation,
-        "model_type": params.model.type,
+        "model_type": params.model.estimator,
         "training_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "n_features": str(split.X_train.shape[1]),
         "dataset_size": str(len(dataset.frame)),
@@ -217,11 +212,11 @@ def train(
         experiment=params.mlflow.experiment_name,
         pipeline=pipeline,
         input_example=split.X_test.head(5),
-        params={"model_type": params.model.type, **_flat_params(params)},
+        params={"model_type": params.model.estimator, **_flat_params(params)},
         metrics=logged_metrics,
-        artifacts={"metrics.json": metrics, "figure": figure_path},
+        artifacts=artifacts,
         tags=tags,
-        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+        skops_trusted_types=trusted,
         pip_requirements=pip_requirements(),
         model_dir=model_dir,
     )
@@ -232,7 +227,7 @@ def train(
         stage = "Staging"
     elif validation != "passed":
         messages.append(
-            f"accuracy {metrics['accuracy']:.4f} < staging_threshold"
+            f"{staged_by} {metrics[staged_by]:.4f} < staging_threshold"
             f" {params.mlflow.staging_threshold}: left in stage None,"
             " validation_status=needs_review"
         )
@@ -255,6 +250,7 @@ def _flat_params(params: Params) -> dict[str, Any]:
         "data.test_size": params.data.test_size,
         "data.random_state": params.data.random_state,
         "data.target": params.data.target,
+        "data.task": params.data.schema.task,
     }
 
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from sklearn.model_selection import train_test_split
 
-from mlgate import estimators, regression, schema
+from mlgate import data, estimators, regression, schema
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -46,8 +46,8 @@ def test_example_data_matches_its_schema_and_learns(project):
     params = yaml.safe_load((root / "params.yaml").read_text())
     parsed = schema.parse(params["data"], str(root / "params.yaml"))
     assert parsed.task == PROJECTS[project]
-    frame = schema.read_csv(root / params["data"]["path"], parsed)
-    schema.validate(frame, parsed, params["data"]["path"])
+    frame = data.read_csv(root / params["data"]["path"], parsed)
+    data.validate(frame, parsed, params["data"]["path"])
     model = params["model"]
     estimator = estimators.build(model["estimator"], model["params"], parsed.task, root)
     pipeline = estimators.build_pipeline(parsed, estimator, model["numeric"])

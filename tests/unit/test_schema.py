@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlgate import schema, schema_inference
+from mlgate import data, schema, schema_inference
 from mlgate.errors import ConfigError, DataError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,7 +149,7 @@ def test_read_csv_keeps_categories_as_written(tmp_path):
     parsed = schema.parse(
         _block(**{"schema.note": {"type": "categorical", "values": ["1.0", "1"]}})
     )
-    frame = schema.read_csv(path, parsed)
+    frame = data.read_csv(path, parsed)
     assert frame["note"].tolist() == [
         "1.0",
         "1",
@@ -157,12 +157,12 @@ def test_read_csv_keeps_categories_as_written(tmp_path):
         "1",
     ]  # two different categories, as in the file
     assert frame["size"].tolist() == [2, 3, 4, 5]
-    schema.validate(frame, parsed, "d.csv")
+    data.validate(frame, parsed, "d.csv")
 
 
 def test_valid_rows_pass_and_optional_columns_may_be_empty(tmp_path):
     parsed = schema.parse(BLOCK)
-    schema.validate(schema.read_csv(_csv(tmp_path, ROWS), parsed), parsed, "d.csv")
+    data.validate(data.read_csv(_csv(tmp_path, ROWS), parsed), parsed, "d.csv")
 
 
 @pytest.mark.parametrize(
@@ -240,29 +240,29 @@ def test_valid_rows_pass_and_optional_columns_may_be_empty(tmp_path):
 )
 def test_validate_names_column_line_and_fix(tmp_path, mutate, changes, message):
     parsed = schema.parse(_block(**changes))
-    frame = schema.read_csv(_csv(tmp_path, mutate(ROWS.copy())), parsed)
+    frame = data.read_csv(_csv(tmp_path, mutate(ROWS.copy())), parsed)
     with pytest.raises(DataError) as excinfo:
-        schema.validate(frame, parsed, "d.csv")
+        data.validate(frame, parsed, "d.csv")
     assert message in str(excinfo.value)
     assert "\n" not in str(excinfo.value)
 
 
 def test_unreadable_files(tmp_path):
     with pytest.raises(DataError, match="data file not found"):
-        schema.read_csv(tmp_path / "none.csv")
+        data.read_csv(tmp_path / "none.csv")
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(DataError, match=r"not a readable CSV \(the file is empty\)"):
-        schema.read_csv(tmp_path / "empty.csv")
+        data.read_csv(tmp_path / "empty.csv")
     (tmp_path / "header.csv").write_text("a,b\n")
     with pytest.raises(DataError, match="has a header but no data rows"):
-        schema.read_csv(tmp_path / "header.csv")
+        data.read_csv(tmp_path / "header.csv")
 
 
 # --- inference -------------------------------------------------------------------------------
 
 
 def _infer(tmp_path, frame, target="label", task=None):
-    return schema_inference.infer(schema.read_csv(_csv(tmp_path, frame)), target, task, "d.csv")
+    return schema_inference.infer(data.read_csv(_csv(tmp_path, frame)), target, task, "d.csv")
 
 
 def test_infer_types_ids_optional_and_ranges(tmp_path):
