@@ -1,5 +1,8 @@
 """params.yaml -> frozen, validated objects.
 
+Why one module: every section is validated by the one parser, whose messages share a form;
+the sections' dataclasses sit beside it.
+
 Validation happens once, here: unknown keys, wrong types and out-of-range values raise
 `ConfigError` naming the file, the key path and the expected form. The rest of the code never
 reads raw dicts.
@@ -302,8 +305,9 @@ class _Parser:
         return cfg
 
     def model(self, raw: Mapping[str, Any]) -> ModelConfig:
-        known = {"estimator", "type", "params", "numeric", "trusted_types"}
-        self.reject_unknown(raw, dict.fromkeys(sorted(known - {"type"})), "model.")
+        # `type` is the key's old name, still read (not advertised)
+        known = dict.fromkeys(("estimator", "params", "numeric", "trusted_types"))
+        self.reject_unknown({k: v for k, v in raw.items() if k != "type"}, known, "model.")
         if "type" in raw and "estimator" in raw:
             raise self.fail("model.type", "is the old name of model.estimator: keep only one")
         spec = raw.get("estimator", raw.get("type", ModelConfig.estimator))
@@ -400,7 +404,7 @@ class _Parser:
         if self.task == "regression":
             self.choice(metric, "gate.primary_metric", _REGRESSION_METRICS)
             return
-        if metric.startswith("f1_") and metric[3:] in self._classes():
+        if metric.startswith("f1_") and metric not in _metrics():
             raise self.fail(
                 "gate.primary_metric",
                 f"must be one of {', '.join(_metrics())}, got {metric!r} (per-class F1 has no "

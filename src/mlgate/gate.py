@@ -1,5 +1,8 @@
 """The gate: evidence about a challenger (and the champion) + `GateConfig` -> `GateResult`.
 
+Why one module: the evaluation paths (challenger failed, no champion, not comparable, paired
+classification, paired regression) share one context and one result type.
+
 Pure: no MLflow, no I/O. challenge.py scores both versions on the same holdout and hands the
 predictions here as `ModelEvidence`; `evaluate` returns every check with its numbers and a
 verdict, and never raises: an unexpected error becomes a failed `gate.error` check, because a

@@ -29,6 +29,7 @@ from mlgate.card import (
     save,
 )
 from mlgate.champion import Move
+from mlgate.config import load_params
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "model_card.md"
 CLASSES = ("Insufficient_Weight", "Normal_Weight", "Obesity_Type_I")
@@ -113,6 +114,8 @@ FACTS = CardFacts(
         _move("2025-02-20T09:00:00Z", "2", "1", "rollback", "latency | regression", "e" * 40),
         _move("2025-03-01T11:00:00Z", "1", "3", "promote", "Merge pull request #12", "c" * 40),
     ),
+    # the obesity example's words, from this repository's params.yaml
+    text=load_params(Path(__file__).resolve().parents[2] / "params.yaml").card,
 )
 
 

@@ -212,20 +212,35 @@ def test_bad_params_name_the_class():
 
 
 def test_obesity_pipeline_predicts_exactly_as_before():
-    """The schema-built pipeline is the one train.py builds today, prediction for prediction."""
-    from mlgate import data
-    from mlgate.train import build_pipeline as old_build
+    """The schema-built pipeline is the one mlgate built for the obesity example when its columns
+    were code: one-hot categoricals then passthrough numerics, prediction for prediction."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
 
     frame = pd.read_csv(REPO / "data" / "obesity.csv")
     params = parse_params((REPO / "params.yaml").read_text())
-    X, y = frame.drop(columns=["NObeyesdad"]), frame["NObeyesdad"]
-    old = old_build(params, list(X.columns)).fit(X, y)
     parsed = schema.parse(OBESITY_BLOCK)
-    assert [c.name for c in parsed.features] == [c for c in data.COLUMNS if c != data.TARGET]
-    new = estimators.build_pipeline(
-        parsed, estimators.build("random_forest", params.model.params, "classification")
-    )
-    new.fit(X, y)
+    assert parsed == params.data.schema.__class__(**{**vars(params.data.schema), "slice_by": None})
+    X, y = frame.drop(columns=["NObeyesdad"]), frame["NObeyesdad"]
+    categorical = [c.name for c in parsed.features if c.kind == "categorical"]
+    numeric = [c.name for c in parsed.features if c.kind == "numeric"]
+    old = Pipeline(
+        [
+            (
+                "prep",
+                ColumnTransformer(
+                    [
+                        ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
+                        ("numeric", "passthrough", numeric),
+                    ]
+                ),
+            ),
+            ("model", RandomForestClassifier(**params.model.params)),
+        ]
+    ).fit(X, y)
+    built = estimators.build("random_forest", params.model.params, "classification")
+    new = estimators.build_pipeline(parsed, built).fit(X, y)
     assert str(new) == str(old)
     assert (new.predict(X) == old.predict(X)).all()
 
