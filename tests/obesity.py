@@ -29,3 +29,19 @@ def params():
 
 def schema():
     return params().data.schema
+
+
+def pipeline_for(params, X):
+    """The pipeline `train` builds, for the columns of `X` only (a variant with another input
+    schema: a column dropped or renamed)."""
+    import dataclasses
+
+    from mlgate import estimators
+
+    declared = params.data.schema
+    kept = tuple(c for c in declared.columns if c.name in X.columns or c.name == declared.target)
+    renamed = [c for c in X.columns if c not in declared.names]
+    kept += tuple(dataclasses.replace(declared.column("Age"), name=name) for name in renamed)
+    variant = dataclasses.replace(declared, columns=kept, slice_by=None)
+    model = estimators.build(params.model.estimator, params.model.params, declared.task)
+    return estimators.build_pipeline(variant, model, params.model.numeric)

@@ -179,7 +179,12 @@ def _params(found: schema_mod.Schema | None, data_path: str, name: str, task: st
             f"  task: {task}  # classification | regression\n"
         )
     return Template(template("params.yaml")).substitute(
-        data_block=block, name=name, gate_block=_GATE[task], aliases=", ".join(ALIASES[task])
+        data_block=block,
+        name=name,
+        gate_block=_GATE[task],
+        aliases=", ".join(ALIASES[task]),
+        staging="0.3" if task == "regression" else "0.85",
+        staged_by="R²" if task == "regression" else "accuracy",
     )
 
 

@@ -1,0 +1,257 @@
+"""Your own data and estimator through the CLI: `mlgate data infer-schema`, `mlgate init`, and
+`mlgate train` on a project that is not the obesity example, with its bad inputs.
+
+Every bad input is one line on stderr naming the problem and the fix, exit 2, and nothing
+written or registered.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from mlgate.cli import main
+
+from ..conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+MLGATE = Path(sys.executable).with_name("mlgate")
+DIABETES = REPO / "examples" / "diabetes"
+OWN_MODEL = textwrap.dedent(
+    """
+    from sklearn.linear_model import Ridge
+
+
+    class ShrunkRidge(Ridge):
+        '''The project's own regressor: a ridge with a stronger default penalty.'''
+
+        def __init__(self, alpha=10.0):
+            super().__init__(alpha=alpha)
+    """
+)
+
+
+@pytest.fixture
+def diabetes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The diabetes example in a git repository, as the working directory, with its registry."""
+    root = tmp_path / "diabetes"
+    shutil.copytree(DIABETES, root)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    for key in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH"):
+        monkeypatch.delenv(key, raising=False)
+    return root
+
+
+def _mlgate(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The console script, as a workflow runs it (its own process, the repository as cwd)."""
+    return subprocess.run(
+        [str(MLGATE), *args], cwd=root, capture_output=True, text=True, check=False, timeout=600
+    )
+
+
+def _registered(root: Path) -> list[str]:
+    from mlflow.tracking import MlflowClient
+
+    if not (root / "mlflow.db").exists():
+        return []
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return [m.name for m in client.search_registered_models()]
+
+
+def _model(estimator: str, **extra: object) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        raw = yaml.safe_load((root / "params.yaml").read_text())
+        raw["model"] = {**raw["model"], "estimator": estimator, "params": {}, **extra}
+        (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+    return edit
+
+
+def _cell(column: str, value: str) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        path = root / "data" / "diabetes.csv"
+        lines = path.read_text().splitlines()
+        index = lines[0].split(",").index(column)
+        cells = lines[1].split(",")
+        cells[index] = value
+        path.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+
+    return edit
+
+
+def _own_module(root: Path) -> None:
+    (root / "models").mkdir()
+    (root / "models" / "__init__.py").write_text("")
+    (root / "models" / "ridge.py").write_text(OWN_MODEL)
+
+
+def _untrusted_own_model(root: Path) -> None:
+    _own_module(root)
+    _model("models.ridge.ShrunkRidge")(root)
+
+
+@pytest.mark.parametrize(
+    ("breaks", "message"),
+    [
+        (
+            _cell("bmi", "heavy"),
+            "data/diabetes.csv: column bmi must be numeric, got 'heavy' on CSV line 2; fix the"
+            " value, or declare data.schema.bmi categorical",
+        ),
+        (
+            _cell("progression", "worse"),
+            "data/diabetes.csv: column progression must be numeric, got 'worse' on CSV line 2; a"
+            " regression target must be a number (set data.task: classification for labels)",
+        ),
+        (
+            _model("models.nowhere.Forest"),
+            "params.yaml: model.estimator 'models.nowhere.Forest' does not import"
+            " (ModuleNotFoundError: No module named 'models'); give a class importable from the"
+            " repository root",
+        ),
+        (
+            _model("collections.OrderedDict"),
+            "params.yaml: model.estimator 'collections.OrderedDict' is not a scikit-learn"
+            " estimator (a class with fit, predict and get_params); name an estimator class",
+        ),
+        (
+            _model("sklearn.ensemble.RandomForestClassifier"),
+            "is a classifier, but data.task is regression; use a regressor",
+        ),
+        (
+            _untrusted_own_model,
+            "params.yaml: the fitted model contains type models.ridge.ShrunkRidge, which skops"
+            " does not load unless trusted; review it, then add it to model.trusted_types",
+        ),
+        (
+            lambda root: (root / "data" / "diabetes.csv").write_text(""),
+            "data/diabetes.csv: not a readable CSV (the file is empty)",
+        ),
+    ],
+    ids=[
+        "text-in-numeric",
+        "text-regression-target",
+        "estimator-does-not-import",
+        "not-an-estimator",
+        "wrong-task",
+        "untrusted-own-class",
+        "empty-file",
+    ],
+)
+def test_train_bad_input_registers_nothing(diabetes: Path, breaks, message: str) -> None:
+    breaks(diabetes)
+    done = _mlgate(diabetes, "train")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("mlgate: error: ")
+    assert message in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert _registered(diabetes) == []
+
+
+def test_own_estimator_class_trains_when_trusted(diabetes: Path) -> None:
+    _own_module(diabetes)
+    _model("models.ridge.ShrunkRidge", trusted_types=["models.ridge.ShrunkRidge"])(diabetes)
+    done = _mlgate(diabetes, "train")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("Registered diabetes_model v1 (stage: ")
+    assert "rmse " in done.stdout and "r2 " in done.stdout
+    gated = _mlgate(diabetes, "gate")  # loads it back through skops, the class from the repo
+    assert gated.returncode == 0, gated.stdout + gated.stderr
+    assert "PASS (no champion)" in gated.stdout
+
+
+# --- infer-schema and init ----------------------------------------------------------------------
+
+
+def test_infer_schema_prints_and_writes_keeping_comments(diabetes: Path) -> None:
+    runner = CliRunner()
+    shown = runner.invoke(
+        main, ["data", "infer-schema", "--data", "data/diabetes.csv", "--target", "progression"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("data:\n  path: data/diabetes.csv\n  task: regression")
+    assert "    bmi: {type: numeric, min: 15, max: 45}\n" in shown.output
+    before = (diabetes / "params.yaml").read_text()
+    written = runner.invoke(
+        main,
+        [
+            *("data", "infer-schema", "--data", "data/diabetes.csv"),
+            *("--target", "progression", "--write", "params.yaml"),
+        ],
+    )
+    assert written.exit_code == 0, written.output
+    after = (diabetes / "params.yaml").read_text()
+    comments = [line.strip() for line in before.splitlines() if line.strip().startswith("#")]
+    assert all(c in after for c in comments)
+    data = yaml.safe_load(after)["data"]
+    assert data["schema"]["sex"] == {"type": "numeric", "min": 0, "max": 3}  # as inferred
+    assert "slice_by" not in data  # sex is numeric again: no slice column to name
+
+
+@pytest.mark.parametrize(
+    ("csv", "args", "message"),
+    [
+        ("a,b\n1,x\n2,y\n", ["--target", "c"], "d.csv: no target column 'c'"),
+        ("", ["--target", "b"], "d.csv: not a readable CSV (the file is empty)"),
+        ("a,b\n1,x\n2,x\n3,x\n", ["--target", "b"], "target b has a single class ('x')"),
+        (
+            "a,b\n1,x\n2,y\n",
+            ["--target", "b", "--task", "regression"],
+            "regression target b must be numeric, got 'x' on CSV line 2",
+        ),
+        ("a,b\n1,2.5\nabc,3.5\n", ["--target", "b", "--task", "bogus"], "Invalid value"),
+    ],
+    ids=["missing-target", "empty-file", "one-class", "text-regression-target", "bad-task"],
+)
+def test_infer_schema_bad_input(tmp_path: Path, monkeypatch, csv, args, message) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text(csv)
+    (tmp_path / "params.yaml").write_text("# mine\n")
+    done = CliRunner().invoke(
+        main, ["data", "infer-schema", "--data", "d.csv", *args, "--write", "params.yaml"]
+    )
+    assert done.exit_code == 2, done.output
+    assert message in done.output
+    assert done.output.count("\n") == 1
+    assert (tmp_path / "params.yaml").read_text() == "# mine\n"
+
+
+def test_init_through_the_cli(tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "repo"
+    (root / "data").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    shutil.copy(DIABETES / "data" / "diabetes.csv", root / "data" / "diabetes.csv")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    args = ["init", "repo", "--data", "repo/data/diabetes.csv", "--target", "progression"]
+    done = runner.invoke(main, args)
+    assert done.exit_code == 0, done.output
+    assert "   create  params.yaml\n" in done.output
+    assert "  1. Train once locally: mlgate train (registers repo_model in ./mlflow.db)" in (
+        done.output
+    )
+    again = runner.invoke(main, ["init", "repo"])  # a different params.yaml (no --data)
+    assert again.exit_code == 2
+    assert again.output == (
+        "mlgate: error: params.yaml already exist(s) and would change; pass --force to overwrite\n"
+    )
+    missing = runner.invoke(main, ["init", "repo", "--data", "repo/data/diabetes.csv"])
+    assert missing.exit_code == 2
+    assert "give --data and --target together" in missing.output
+    wrong = runner.invoke(
+        main, ["init", "repo", "--data", "repo/data/diabetes.csv", "--target", "progresion"]
+    )
+    assert wrong.exit_code == 2
+    assert "no target column 'progresion' (did you mean progression?)" in wrong.output
