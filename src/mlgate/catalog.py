@@ -21,6 +21,7 @@ from .registry import METRIC_TAG_PREFIX, STAGES, parse_stage, validate_alias
 from .stats import METRICS
 
 if TYPE_CHECKING:
+    from .config import PromotionConfig
     from .registry import Registry, Version
     from .release import Release
 
@@ -419,21 +420,20 @@ def change_stage(
     name: str,
     ref: str,
     stage: str,
-    *,
-    use_stages: bool = True,
-    champion_alias: str = "champion",
+    cfg: PromotionConfig,
 ) -> StageChange:
     """Move a version to a stage other than Production; the archived versions are listed.
 
     Production is a champion move (`release.promote`: alias, stage and history together). With
-    `use_stages` false, stages are not used at all. Everything is validated before the one write.
+    `promotion.use_stages` false, stages are not used at all. Everything is validated before the
+    one write.
     """
     stage = parse_stage(stage)
     target = registry.resolve(name, ref)
-    if not use_stages:
+    if not cfg.use_stages:
         raise UsageError(
             f"promotion.use_stages is false: stage {stage} is not used; promote to Production"
-            f" (moves @{champion_alias}) or set an alias with 'mlgate alias'"
+            f" (moves @{cfg.champion_alias}) or set an alias with 'mlgate alias'"
         )
     archived = registry.transition_exclusive(name, target.version, stage)
     return StageChange(name, target.version, stage, target.current_stage, archived)

@@ -161,9 +161,18 @@ def _emit(result: Any, render: Callable[[Any], str], as_json: bool) -> None:
         click.echo(render(result))
 
 
+def _card_state(written: Any) -> str:
+    return "written" if written.written else "unchanged"
+
+
 def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict | None = None):
-    """A release, rollback or promotion: Actions outputs and summary, the move, its warnings."""
-    from . import tables
+    """A release, rollback or promotion: the gate it ran, Actions outputs and summary, the move,
+    its warnings; GateFailed when the gate rejected the candidate."""
+    from . import report, tables
+
+    if result.gate is not None and not as_json:
+        click.echo(report.render_text(result.gate.result))
+        github.append_summary(report.render_step_summary(result.gate.result, result.gate.links))
 
     champion = result.version if result.action != "rejected" else result.previous or ""
     github.write_outputs(
@@ -178,10 +187,12 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
         click.echo(
             json.dumps({**(extra or {}), **result.to_json()}, indent=2, sort_keys=True, default=str)
         )
-        return
-    click.echo(tables.render_move(result, head))
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    else:
+        click.echo(tables.render_move(result, head))
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    if result.action == "rejected":
+        raise GateFailed(result.message)
 
 
 # --- the group ---------------------------------------------------------------------------------
@@ -328,11 +339,10 @@ def train_command(
     from . import tables, train
 
     params = _params(params_path)
-    holdout = data.holdout(params.data, data_path)
     result = train.train(
         params,
         _registry(params, tracking_uri),
-        holdout,
+        data.holdout(params.data, data_path),
         context_tags=github.context_tags(pr_number),
         metrics_path=Path(metrics_path),
         figure_path=Path(figure_path),
@@ -403,11 +413,7 @@ def gate(
         pr_number=pr_number or github.pr_number(),
     )
     challenge.publish(run, report_path=report_path, json_path=json_path)
-    click.echo(report.render_text(run.result))
-    if run.aliases_set:
-        click.echo(
-            f"aliases set on v{run.challenger}: {', '.join('@' + a for a in run.aliases_set)}"
-        )
+    click.echo(report.render_run(run))
     if not run.result.passed:
         raise GateFailed(f"v{run.challenger} failed the gate (verdict {run.result.verdict})")
 
@@ -484,18 +490,9 @@ def promote(model, version, stage, reason, actor, params_path, tracking_uri, as_
 
     params = _params(params_path, required=False)
     registry = _registry(params, tracking_uri)
-    cfg = params.promotion
     if parse_stage(stage) == "Production":
-        _promote_champion(registry, params, model, version, reason, actor, as_json)
-        return
-    change = catalog.change_stage(
-        registry,
-        model,
-        version,
-        stage,
-        use_stages=cfg.use_stages,
-        champion_alias=cfg.champion_alias,
-    )
+        return _promote_champion(registry, params, model, version, reason, actor, as_json)
+    change = catalog.change_stage(registry, model, version, stage, params.promotion)
     _emit(change, tables.render_stage_change, as_json)
 
 
@@ -619,7 +616,7 @@ def release_command(params_path, before, data_path, reason, actor, tracking_uri,
     version has these inputs, gated again if the champion changed since its gate). Run from the
     repository's top level. Exit 1 when the gate fails, 3 when @champion moved meanwhile.
     """
-    from . import card_facts, release, report
+    from . import card_facts, release
 
     params = _params(params_path)
     result = release.release(
@@ -633,12 +630,7 @@ def release_command(params_path, before, data_path, reason, actor, tracking_uri,
         context_tags=github.context_tags(),
         card_file=card_facts.card_path(params, params.mlflow.registered_model_name),
     )
-    if result.gate is not None and not as_json:
-        click.echo(report.render_text(result.gate.result))
-        github.append_summary(report.render_step_summary(result.gate.result, result.gate.links))
     _emit_move(result, as_json)
-    if result.action == "rejected":
-        raise GateFailed(result.message)
 
 
 @main.command()
@@ -729,8 +721,7 @@ def card_command(model, version_ref, out, data_path, params_path, tracking_uri) 
     written = card_facts.publish_card(
         registry, params, model, version, Path(path), data_path=data_path
     )
-    state = "written" if written.written else "unchanged"
-    click.echo(f"{model} v{version}: model card {path} ({state})")
+    click.echo(f"{model} v{version}: model card {path} ({_card_state(written)})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,13 +13,17 @@ The JSON verdict (and the record stored with the run) is verdict.py's.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .gate import VERDICT_FAIL, VERDICT_NO_CHAMPION, Check, GateResult
+
+if TYPE_CHECKING:
+    from .challenge import GateRun
 
 __all__ = [
     "MARKER",
     "render_markdown",
+    "render_run",
     "render_step_summary",
     "render_text",
 ]
@@ -351,3 +355,12 @@ def _quote(text: str) -> str:
 def _cell(text: str) -> str:
     """Text safe inside a markdown table cell or a one-line bullet."""
     return text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+
+
+def render_run(run: GateRun) -> str:
+    """`mlgate gate`'s terminal output: the verdict text and the aliases a pass set."""
+    text = render_text(run.result)
+    if run.aliases_set:
+        aliases = ", ".join("@" + a for a in run.aliases_set)
+        text += f"\naliases set on v{run.challenger}: {aliases}"
+    return text
