@@ -567,7 +567,11 @@ def compare(model, version_a, version_b, params_path, tracking_uri, as_json) -> 
 
 @main.command()
 @click.argument("model")
-@click.option("--metric", default="accuracy", show_default=True, help="The metric to rank by.")
+@click.option(
+    "--metric",
+    default=None,
+    help="The metric to rank by [default: accuracy; rmse for a regression].",
+)
 @click.option(
     "--lower-is-better/--higher-is-better",
     "lower_is_better",

@@ -20,7 +20,12 @@ from .git import git
 __all__ = ["TRAINING_CODE", "Fingerprint", "compute", "of_revision", "of_worktree"]
 
 # The modules whose code decides what a training run produces (pipeline, split, data checks).
-TRAINING_CODE = ("src/mlgate/train.py", "src/mlgate/data.py")
+TRAINING_CODE = (
+    "src/mlgate/train.py",
+    "src/mlgate/data.py",
+    "src/mlgate/estimators.py",  # the pipeline around the estimator, and the trusted types
+    "src/mlgate/schema.py",  # which rows are valid and how columns are typed
+)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ _FLOAT = ".4f"
 _DESCRIPTION_WIDTH = 50
 # Metric columns of `mlgate versions`, before any --metric extras.
 _VERSION_METRICS = (("Accuracy", "accuracy"), ("F1", "f1_macro"))
+_ERROR_METRICS = (("RMSE", "rmse"), ("MAE", "mae"), ("R²", "r2"))  # a regression's versions
 
 
 def _grid(rows: list[list[object]], headers: list[str], text_columns: list[int]) -> str:
@@ -76,7 +77,9 @@ def render_versions(listing: VersionList, extra_metrics: tuple[str, ...] = ()) -
         where = f" in stage {listing.stage}" if listing.stage else ""
         others = f" ({listing.total} in other stages)" if listing.stage and listing.total else ""
         return f"{listing.model} has no versions{where}{others}."
-    columns = list(_VERSION_METRICS)
+    logged = {m for r in listing.rows for m in r.metrics}
+    regression = "rmse" in logged and not logged & {key for _, key in _VERSION_METRICS}
+    columns = list(_ERROR_METRICS if regression else _VERSION_METRICS)
     shown = {key for _, key in columns}
     columns += [(m, m) for m in dict.fromkeys(extra_metrics) if m not in shown]
     headers = ["Version", "Stage", *(label for label, _ in columns), "Aliases"]

@@ -114,3 +114,14 @@ def test_example_lifecycle(tmp_path: Path, project: str) -> None:
     text, out = release(main, tmp_path, "--before", card_commit)
     assert out == {"changed": "true", "champion_version": "1", "action": "rolled_back"}, text
     assert _registry(uri, model) == ({"champion": "1"}, 3)  # nothing was retrained
+
+    # The registry commands follow the task: a regression's errors, lower is better.
+    listing = main.mlgate("versions", model).stdout
+    best = main.mlgate("best", model).stdout
+    if project == "diabetes":
+        assert "|    RMSE |" in listing
+        assert best.startswith(f"Best {model} version by rmse (lower is better): v")
+    else:
+        assert "Accuracy" in listing and "by accuracy (higher is better)" in best
+    compared = main.mlgate("compare", model, "1", "2")
+    assert (compared.returncode == 0 and "rmse" in compared.stdout) or project != "diabetes"
