@@ -1,8 +1,14 @@
-"""`python scripts/gate.py [OPTIONS]` is `mlgate gate [OPTIONS]` (the documented command)."""
+"""`python scripts/gate.py [OPTIONS]` is `mlgate gate [OPTIONS]` (the seed guide's command)."""
 
 import sys
 
 from mlgate.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["gate", *sys.argv[1:]], prog_name="python scripts/gate.py"))
+    script = "python scripts/gate.py"
+    args = sys.argv[1:]
+    # click prints the usage as "python scripts/gate.py gate [OPTIONS]": that form works too.
+    if args[:1] == ["gate"]:
+        args = args[1:]
+    # The script stands for one subcommand: its usage errors point at the script's own --help.
+    sys.exit(main(["gate", *args], prog_name=script, obj={"script": script}))

@@ -5,4 +5,10 @@ import sys
 from mlgate.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["train", *sys.argv[1:]], prog_name="python scripts/train.py"))
+    script = "python scripts/train.py"
+    args = sys.argv[1:]
+    # click prints the usage as "python scripts/train.py train [OPTIONS]": that form works too.
+    if args[:1] == ["train"]:
+        args = args[1:]
+    # The script stands for one subcommand: its usage errors point at the script's own --help.
+    sys.exit(main(["train", *args], prog_name=script, obj={"script": script}))

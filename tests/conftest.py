@@ -32,11 +32,12 @@ def free_port() -> int:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the project's params.yaml and data in tmp_path, as the working directory,
+    """A copy of the project's params.yaml, lock and data in tmp_path, as the working directory,
     with MLFLOW_TRACKING_URI pointing at a fresh sqlite registry inside it."""
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copy(REPO / "requirements.lock", root / "requirements.lock")
     shutil.copytree(REPO / "data", root / "data")
     monkeypatch.chdir(root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")

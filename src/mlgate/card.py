@@ -280,13 +280,23 @@ def _intended_use(facts: CardFacts) -> list[str]:
     return ["## Intended use", "", *(f"- {line}" for line in facts.text.intended_use), ""]
 
 
+def _source(facts: CardFacts) -> str:
+    """params.yaml's words about the data, for the file they describe (`card.data_sha256`); a
+    different file is said to be one, in `card.data_source_other`'s words."""
+    text = facts.text
+    if text.data_sha256 and facts.data_sha256 != text.data_sha256:
+        words = text.data_source_other
+    else:
+        words = text.data_source
+    return f", {words}" if words else "."
+
+
 def _data(facts: CardFacts) -> list[str]:
     total = sum(n for _, n in facts.class_balance) or 1
     lines = [
         "## Training and evaluation data",
         "",
-        f"- **Source:** `{facts.data_path}`"
-        + (f", {facts.text.data_source}" if facts.text.data_source else "."),
+        f"- **Source:** `{facts.data_path}`{_source(facts)}",
         f"- **sha256:** `{facts.data_sha256}`",
         f"- **Size:** {facts.dataset_rows} rows after dropping exact duplicates, {facts.n_features}"
         f" features, target `{facts.target}`.",

@@ -35,6 +35,7 @@ from .errors import (
     RegistryError,
     UsageError,
 )
+from .fingerprint import environment_warning, of_worktree
 from .registry import Registry, connect, parse_stage
 
 __all__ = ["main"]
@@ -88,8 +89,11 @@ def _exit_code(exc: MlgateError) -> int:
 
 
 def _usage_message(exc: click.UsageError) -> str:
-    # One line, like every other error: click's own form spans four.
-    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+    # One line, like every other error: click's own form spans four. A script standing for one
+    # subcommand (scripts/train.py) points at its own --help.
+    script = exc.ctx.find_root().obj.get("script") if exc.ctx and exc.ctx.find_root().obj else None
+    path = script or (exc.ctx.command_path if exc.ctx else "")
+    where = f" (see '{path} --help')" if path else ""
     return f"{exc.format_message()}{where}"
 
 
@@ -320,13 +324,23 @@ def init_command(directory, data_path, target, task, model_name, force) -> None:
 @data_option
 @click.option(
     "--model-dir",
+    "--model_dir",
+    "model_dir",
     default=None,
     type=click.Path(file_okay=False),
     help="Also save the MLflow model to this folder.",
 )
 @click.option("--metrics", "metrics_path", default="metrics.json", show_default=True)
-@click.option("--fig-cm", "figure_path", default="reports/confusion_matrix.png", show_default=True)
-@click.option("--pr-number", default=None, help="Pull request number, recorded as a tag.")
+@click.option(
+    "--fig-cm",
+    "--fig_cm",
+    "figure_path",
+    default="reports/confusion_matrix.png",
+    show_default=True,
+)
+@click.option(
+    "--pr-number", "--pr_number", "pr_number", default=None, help="Pull request number (a tag)."
+)
 @tracking_uri_option
 @json_option
 def train_command(
@@ -339,10 +353,15 @@ def train_command(
     from . import tables, train
 
     params = _params(params_path)
+    data_path = data_path or params.data.path
+    fingerprint = of_worktree(params, data_path)
+    if warning := environment_warning(fingerprint):
+        click.echo(f"warning: {warning}", err=True)
     result = train.train(
         params,
         _registry(params, tracking_uri),
         data.holdout(params.data, data_path),
+        fingerprint=fingerprint,
         context_tags=github.context_tags(pr_number),
         metrics_path=Path(metrics_path),
         figure_path=Path(figure_path),

@@ -134,6 +134,9 @@ class CardConfig:
         "**Primary use:** the one the team that trained it documents here (params.yaml, card).",
     )
     data_source: str = ""
+    # The file `data_source` describes; another file's card says `data_source_other` instead.
+    data_sha256: str = ""
+    data_source_other: str = ""
     caveats: tuple[str, ...] = ()
 
 
@@ -422,7 +425,7 @@ class _Parser:
                 if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
                     raise self.fail(f"card.{key}", f"must be a list of sentences, got {items!r}")
                 out[key] = tuple(items)
-        for key in ("summary", "data_source"):
+        for key in ("summary", "data_source", "data_sha256", "data_source_other"):
             if key in raw:
                 out[key] = self.typed(raw[key], "", f"card.{key}")
         cfg = CardConfig(**out)

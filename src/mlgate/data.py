@@ -101,7 +101,7 @@ def read_csv(path: str | Path, schema: Schema | None = None) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataError(
-            f"{path}: data file not found; check data.path in params.yaml or pass --data"
+            f"{path}: data file not found (check data.path in params.yaml or pass --data)"
         )
     if schema is None:
         dtype: Any = str

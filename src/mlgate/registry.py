@@ -389,8 +389,12 @@ class Registry:
         skops_trusted_types: list[str],
         pip_requirements: list[str],
         model_dir: Path | None = None,
+        model_description: str = "",
+        version_description: str = "",
     ) -> LoggedVersion:
-        """One run: params, metrics, figure, metrics.json and the model; then one new version."""
+        """One run: params, metrics, figure, metrics.json and the model; then one new version,
+        described by `version_description`. The registered model gets `model_description` when
+        it has none yet: a description someone wrote in the UI stays."""
         import mlflow
         import mlflow.sklearn
         from mlflow.models import infer_signature
@@ -417,6 +421,12 @@ class Registry:
                 # register_model prints progress to stderr; the CLI prints its own summary
                 with contextlib.redirect_stderr(io.StringIO()):
                     version = mlflow.register_model(info.model_uri, name, tags=tags)
+            if version_description:
+                self.client.update_model_version(
+                    name, str(version.version), description=version_description
+                )
+            if model_description and not self.client.get_registered_model(name).description:
+                self.client.update_registered_model(name, description=model_description)
         return LoggedVersion(version=str(version.version), run_id=run.info.run_id)
 
     def transition(

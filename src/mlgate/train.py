@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 __all__ = [
     "TrainResult",
     "build_pipeline",
+    "estimator_name",
     "evaluate",
+    "model_description",
     "pip_requirements",
     "train",
+    "version_description",
 ]
 
 
@@ -219,6 +222,8 @@ def train(
         skops_trusted_types=trusted,
         pip_requirements=pip_requirements(),
         model_dir=model_dir,
+        model_description=model_description(params, list(split.X_train.columns), classes),
+        version_description=version_description(params, len(dataset.frame), context_tags),
     )
     stage = "None"
     messages = []
@@ -242,6 +247,39 @@ def train(
         run_url=registry.run_url(logged.run_id),
         messages=messages,
     )
+
+
+def estimator_name(spec: str, task: str = "classification") -> str:
+    """'random_forest' -> 'RandomForest': the class an alias or import path names, without
+    'Classifier' or 'Regressor'."""
+    path = estimators.ALIASES[task].get(spec, spec)
+    return path.rpartition(".")[2].removesuffix("Classifier").removesuffix("Regressor")
+
+
+def model_description(params: Params, columns: list[str], classes: list[str]) -> str:
+    """The registered model's description: a title line (what `mlgate list` shows), then what it
+    predicts from what."""
+    task = params.data.schema.task
+    title = f"{estimator_name(params.model.estimator, task)} {params.mlflow.registered_model_name}"
+    what = f"{len(classes)} classes: {', '.join(classes)}" if classes else "a number"
+    return (
+        f"{title.replace('_', ' ')}\n\n"
+        f"Predicts {params.data.target} ({what})"
+        f" from {len(columns)} features ({', '.join(columns)}),"
+        f" trained on {params.data.path} with the settings in params.yaml."
+    )
+
+
+def version_description(params: Params, rows: int, context_tags: dict[str, str]) -> str:
+    """One line per version: model type, its parameters, data size, commit and PR when known."""
+    settings = " ".join(f"{k}={v}" for k, v in params.model.params.items())
+    name = estimator_name(params.model.estimator, params.data.schema.task)
+    parts = [f"{name} {settings}".strip(), f"{rows} rows"]
+    if "git_sha" in context_tags:
+        parts.append(f"commit {context_tags['git_sha'][:12]}")
+    if "pr_number" in context_tags:
+        parts.append(f"PR #{context_tags['pr_number']}")
+    return " · ".join(parts)
 
 
 def _flat_params(params: Params) -> dict[str, Any]:

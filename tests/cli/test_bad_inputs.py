@@ -315,14 +315,14 @@ CASES = [
         "params-unknown-model-type",
         ("train",),
         2,
-        "model.type must be one of",
-        _params("type: random_forest", "type: xgboost"),
+        "model.estimator 'xgboost' is neither an alias nor an import path",
+        _params("estimator: random_forest", "estimator: xgboost"),
     ),
     Case(
         "params-invalid-hyperparameter",
         ("train",),
         2,
-        "model.params is not valid for random_forest",
+        "model.params is not valid for RandomForestClassifier",
         lambda root: set_model_params(root, **{**SECOND, "max_dept": 3}),
     ),
     Case(
@@ -337,7 +337,7 @@ CASES = [
         "data-missing-file",
         ("train", "--data", "nope.csv"),
         2,
-        "nope.csv: data file not found (run 'mlgate data generate' or pass --data)",
+        "nope.csv: data file not found (check data.path in params.yaml or pass --data)",
     ),
     Case(
         "data-missing-column", ("train",), 2, "missing column(s) CAEC", _csv(_drop_column("CAEC"))

@@ -45,7 +45,7 @@ def test_train_registers_validated_version_then_reuses_it(fast_project):
     assert tags["validation_status"] == "passed"
     assert tags["model_type"] == "random_forest"
     assert tags["n_features"] == "16"
-    assert tags["dataset_size"] == "2111"
+    assert tags["dataset_size"] == "2087"
     assert len(tags["mlgate.fingerprint"]) == 64
     assert len(tags["mlgate.data_sha256"]) == 64
     assert {"training_date", "project", "team", "environment"} <= set(tags)
@@ -125,14 +125,14 @@ BAD_INPUTS = {
         "data.test_size must be a number, got 'big'",
     ),
     "unknown-model": (
-        lambda r: _edit(r / "params.yaml", "type: random_forest", "type: xgboost"),
+        lambda r: _edit(r / "params.yaml", "estimator: random_forest", "estimator: xgboost"),
         2,
-        "model.type must be one of",
+        "model.estimator 'xgboost' is neither an alias nor an import path",
     ),
     "bad-hyperparameter": (
         lambda r: _edit(r / "params.yaml", "max_depth: 12", "max_dept: 12"),
         2,
-        "model.params is not valid for random_forest",
+        "model.params is not valid for RandomForestClassifier",
     ),
     "missing-data": (lambda r: (r / "data" / "obesity.csv").unlink(), 2, "data file not found"),
     "missing-column": (lambda r: _drop_column(r, "CAEC"), 2, "missing column(s) CAEC"),
@@ -208,3 +208,67 @@ def test_scripts_train_wrapper_runs_the_cli(fast_project):
     result = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "Train the model from params.yaml" in result.stdout
+
+
+def _pin(root: Path, package: str, version: str) -> str:
+    """Pin `package` to `version` in the project's lock; returns the installed version."""
+    import re
+    from importlib import metadata
+
+    lock = root / "requirements.lock"
+    text, count = re.subn(rf"(?m)^{package}==[^\s;]+", f"{package}=={version}", lock.read_text())
+    assert count
+    lock.write_text(text)
+    return metadata.version(package)
+
+
+def test_lock_mismatch_is_one_warning_line_outside_ci(fast_project, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    installed = _pin(fast_project, "scikit-learn", "9.9.9")
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: scikit-learn {installed} installed, requirements.lock pins 9.9.9: the"
+        " fingerprint claims the locked versions; install the lock: uv pip install"
+        " --require-hashes -r requirements.lock"
+    ]
+    assert result.stdout.startswith("Registered obesity_classifier v1 (stage: Staging)\n")
+
+
+def test_lock_mismatch_in_ci_is_exit_2_and_registers_nothing(fast_project, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    installed = _pin(fast_project, "scikit-learn", "9.9.9")
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"mlgate: error: scikit-learn {installed} installed, requirements.lock pins 9.9.9: the"
+        " fingerprint claims the locked versions; install the lock: uv pip install"
+        " --require-hashes -r requirements.lock"
+    ]
+    assert _registry_state(fast_project) == []
+    assert not (fast_project / "metrics.json").exists()
+
+
+def test_versions_and_the_model_carry_descriptions(fast_project):
+    assert _run("train", "--pr-number", "7").exit_code == 0
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    model = client.get_registered_model("obesity_classifier")
+    title, _, details = model.description.partition("\n\n")
+    assert title == "RandomForest obesity classifier"
+    assert details.startswith("Predicts NObeyesdad (7 classes: Insufficient_Weight, ")
+    assert "from 16 features (Gender, Age, Height, Weight, " in details
+    line = client.get_model_version("obesity_classifier", "1").description
+    assert line.startswith("RandomForest n_estimators=30 max_depth=12 random_state=42 · 2087 rows")
+    assert line.endswith(" · PR #7") and "\n" not in line
+
+    # A description someone wrote stays; every new version still gets its line.
+    client.update_registered_model("obesity_classifier", description="Ours")
+    set_model_params(fast_project, n_estimators=20, max_depth=12, random_state=42)
+    assert _run("train").exit_code == 0
+    assert client.get_registered_model("obesity_classifier").description == "Ours"
+    line = client.get_model_version("obesity_classifier", "2").description
+    assert line.startswith("RandomForest n_estimators=20 max_depth=12 random_state=42 · 2087 rows")
+    listing = _run("list")
+    assert "| obesity_classifier | Ours " in listing.output

@@ -1,8 +1,8 @@
 """Real git repositories for lifecycle tests: a bare origin and clones holding the project.
 
-A clone holds what the fingerprint hashes (params.yaml, the dataset, src/mlgate/train.py and
-src/mlgate/data.py) plus a README, and runs the installed `mlgate` console script with the clone
-as its working directory, as the workflows do.
+A clone holds what the fingerprint hashes (params.yaml, the dataset, src/mlgate/train.py,
+src/mlgate/data.py and requirements.lock) plus a README, and runs the installed `mlgate` console
+script with the clone as its working directory, as the workflows do.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from mlgate.fingerprint import TRAINING_CODE
 from ..conftest import REPO, set_model_params
 
 MLGATE = Path(sys.executable).with_name("mlgate")
-TRAINING_FILES = TRAINING_CODE  # what the fingerprint hashes
+TRAINING_FILES = (*TRAINING_CODE, "requirements.lock")  # what the fingerprint hashes
 NULL_SHA = "0" * 40
 
 

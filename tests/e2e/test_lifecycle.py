@@ -193,3 +193,50 @@ def test_merge_revert_rollback_lifecycle(tmp_path: Path) -> None:
     ]
     assert_serves(uri, "1", frame)
     assert main.head() == docs and len(registry_state(uri)["versions"]) == 2
+
+
+def test_lock_bump_merged_then_reverted_restores_the_old_champion(tmp_path: Path) -> None:
+    """A lock change to a package that shapes the model is a training-input change: its PR
+    trains and gates a new version, its merge releases it, and its revert brings the previous
+    champion back without training. The bumped line is one whose marker does not apply to this
+    interpreter (numpy for the other side of Python 3.14), so the installed packages still match
+    the lock and nothing warns: what changed is only what the fingerprint reads."""
+    import sys
+
+    uri = f"sqlite:///{tmp_path / 'registry.db'}"
+    _, main = make_origin(tmp_path, uri, FAST_MODEL)
+    _, out = release(main, tmp_path, "--before", NULL_SHA)
+    assert out["champion_version"] == "1"
+    start = commit_card(main, "1")
+
+    other_side = "< '3.14'" if sys.version_info >= (3, 14) else ">= '3.14'"
+    lock = main.path / "requirements.lock"
+    text = lock.read_text()
+    bumped = re.sub(
+        rf"(?m)^numpy==([^\s;]+)( ; python_full_version {re.escape(other_side)})",
+        r"numpy==\1.post1\2",
+        text,
+    )
+    assert bumped != text
+    main.git("checkout", "-q", "-b", "bump-numpy")
+    lock.write_text(bumped)
+    main.commit_all("Bump numpy for Python 3.14")
+    trained = main.mlgate("train", "--pr-number", "9")
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    assert trained.stdout.startswith(f"Registered {MODEL} v2 ")  # new inputs: a new version
+    assert trained.stderr == ""
+    gated = main.mlgate("gate", "--pr-number", "9")
+    assert gated.returncode == 0, gated.stdout + gated.stderr
+    main.git("checkout", "-q", "main")
+    main.git("merge", "-q", "--no-ff", "bump-numpy", "-m", "Merge pull request #9 from bump-numpy")
+    merge = main.head()
+    _, out = release(main, tmp_path, "--before", start)
+    assert out == {"changed": "true", "champion_version": "2", "action": "promoted"}
+    card_commit = commit_card(main, "2")
+
+    main.git("revert", "--no-edit", "-m", "1", merge)
+    text, out = release(main, tmp_path, "--before", card_commit)
+    assert out == {"changed": "true", "champion_version": "1", "action": "rolled_back"}
+    assert "mlgate gate:" not in text
+    assert sorted(registry_state(uri)["versions"]) == ["1", "2"]  # nothing retrained
+    assert stages(uri) == {"1": "Production", "2": "Archived"}

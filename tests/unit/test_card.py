@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlgate import data as data_mod
 from mlgate.card import (
     CardFacts,
     ClassStats,
@@ -218,3 +219,16 @@ def test_save_writes_only_changes(tmp_path: Path) -> None:
     mtime = path.stat().st_mtime_ns
     assert save("card\n", path) is False and path.stat().st_mtime_ns == mtime
     assert save("card v2\n", path) is True and path.read_text() == "card v2\n"
+
+
+def test_data_section_cites_the_uci_file_only_when_it_is_that_file() -> None:
+    # params.yaml's card: names the file its data_source describes
+    UCI_SHA256 = FACTS.text.data_sha256
+    assert data_mod.file_sha256(Path(__file__).parents[2] / "data" / "obesity.csv") == UCI_SHA256
+    real = render(dataclasses.replace(FACTS, data_sha256=UCI_SHA256))
+    source = next(ln for ln in real.splitlines() if ln.startswith("- **Source:**"))
+    assert "as published (UCI id 544, doi 10.24432/C5H31Z;" in source
+    assert "*Data in Brief* 25), licensed CC BY 4.0; see `data/README.md`." in source
+    other = render(FACTS)
+    source = next(ln for ln in other.splitlines() if ln.startswith("- **Source:**"))
+    assert "a file with the schema of the UCI dataset" in source and "CC BY" not in source
