@@ -39,12 +39,15 @@ from typing import Any
 import numpy as np
 
 from mlgate import data as data_mod
-from mlgate.config import ModelConfig, Params, load_params
+from mlgate.config import Params, load_params
 from mlgate.gate import VERDICT_FAIL, ModelEvidence, evaluate
 from mlgate.stats import classification_metrics
 from mlgate.train import build_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+import generate_obesity  # noqa: E402 - the synthetic data's generator, a script beside mlgate
+
 ROWS = 2111  # the size of the UCI file and of the committed dataset
 TRUTH_ROWS = 50_000
 MIN_DROP = 0.03  # a "real" degradation: 3 macro-F1 points on the large sample
@@ -127,8 +130,9 @@ def _count(trials: list[Trial], kind: str) -> int:
 
 def _replicates(params: Params, seed: int, plan: list[tuple[int, bool, bool]]) -> list[Trial]:
     """Run (replicate, equal?, degraded?) items in one worker: the large sample is drawn once."""
-    frame = data_mod.generate(TRUTH_ROWS, seed=1_000_003 + seed)
-    truth = frame.drop(columns=[data_mod.TARGET]), frame[data_mod.TARGET].to_numpy()
+    frame = generate_obesity.generate(TRUTH_ROWS, seed=1_000_003 + seed)
+    target = generate_obesity.TARGET
+    truth = frame.drop(columns=[target]), frame[target].to_numpy()
     return [
         t
         for r, equal, degraded in plan
@@ -139,13 +143,11 @@ def _replicates(params: Params, seed: int, plan: list[tuple[int, bool, bool]]) -
 def _replicate(
     params: Params, seed: int, r: int, equal: bool, degraded: bool, truth: tuple[Any, np.ndarray]
 ) -> list[Trial]:
-    frame = data_mod.generate(ROWS, seed=seed * 100_000 + r)
-    dataset = data_mod.Dataset(frame, "<generated>", "", len(frame), 0)
-    split = data_mod.split(
-        dataset, data_mod.TARGET, params.data.test_size, params.data.random_state
-    )
+    frame = generate_obesity.generate(ROWS, seed=seed * 100_000 + r)
+    dataset = data_mod.Dataset(frame, "<generated>", "", len(frame), 0, params.data.schema)
+    split = data_mod.split(dataset, params.data.test_size, params.data.random_state)
     X_truth, y_truth = truth
-    classes = [c for c in data_mod.CLASSES if c in set(split.y_test)]
+    classes = [c for c in generate_obesity.CLASSES if c in set(split.y_test)]
     y_test = split.y_test.to_numpy()
     base = dict(params.model.params)
     champion = _fit(params, base, split.X_train, split.y_train)
@@ -201,15 +203,13 @@ def _replicate(
 
 
 def _fit(params: Params, hyper: dict[str, Any], X: Any, y: Any) -> Any:
-    config = dataclasses.replace(
-        params, model=ModelConfig(params.model.type, MappingProxyType(hyper))
-    )
-    pipeline = build_pipeline(config, list(X.columns))
+    model = dataclasses.replace(params.model, params=MappingProxyType(hyper))
+    pipeline = build_pipeline(dataclasses.replace(params, model=model))
     return pipeline.fit(X, y)
 
 
 def _f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return classification_metrics(y_true, y_pred, list(data_mod.CLASSES))["f1_macro"]
+    return classification_metrics(y_true, y_pred, list(generate_obesity.CLASSES))["f1_macro"]
 
 
 def _neighbour_noise(y: Any, share: float, seed: int) -> Any:
@@ -217,7 +217,7 @@ def _neighbour_noise(y: Any, share: float, seed: int) -> Any:
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    classes = list(data_mod.CLASSES)
+    classes = list(generate_obesity.CLASSES)
     codes = np.array([classes.index(v) for v in y])
     rows = rng.choice(len(codes), int(share * len(codes)), replace=False)
     step = np.where(rng.random(rows.size) < 0.5, -1, 1)
