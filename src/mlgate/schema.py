@@ -284,6 +284,25 @@ def _scalar(value: str) -> str:
     return value if plain and value.strip() == value and value else json.dumps(value)
 
 
+def _remove(block: Any, key: str) -> None:
+    """Drop `key`, keeping the full-line comments that follow it (ruamel stores them with the
+    key): they move to the key before, whose line has no comment of its own then."""
+    if key not in block:
+        return
+    keys = list(block)
+    token = block.ca.items.get(key, [None, None, None, None])[2]
+    block.pop(key)
+    index = keys.index(key)
+    if token is None or index == 0:
+        return
+    _, _, rest = token.value.partition("\n")
+    previous = keys[index - 1]
+    slots = block.ca.items.setdefault(previous, [None, None, None, None])
+    if rest.strip() and slots[2] is None:
+        token.value = "\n" + rest
+        slots[2] = token
+
+
 def write(schema: Schema, params_path: str | Path, data_path: str | None = None) -> None:
     """Put the schema into params.yaml's `data:` block, keeping every comment and every other key.
 
@@ -341,7 +360,7 @@ def write(schema: Schema, params_path: str | Path, data_path: str | None = None)
     position = list(block).index("path") + 1 if "path" in block else 0
     for key, value in wanted.items():
         if value is None:
-            block.pop(key, None)
+            _remove(block, key)
         elif key in block:
             block[key] = value
             position = list(block).index(key) + 1
