@@ -139,11 +139,26 @@ def environment_warning(fingerprint: Fingerprint) -> str | None:
     return mismatch_message(mismatches)
 
 
-def _code_sha256(read: callable) -> str:
+def _code_sha256(read: callable, project: dict[str, bytes | None] | None = None) -> str:
     digest = hashlib.sha256()
     for path in TRAINING_CODE:
         digest.update(path.encode() + b"\0" + read(path) + b"\0")
+    for path, text in sorted((project or {}).items()):
+        if text is not None:
+            digest.update(path.encode() + b"\0" + text + b"\0")
     return digest.hexdigest()
+
+
+def project_code(params: Params) -> tuple[str, ...]:
+    """Where a `model.estimator` class of the project's own would live, relative to the
+    repository root: its module's file is training code too (a changed class retrains)."""
+    from .estimators import ALIASES
+
+    spec = params.model.estimator
+    if spec in ALIASES.get(params.data.task, {}) or "." not in spec:
+        return ()
+    module = spec.rpartition(".")[0].replace(".", "/")
+    return (f"{module}.py", f"{module}/__init__.py")
 
 
 def _packaged_code(path: str) -> bytes:
@@ -166,7 +181,10 @@ def of_worktree(params: Params, data_path: str | Path, root: str | Path = ".") -
             f"{data_path}: data file not found (check data.path in params.yaml or pass --data)"
         )
     data_sha = file_sha256(data_path)
-    code_sha = _code_sha256(read)
+    project = {
+        p: (root / p).read_bytes() if (root / p).is_file() else None for p in project_code(params)
+    }
+    code_sha = _code_sha256(read, project)
     lock = root / LOCKFILE
     packages = locked_lines(lock.read_text() if lock.is_file() else None)
     return Fingerprint(
@@ -199,7 +217,10 @@ def of_revision(
         return None
     code = {path: show(path) for path in TRAINING_CODE}
     data_sha = hashlib.sha256(data).hexdigest()
-    code_sha = _code_sha256(lambda p: code[p] if code[p] is not None else _packaged_code(p))
+    project = {path: show(path) for path in project_code(params)}
+    code_sha = _code_sha256(
+        lambda p: code[p] if code[p] is not None else _packaged_code(p), project
+    )
     lock = show(LOCKFILE)
     packages = locked_lines(lock.decode() if lock is not None else None)
     return Fingerprint(
