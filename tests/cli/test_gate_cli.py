@@ -46,6 +46,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("gate-registry") / "project"
     root.mkdir()
     shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    # the lock is a training input: the tests' projects have it, so the template has it too
+    shutil.copy(REPO / "requirements.lock", root / "requirements.lock")
     shutil.copytree(REPO / "data", root / "data")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
