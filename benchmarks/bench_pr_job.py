@@ -1,4 +1,5 @@
-"""Time the pull-request job as a user's CI runs it without a registry server, phase by phase.
+"""Time the pull-request job as a user's CI runs it without a registry server: the four-command
+sequence phase by phase, and `mlgate pr` doing the same job in one process, side by side.
 
 Each repetition starts from a fresh copy of the project (params.yaml + data/) whose embedded
 registry (`sqlite:///mlflow.db`, params.yaml's default) does not exist yet, and runs the real CLI:
@@ -9,10 +10,16 @@ registry (`sqlite:///mlflow.db`, params.yaml's default) does not exist yet, and 
   challenger  mlgate train                        (after a change to model.params)
   gate        mlgate gate --report reports/gate.md --json reports/gate.json
 
+then, in another fresh copy made a git repository (base commit, a PR branch with the same change,
+and GitHub's merge commit of it into the base checked out):
+
+  mlgate pr   mlgate pr --pr-number 1             (job-local registry: base model, challenger, gate)
+
 Prints the median wall time of each phase over the repetitions and its peak RSS, measured with
 `/usr/bin/time -v` when it exists (Debian package `time`), else with os.wait4's rusage of the
-child (the same ru_maxrss the kernel reports to `time`). The gate's JSON must name v2 as the
-challenger and v1 as the champion, or the job did not do what it claims.
+child (the same ru_maxrss the kernel reports to `time`), and the ratio of `mlgate pr` to the
+sequence (help excluded). Both JSON verdicts must name v2 as the challenger and v1 as the
+champion, or the job did not do what it claims.
 
     .venv/bin/python benchmarks/bench_pr_job.py --repeats 3
 """
@@ -124,6 +131,37 @@ def one_job(mlgate: str, project: Path, promote: list[list[str]]) -> dict[str, t
     return phases
 
 
+def git_project(root: Path) -> Path:
+    """The project as a repository: base on main, the change on a branch, the merge checked out."""
+    make_project(root)
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.name", "bench")
+    git("config", "user.email", "bench@example.org")
+    (root / ".gitignore").write_text("reports/\n")
+    git("add", "-A")
+    git("commit", "-q", "-m", "base")
+    git("checkout", "-q", "-b", "tune")
+    set_model_params(root, CHALLENGER_PARAMS)
+    git("commit", "-q", "-am", "tune the forest")
+    git("checkout", "-q", "--detach", "main")
+    git("merge", "-q", "--no-ff", "--no-edit", "tune")
+    return root
+
+
+def one_pr_command(mlgate: str, project: Path) -> tuple[float, float]:
+    seconds, peak, _ = measure([mlgate, "pr", "--pr-number", "1"], project, ok_codes=(0, 1))
+    verdict = json.loads((project / "reports" / "gate.json").read_text())
+    challenger, champion = verdict["challenger"], verdict["champion"] or {}
+    if challenger["version"] != "2" or champion.get("version") != "1":
+        sys.exit(f"mlgate pr compared {challenger} with {champion}, not v2 with v1")
+    print(f"    mlgate pr verdict: {verdict['verdict']}", flush=True)
+    return seconds, peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="whole jobs to time (median)")
@@ -141,6 +179,9 @@ def main() -> None:
             project = make_project(tmp / f"job{rep}")
             jobs.append(one_job(mlgate, project, promote))
             shutil.rmtree(project)
+            project = git_project(tmp / f"pr{rep}")
+            jobs[-1]["mlgate pr"] = one_pr_command(mlgate, project)
+            shutil.rmtree(project)
             line = "  ".join(f"{name} {s:.2f} s" for name, (s, _) in jobs[-1].items())
             print(f"  job {rep + 1}: {line}", flush=True)
     finally:
@@ -155,13 +196,22 @@ def main() -> None:
     print("promote phase: " + " && ".join(" ".join(["mlgate", *c[1:]]) for c in promote))
     print(f"\n| {'phase':<11} | {'seconds':>7} | {'peak MiB':>8} |")
     print(f"|{'-' * 13}|{'-' * 8}:|{'-' * 9}:|")
-    totals = [sum(s for s, _ in job.values()) for job in jobs]
-    for name in jobs[0]:
+    sequence = ("base train", "promote", "challenger", "gate")
+    totals = [sum(job[name][0] for name in sequence) for job in jobs]
+    for name in ("help", *sequence):
         seconds = statistics.median(job[name][0] for job in jobs)
         peak = max(job[name][1] for job in jobs)
         print(f"| {name:<11} | {seconds:>7.2f} | {peak:>8.0f} |")
-    peak_all = max(p for job in jobs for _, p in job.values())
-    print(f"| {'total':<11} | {statistics.median(totals):>7.2f} | {peak_all:>8.0f} |")
+    peak_all = max(job[name][1] for job in jobs for name in sequence)
+    print(f"| {'sequence':<11} | {statistics.median(totals):>7.2f} | {peak_all:>8.0f} |")
+    pr_seconds = [job["mlgate pr"][0] for job in jobs]
+    pr_peak = max(job["mlgate pr"][1] for job in jobs)
+    print(f"| {'mlgate pr':<11} | {statistics.median(pr_seconds):>7.2f} | {pr_peak:>8.0f} |")
+    ratios = [p / t for p, t in zip(pr_seconds, totals, strict=True)]
+    print(
+        f"\nmlgate pr / four-command sequence: {statistics.median(ratios):.2f}x"
+        f" (per job: {', '.join(f'{r:.2f}' for r in ratios)})"
+    )
 
 
 if __name__ == "__main__":

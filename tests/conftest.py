@@ -36,14 +36,20 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with MLFLOW_TRACKING_URI pointing at a fresh sqlite registry inside it."""
     root = tmp_path / "project"
     root.mkdir()
-    shutil.copy(REPO / "params.yaml", root / "params.yaml")
-    shutil.copy(REPO / "requirements.lock", root / "requirements.lock")
-    shutil.copytree(REPO / "data", root / "data")
+    copy_project_inputs(root)
     monkeypatch.chdir(root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
     for key in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH"):
         monkeypatch.delenv(key, raising=False)
     return root
+
+
+def copy_project_inputs(root: Path) -> None:
+    """The repository's training inputs that a project copy needs: params.yaml, the data and the
+    lock (the fingerprint reads it: without it a copy's versions would not match the template's)."""
+    shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copy(REPO / "requirements.lock", root / "requirements.lock")
+    shutil.copytree(REPO / "data", root / "data")
 
 
 def set_model_params(root: Path, **model_params: object) -> None:

@@ -415,9 +415,11 @@ def _comparison(facts: CardFacts) -> list[str]:
     else:
         lines = [f"## Comparison with v{c.version} ({c.role})", ""]
         if c.comparable:
+            rows_note = f" {_inline(c.note)}." if c.note else ""
             lines += [
-                "Both scored on the holdout above; the interval is the paired bootstrap of the"
-                f" difference (v{facts.version} − v{c.version}).",
+                "Both scored on the rows of the holdout above that neither trained on; the"
+                " interval is the paired bootstrap of the difference"
+                f" (v{facts.version} − v{c.version}).{rows_note}",
                 "",
                 f"| Metric | v{c.version} | v{facts.version} | Δ"
                 f" | {_pct(facts.confidence)}% CI of Δ |",
@@ -460,6 +462,17 @@ def _gate(facts: CardFacts) -> list[str]:
         "|---|:---:|---|",
         *(f"| {name} | {'✓' if ok else '✗'} | {_cell(msg)} |" for name, ok, msg in gate.checks),
     ]
+    if gate.n_clean is not None and gate.n_rows is not None:
+        rows = f"Compared on {gate.n_clean} of {gate.n_rows} holdout rows"
+        rows += f" ({_inline(gate.why_fewer)})." if gate.why_fewer else " (all clean)."
+        lines += ["", rows]
+    if gate.detectable_drop is not None:
+        chances = ", ".join(f"{p * 100:.0f} % at {d * 100:g} points" for d, p in gate.oc)
+        lines += [
+            "",
+            f"Power: a true drop of {gate.detectable_drop:.4f} or more is blocked with 95 % "
+            f"probability; P(block): {chances}.",
+        ]
     return [*lines, ""]
 
 

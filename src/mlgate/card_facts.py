@@ -16,14 +16,15 @@ import numpy as np
 
 from . import card, data, regression, verdict
 from .champion import champion_moves, history
+from .errors import DataError
 from .registry import load_model
 from .stats import (
     METRICS,
-    bootstrap_ci,
     classification_metrics,
     confusion_matrix,
-    paired_bootstrap_ci,
+    paired_bootstrap_deltas,
     per_class_scores,
+    percentile_interval,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "card_path",
     "gather_facts",
     "publish_card",
+    "stored_evidence",
 ]
 
 CARD_ARTIFACT = "model_card.md"
@@ -108,8 +110,9 @@ def gather_facts(
     holdout = data.holdout(params.data, data_path)
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     y = split.y_test.to_numpy()
-    model = model if model is not None else load_model(registry, name, entry.version).model
-    pred = np.asarray(model.predict(split.X_test))
+    gate = verdict.load(registry, entry.run_id)
+    evidence = _Evidence(registry, name, split, gate)
+    pred = evidence.predictions(entry.version, model)
     gate_cfg = params.gate
     boot = dict(
         n_boot=gate_cfg.n_bootstrap,
@@ -118,8 +121,11 @@ def gather_facts(
         classes=classes,
     )
     if task == "regression":
-        return _regression_facts(registry, params, name, entry, holdout, pred, data_path, moves)
-    metrics = tuple(card.MetricInterval(m, *bootstrap_ci(y, pred, m, **boot)) for m in METRICS)
+        return _regression_facts(params, entry, holdout, pred, data_path, moves, evidence, gate)
+    scores = classification_metrics(y, pred, classes)
+    never = np.full(len(y), _NEVER, dtype=object)  # scores 0: the deltas are the model's own
+    own = _intervals(y, never, pred, boot)
+    metrics = tuple(card.MetricInterval(m, float(scores[m]), *own[m]) for m in METRICS)
     matrix = confusion_matrix(y, pred, classes)
     slices = []
     for column in [params.data.schema.slice_by] if params.data.schema.slice_by else []:
@@ -134,31 +140,32 @@ def gather_facts(
             )
     counts = dataset.frame[target].value_counts()
     return card.CardFacts(
-        **_common(registry, params, name, entry, holdout, data_path, moves),
+        **_common(registry, params, entry, holdout, data_path, moves, gate),
         class_balance=tuple((c, int(counts.get(c, 0))) for c in classes),
         metrics=metrics,
         per_class=_per_class(matrix, classes),
         slices=tuple(slices),
         confusion_labels=tuple(classes),
         confusion=tuple(tuple(int(n) for n in row) for row in matrix),
-        comparison=_comparison(registry, name, entry, aliases.get(alias), moves, split, pred, boot),
+        comparison=_comparison(evidence, entry, aliases.get(alias), moves, pred, boot),
     )
 
 
 def _regression_facts(
-    registry: Registry,
     params: Params,
-    name: str,
     entry: Version,
     holdout: data.Holdout,
     pred: Any,
     data_path: str | None,
     moves: tuple,
+    evidence: _Evidence,
+    gate: Any,
 ) -> card.CardFacts:
     """A regression's card: RMSE, MAE and R² with intervals, errors per slice, the target's
     range instead of a class balance, no confusion matrix."""
     cfg, split = params.gate, holdout.split
     y = split.y_test.to_numpy(float)
+    pred = np.asarray(pred, dtype=float)
     boot = dict(n_boot=cfg.n_bootstrap, confidence=cfg.confidence, seed=cfg.seed)
     metrics = tuple(
         card.MetricInterval(m, *regression.bootstrap_ci(y, pred, m, **boot))
@@ -175,16 +182,17 @@ def _regression_facts(
         ]
     target = holdout.dataset.frame[params.data.target].astype(float)
     alias = params.promotion.champion_alias
+    champion = evidence.registry.aliases(evidence.name).get(alias)
     return card.CardFacts(
-        **_common(registry, params, name, entry, holdout, data_path, moves),
+        **_common(evidence.registry, params, entry, holdout, data_path, moves, gate),
         class_balance=(),
         metrics=metrics,
         per_class=(),
         slices=(),
         confusion_labels=(),
         confusion=(),
-        comparison=_regression_comparison(
-            registry, name, entry, registry.aliases(name).get(alias), moves, split, pred, boot
+        comparison=_comparison(
+            evidence, entry, champion, moves, pred, {**boot, "classes": None}, "regression"
         ),
         error_slices=tuple(slices),
         target_range=(float(target.min()), float(target.mean()), float(target.max())),
@@ -194,13 +202,14 @@ def _regression_facts(
 def _common(
     registry: Registry,
     params: Params,
-    name: str,
     entry: Version,
     holdout: data.Holdout,
     data_path: str | None,
     moves: tuple,
+    gate: Any,
 ) -> dict[str, Any]:
     """The card's facts that do not depend on the task."""
+    name = entry.name
     alias = params.promotion.champion_alias
     aliases = registry.aliases(name)
     run = registry.runs([entry.run_id]).get(entry.run_id) if entry.run_id else None
@@ -233,7 +242,7 @@ def _common(
         holdout_sha256=split.holdout_sha256,
         confidence=params.gate.confidence,
         n_bootstrap=params.gate.n_bootstrap,
-        gate=verdict.load(registry, entry.run_id),
+        gate=gate,
         history=moves,
         champion_alias=alias,
         text=params.card,
@@ -248,17 +257,53 @@ def _per_class(matrix: Any, classes: list[str]) -> tuple[card.ClassStats, ...]:
     )
 
 
+def stored_evidence(
+    registry: Registry, params: Params, name: str, version: str, data_path: str | None = None
+) -> bool:
+    """Whether `version`'s last gate recorded its predictions on today's holdout: then its card
+    needs no model load (and the model demonstrably loaded and scored these rows)."""
+    entry = registry.get_version(name, version)
+    gate = verdict.load(registry, entry.run_id)
+    if gate is None:
+        return False
+    try:
+        sha = data.holdout(params.data, data_path).sha256
+    except DataError:  # no dataset here (a registry command run outside a project): no evidence
+        return False
+    return gate.scored(entry.version, sha) is not None
+
+
+class _Evidence:
+    """A version's predictions on the holdout: the gate's stored ones when they were made on
+    these rows by this version, else the model's, loaded from the registry."""
+
+    def __init__(self, registry: Registry, name: str, split: Any, gate: Any) -> None:
+        self.registry, self.name, self.split, self.gate = registry, name, split, gate
+
+    def stored(self, version: str | None) -> Any:
+        found = self.gate.scored(version, self.split.holdout_sha256) if self.gate else None
+        return None if found is None else np.asarray(found, dtype=object)
+
+    def predictions(self, version: str, model: Any = None) -> Any:
+        if model is None:
+            stored = self.stored(version)
+            if stored is not None:
+                return stored
+            model = load_model(self.registry, self.name, version).model
+        return np.asarray(model.predict(self.split.X_test))
+
+
 def _comparison(
-    registry: Registry,
-    name: str,
+    evidence: _Evidence,
     entry: Version,
     champion: str | None,
     moves: tuple,
-    split: Any,
     pred: Any,
     boot: dict[str, Any],
+    task: str = "classification",
 ) -> card.Comparison | None:
-    """This version against the champion it replaced (or, if it is not champion, the champion)."""
+    """This version against the champion it replaced (or, if it is not champion, the champion),
+    on the task's metrics."""
 
     if champion == entry.version:
         arrival = next((m for m in reversed(moves) if m.to_version == entry.version), None)
@@ -267,70 +312,71 @@ def _comparison(
         other, role = champion, "current champion"
     if not other:
         return None
+    registry, name, split = evidence.registry, evidence.name, evidence.split
     other_v = registry.get_version(name, other)
     y = split.y_test.to_numpy()
-    classes = boot["classes"]
-    this_scores = classification_metrics(y, pred, classes)
+    names, score = _scorer(task, boot["classes"])
+    this_scores = score(y, pred)
     try:
-        other_pred = np.asarray(load_model(registry, name, other).model.predict(split.X_test))
+        other_pred = evidence.predictions(other)
     except Exception as exc:  # a version that cannot score this data is a finding, not an error
         logged = (
             registry.run_metrics([other_v.run_id]).get(other_v.run_id, {}) if other_v.run_id else {}
         )
         rows = tuple(
-            card.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None) for m in METRICS
+            card.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None) for m in names
         )
         note = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return card.Comparison(other, role, False, rows, note)
-    other_scores = classification_metrics(y, other_pred, classes)
-    rows = []
-    for m in METRICS:
-        delta, lo, hi = paired_bootstrap_ci(
-            y, other_pred, pred, m, boot["n_boot"], boot["confidence"], boot["seed"], classes
+    from .challenge import clean_holdout
+
+    # The gate's rule: compare only on holdout rows neither version trained on.
+    clean = clean_holdout(registry, split, split.holdout_sha256, entry, other_v)
+    if clean.n_clean == 0:
+        return card.Comparison(other, role, False, (), clean.reason())
+    keep = clean.mask
+    y, pred, other_pred = y[keep], np.asarray(pred)[keep], np.asarray(other_pred)[keep]
+    this_scores, other_scores = score(y, pred), score(y, other_pred)
+    if task == "regression":
+        samples = regression.paired_bootstrap_deltas(
+            y, other_pred, pred, names, boot["n_boot"], boot["seed"]
         )
-        rows.append(card.ComparisonRow(m, other_scores[m], this_scores[m], delta, lo, hi))
-    return card.Comparison(other, role, True, tuple(rows))
-
-
-def _regression_comparison(
-    registry: Registry,
-    name: str,
-    entry: Version,
-    champion: str | None,
-    moves: tuple,
-    split: Any,
-    pred: Any,
-    boot: dict[str, Any],
-) -> card.Comparison | None:
-    """As `_comparison`, with regression's metrics and paired intervals."""
-    if champion == entry.version:
-        arrival = next((m for m in reversed(moves) if m.to_version == entry.version), None)
-        other, role = (arrival.from_version if arrival else None), "previous champion"
+        intervals = {m: percentile_interval(samples[m], boot["confidence"]) for m in names}
     else:
-        other, role = champion, "current champion"
-    if not other:
-        return None
-    y = split.y_test.to_numpy(float)
-    this_scores = regression.regression_metrics(y, pred)
-    try:
-        other_pred = np.asarray(load_model(registry, name, other).model.predict(split.X_test))
-        other_scores = regression.regression_metrics(y, other_pred)
-    except Exception as exc:  # a version that cannot score this data is a finding, not an error
-        other_v = registry.get_version(name, other)
-        logged = (
-            registry.run_metrics([other_v.run_id]).get(other_v.run_id, {}) if other_v.run_id else {}
+        intervals = _intervals(y, other_pred, pred, boot)
+    rows = [
+        card.ComparisonRow(
+            m,
+            other_scores[m],
+            this_scores[m],
+            float(this_scores[m]) - float(other_scores[m]),
+            *intervals[m],
         )
-        rows = tuple(
-            card.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None)
-            for m in regression.METRICS
+        for m in names
+    ]
+    return card.Comparison(other, role, True, tuple(rows), clean.reason())
+
+
+# A label no model predicts: encoded outside the classes, so it is never right.
+_NEVER = object()
+
+
+def _intervals(y: Any, base: Any, pred: Any, boot: dict[str, Any]) -> dict[str, tuple]:
+    """Percentile intervals of (pred − base) for every metric, from one set of resamples (all
+    metrics share them, so each interval is what a call per metric would give)."""
+    samples = paired_bootstrap_deltas(
+        y, base, pred, boot["classes"], METRICS, boot["n_boot"], boot["seed"]
+    )
+    return {m: percentile_interval(samples[m], boot["confidence"]) for m in METRICS}
+
+
+def _scorer(task: str, classes: Any) -> tuple[tuple[str, ...], Any]:
+    """The metrics a comparison reports and the function that computes them for the task."""
+    if task == "regression":
+        return regression.METRICS, lambda y, p: regression.regression_metrics(
+            np.asarray(y, dtype=float), np.asarray(p, dtype=float)
         )
-        note = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        return card.Comparison(other, role, False, rows, note)
-    rows = []
-    for m in regression.METRICS:
-        delta, lo, hi = regression.paired_bootstrap_ci(y, other_pred, pred, m, **boot)
-        rows.append(card.ComparisonRow(m, other_scores[m], this_scores[m], delta, lo, hi))
-    return card.Comparison(other, role, True, tuple(rows))
+    return METRICS, lambda y, p: classification_metrics(y, p, classes)
 
 
 def _v(version: str | None) -> str:

@@ -9,21 +9,49 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from . import data, github, report, verdict
-from .config import Params
-from .errors import ArtifactError, NotFoundError, UsageError
+from .config import GateConfig, Params
+from .crossval import CrossValidation
+from .errors import ArtifactError, ConfigError, NotFoundError, UsageError
 from .fingerprint import of_worktree
-from .gate import VERDICT_FAIL, GateResult, ModelEvidence, Slices, evaluate
+from .gate import (
+    VERDICT_FAIL,
+    VERDICT_INCONCLUSIVE,
+    GateResult,
+    ModelEvidence,
+    MoreEvidence,
+    Slices,
+    evaluate,
+)
+from .policy import PolicyChange
 from .registry import load_model
+from .rows import (
+    TRAINING_RECORD,
+    CleanRows,
+    clean_rows,
+    read_record,
+    record_columns,
+    row_hashes,
+)
+from .train import cross_validate
 
 if TYPE_CHECKING:
     from .registry import Registry, Version
 
-__all__ = ["GateRun", "publish", "resolve_challenger", "resolve_champion", "run_gate"]
+__all__ = [
+    "GateRun",
+    "clean_holdout",
+    "publish",
+    "resolve_challenger",
+    "resolve_champion",
+    "run_gate",
+]
 
 _LATENCY_REPEATS = 3  # best of three: the machine is shared, the minimum is the honest figure
 
@@ -36,6 +64,10 @@ class GateRun:
     champion: str | None
     links: dict[str, str]
     aliases_set: tuple[str, ...]
+    # When the change edits the rules that judge it: what changed, and its verdict under its own
+    # gate settings (for information; `result` used the base's and is the binding one).
+    policy: PolicyChange | None = None
+    informational: GateResult | None = None
 
 
 def resolve_challenger(
@@ -88,18 +120,16 @@ def _evidence(
             timings.append(time.perf_counter() - started)
     except Exception as exc:
         return ModelEvidence(**base, error=f"cannot score the holdout: {_first_line(exc)}")
-    import numpy as np
-
     return ModelEvidence(**base, predictions=np.asarray(predictions), latency_s=min(timings))
 
 
-def _slices(params: Params, X: Any) -> Slices:
-    """The task, and for regression the holdout's `data.slice_by` column."""
+def _slices(params: Params, X: Any, mask: np.ndarray) -> Slices:
+    """The task, and for regression the compared rows' values of `data.slice_by`."""
     schema = params.data.schema
     column = schema.slice_by if schema.task == "regression" else None
     if column is None:
         return Slices(schema.task)
-    values = X[column].astype(str).to_numpy()
+    values = X[column].astype(str).to_numpy()[mask]
     return Slices(schema.task, column, values, schema.column(column).values)
 
 
@@ -111,7 +141,11 @@ def run_gate(
     challenger_ref: str | None = None,
     champion_ref: str | None = None,
     pr_number: str | None = None,
+    policy: PolicyChange | None = None,
 ) -> GateRun:
+    """Gate with `params.gate` (the binding rules: the caller took them from the base when it
+    passes `policy`), record the verdict, and when `policy` says the change edited the gate
+    settings, also evaluate under the change's own settings for the report."""
     name = params.mlflow.registered_model_name
     holdout = data.holdout(params.data, data_path)
     split = holdout.split
@@ -119,24 +153,49 @@ def run_gate(
     alias = params.promotion.champion_alias
     champion = resolve_champion(registry, name, champion_ref or f"@{alias}", alias)
 
+    # Only rows neither version trained on are compared (rows.py); the rest are left out.
+    champion_record = _training_record(registry, champion)
+    clean = clean_holdout(registry, split, holdout.sha256, challenger, champion, champion_record)
+    y = split.y_test.to_numpy()[clean.mask]
     run_ids = [v.run_id for v in (challenger, champion) if v is not None]
     logged = registry.run_metrics(run_ids)
+    # Both score the whole holdout (a schema change shows on any row); only clean rows count.
     challenger_ev = _evidence(registry, challenger, split.X_test, logged.get(challenger.run_id, {}))
     champion_ev = (
         _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {}))
         if champion
         else None
     )
-    result = evaluate(
-        split.y_test.to_numpy(),
-        holdout.classes,
-        challenger_ev,
-        champion_ev,
-        params.gate,
-        holdout.sha256,
-        _slices(params, split.X_test),
+    # The stored record keeps each model's labels on the whole holdout (hash-addressed): a later
+    # champion move reuses them instead of loading the models again.
+    predictions = {"challenger": challenger_ev.predictions}
+    if champion_ev is not None:
+        predictions["champion"] = champion_ev.predictions
+    challenger_ev, champion_ev = (
+        ev
+        if ev is None or ev.predictions is None
+        else replace(ev, predictions=ev.predictions[clean.mask])
+        for ev in (challenger_ev, champion_ev)
     )
-    aliases = _record(registry, params, result, challenger, champion, pr_number)
+    more = MoreEvidence(n_holdout=clean.n_holdout, why_fewer=clean.reason())
+    slices = _slices(params, split.X_test, clean.mask)
+
+    def judge(gate: GateConfig, more: MoreEvidence) -> GateResult:
+        return evaluate(
+            y, holdout.classes, challenger_ev, champion_ev, gate, holdout.sha256, more, slices
+        )
+
+    result = judge(params.gate, more)
+    if result.verdict == VERDICT_INCONCLUSIVE and params.gate.evidence == "cv" and champion:
+        records = (champion_record, _training_record(registry, challenger))
+        cv, note = _cross_validate(params, holdout, champion, *records)
+        more = replace(more, cv=cv, cv_note=note)
+        result = judge(params.gate, more)
+    informational = None
+    if policy is not None and policy.gate_settings_changed:
+        # The same evidence under the change's own settings: for the report, never recorded.
+        informational = judge(policy.new_gate, more)
+    aliases = _record(registry, params, result, challenger, champion, pr_number, predictions)
     links = {}
     for version in (challenger, champion):
         if version is not None and (url := registry.version_url(name, version.version)):
@@ -150,6 +209,8 @@ def run_gate(
         champion=champion.version if champion else None,
         links=links,
         aliases_set=aliases,
+        policy=policy if policy is not None and policy.changed else None,
+        informational=informational,
     )
 
 
@@ -160,6 +221,7 @@ def _record(
     challenger: Version,
     champion: Version | None,
     pr_number: str | None,
+    predictions: dict[str, Any] | None = None,
 ) -> tuple[str, ...]:
     """Verdict tags always; the candidate aliases only on a real pass (never on a dry run's)."""
     name = params.mlflow.registered_model_name
@@ -172,8 +234,11 @@ def _record(
             tags["mlgate.gate.champion_version"] = champion.version
     registry.set_version_tags(name, challenger.version, tags)
     if challenger.run_id:
-        verdict.save(registry, challenger.run_id, result)
-    if result.verdict == VERDICT_FAIL or result.mode != "enabled":
+        verdict.save(registry, challenger.run_id, result, predictions)
+    # An inconclusive verdict earns the candidate aliases only under on_inconclusive: pass;
+    # under warn it does not block, but nothing advertises the version as having passed.
+    accepted = result.verdict != VERDICT_INCONCLUSIVE or params.gate.on_inconclusive == "pass"
+    if not result.passed or not accepted or result.mode != "enabled":
         return ()
     aliases = [params.promotion.challenger_alias]
     if pr_number:
@@ -187,14 +252,14 @@ def publish(run: GateRun, *, report_path: str | None = None, json_path: str | No
     """Everything a gate leaves besides the terminal text: the markdown report (the PR comment)
     and the JSON verdict where asked, the step summary and the Actions outputs."""
     files = (
-        (report_path, lambda: report.render_markdown(run.result, run.links)),
+        (report_path, lambda: report.render_markdown(run.result, run.links, report.warning(run))),
         (json_path, lambda: json.dumps(verdict.to_json(run.result, run.links), indent=2) + "\n"),
     )
     for path, render in files:
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(render(), encoding="utf-8")
-    github.append_summary(report.render_step_summary(run.result, run.links))
+    github.append_summary(report.render_step_summary(run.result, run.links, report.warning(run)))
     github.write_outputs(
         {
             "verdict": run.result.verdict,
@@ -203,6 +268,77 @@ def publish(run: GateRun, *, report_path: str | None = None, json_path: str | No
             "champion_version": run.champion or "",
         }
     )
+
+
+def _training_record(registry: Registry, version: Version | None) -> dict[str, Any] | None:
+    """What `version` recorded about its training (rows.training_record); None if nothing."""
+    if version is None or not version.run_id:
+        return None
+    return registry.load_run_dict(version.run_id, TRAINING_RECORD)
+
+
+def clean_holdout(
+    registry: Registry,
+    split: data.Split,
+    sha256: str,
+    challenger: Version,
+    champion: Version | None,
+    champion_record: dict[str, Any] | None = None,
+) -> CleanRows:
+    """The holdout rows neither version trained on (the gate's and the model card's rule).
+
+    A version trained before mlgate kept training records is judged by its holdout: the same
+    holdout (same data and split) means it never saw these rows; another means nothing can be
+    shown clean, and every row is left out rather than risk scoring it on rows it learned.
+    """
+    if champion is not None and champion_record is None:
+        champion_record = _training_record(registry, champion)
+    challenger_record = _training_record(registry, challenger)
+    holdouts: list[np.ndarray] = []
+    trained: list[np.ndarray | None] = []
+    for version, record in ((champion, champion_record), (challenger, challenger_record)):
+        columns = record_columns(record) if record else None
+        available = columns is not None and set(columns) <= set(split.X_test.columns)
+        holdouts.append(row_hashes(split.X_test, columns if available else None))
+        try:
+            ok = version is not None and record is not None and (available or columns is None)
+            trained.append(read_record(record) if ok else None)
+        except ValueError:  # unreadable: as if the version had recorded nothing
+            trained.append(None)
+    clean = clean_rows(holdouts[0], trained[0], trained[1], holdouts[1])
+    unrecorded = champion is not None and trained[0] is None
+    if unrecorded and champion.tags.get("mlgate.holdout_sha256") != sha256:
+        why = (
+            f"champion v{champion.version} has no training-row record that fits this data "
+            "(trained before mlgate kept them, registered by another tool, or on columns this "
+            "data lacks) and was tested on another holdout: no row can be shown clean (retrain "
+            "it with `mlgate train`)"
+        )
+        none = np.zeros(len(split.X_test), dtype=bool)
+        return CleanRows(none, len(none), len(none), 0, note=why)
+    return clean
+
+
+def _cross_validate(
+    params: Params,
+    holdout: data.Holdout,
+    champion: Version,
+    record: dict[str, Any] | None,
+    challenger_record: dict[str, Any] | None,
+) -> tuple[CrossValidation | None, str | None]:
+    """Cross-validate the champion's recorded configuration against the challenger's (its
+    record, else the working tree's); or None and why not."""
+    inputs = (record or {}).get("inputs")
+    if not inputs:
+        return None, (
+            f"cross-validation needs the configuration champion v{champion.version} was trained "
+            "with, and it recorded none (retrain it with this mlgate to record it)"
+        )
+    mine = (challenger_record or {}).get("inputs")
+    try:
+        return cross_validate(inputs, params, holdout.dataset, holdout.classes, mine), None
+    except (ConfigError, ValueError) as exc:
+        return None, f"cannot cross-validate: {_first_line(exc)}"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -5,19 +5,37 @@ and turns their results into a verdict; the rules themselves and their messages 
 
 For every check, `passed` is `candidate` compared with `threshold` in `direction` ("higher":
 candidate >= threshold, "lower": candidate <= threshold); ties pass, with a 1e-9 tolerance for
-floating-point rounding.
+floating-point rounding. A check that cannot tell is `inconclusive` (and not passed); the gate's
+verdict is then "inconclusive" unless another check failed.
 
 - `threshold.<metric>`: the challenger's holdout metric (baseline: the champion's) against
   `gate.thresholds`. A threshold on a metric that does not exist fails and lists those that do.
-- `non_inferiority.<primary>`: the lower bound of the paired percentile-bootstrap interval of
-  (challenger − champion) against −`gate.margin`.
+- `non_inferiority.<primary>`: three verdicts on (challenger − champion), m = `gate.margin`,
+  [L, U] the two-sided `gate.confidence` interval (each side a one-sided test at
+  (1 − confidence)/2, 2.5 % by default) — the honest interval of noninferiority.py: the wider
+  of the paired percentile bootstrap and a normal interval whose spread never falls below the
+  one a loss of the margin implies:
+  * pass: L ≥ −m — the loss is shown to be smaller than the margin. The margin is therefore the
+    largest loss a pass may hide: a challenger exactly m worse passes at most 2.5 % of the time.
+  * fail: L < −m and U < 0 — the challenger is shown to be worse and not shown to be within
+    the margin. An equally good challenger fails at most 2.5 % of the time, however much it
+    disagrees with the champion.
+  * inconclusive: otherwise — the interval holds both "no loss" and "a loss of the margin" —,
+    or fewer than 30 clean holdout rows. With `gate.evidence: cv` the two configurations are
+    then cross-validated over the whole dataset (crossval.py) and that interval decides with the
+    same zones; the holdout's fail always stands, so a worse artifact cannot pass on the
+    strength of its configuration. What is left inconclusive follows `gate.on_inconclusive`.
 - `per_class_f1`: the largest per-class F1 drop (champion − challenger) against
-  `gate.max_class_drop`.
-- `mcnemar`: the exact test on discordant rows labels the challenger significantly better,
-  significantly worse or "no detectable difference" at `gate.alpha`. It is informational: it
-  fails only when the challenger is significantly worse *and* non-inferiority failed too, so it
-  can never flip a verdict on its own. A significant loss smaller than the margin is exactly
-  what a non-inferiority margin is there to accept; with large holdouts tiny losses become
+  `gate.max_class_drop`. A drop over the limit fails when the class's paired bootstrap shows
+  the challenger's F1 lower (upper bound of its Δ below 0); one that could be row noise (a
+  class of 14 rows moves 0.07 per row) is inconclusive, and cross-validation, when it ran,
+  judges it on out-of-fold predictions of every row instead.
+- `mcnemar`: McNemar's exact test of *accuracy* on the discordant rows (those exactly one model
+  gets right) labels the challenger significantly better, significantly worse or "no
+  detectable difference" at `gate.alpha`. It is informational: it fails only when the
+  challenger is significantly worse *and* non-inferiority failed too, so it can never flip a
+  verdict on its own. A significant loss smaller than the margin is exactly what a
+  non-inferiority margin is there to accept; with large holdouts tiny losses become
   significant.
 - `signature`: the number of breaking input-schema changes against 0. Removed columns and type
   changes break the champion's callers; added columns break them too, since those callers do
@@ -30,11 +48,13 @@ floating-point rounding.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .config import GateConfig
+from .noninferiority import FAIL, INCONCLUSIVE, MIN_ROWS, PASS, Decision
 from .stats import METRICS
 
 if TYPE_CHECKING:
@@ -78,6 +98,7 @@ class Check:
     direction: str | None  # "higher" | "lower" | None (informational)
     passed: bool
     message: str
+    inconclusive: bool = False  # not passed, but for want of evidence, not shown worse
 
 
 @dataclass(frozen=True)
@@ -119,52 +140,120 @@ def threshold_checks(
     return tuple(checks)
 
 
-def non_inferiority_check(
-    chall: Mapping[str, Any],
-    champ: Mapping[str, Any],
-    intervals: Mapping[str, tuple[float, float]],
-    cfg: GateConfig,
-) -> Check:
-    """`non_inferiority.<primary>`: the interval's lower bound against −`gate.margin`."""
+def non_inferiority_check(decision: Decision | None, cfg: GateConfig) -> Check:
+    """`non_inferiority.<primary>`: the three zones of the module docstring."""
     metric, margin = cfg.primary_metric, cfg.margin
     name = f"non_inferiority.{metric}"
-    if metric not in intervals:
+    if decision is None:
         message = (
             f"gate.primary_metric {metric!r} has no paired interval; "
             f"use one of: {', '.join(METRICS)}"
         )
         return Check(name, None, None, -margin, "higher", False, message)
-    lo, hi = intervals[metric]
-    delta = chall[metric] - champ[metric]
-    passed = lo >= -margin - _EPS
-    message = (
-        f"delta {metric} {delta:+.4f}, {cfg.confidence * 100:g}% CI [{lo:+.4f}, {hi:+.4f}]: "
-        f"lower bound {lo:+.4f} {'>=' if passed else '<'} -{margin:g} (margin)"
+    h = decision.holdout
+    level = (1 - h.confidence) / 2 * 100
+    if h.n < MIN_ROWS:
+        message = f"only {h.n} clean holdout rows (fewer than {MIN_ROWS}): no holdout verdict"
+    else:
+        zone = {
+            PASS: f"L {h.lo:+.4f} >= -{margin:g}: within the margin",
+            FAIL: f"L {h.lo:+.4f} < -{margin:g} and U {h.hi:+.4f} < 0: worse",
+            INCONCLUSIVE: f"L {h.lo:+.4f} < -{margin:g} <= 0 <= U {h.hi:+.4f}: cannot tell",
+        }[decision.holdout_verdict]
+        message = (
+            f"holdout: delta {metric} {h.point:+.4f}, {h.confidence * 100:g}% CI [L, U] = "
+            f"[{h.lo:+.4f}, {h.hi:+.4f}] (one-sided {level:g}% each side), {zone}"
+        )
+    if decision.cv is not None:
+        cv = decision.cv
+        message += (
+            f"; cross-validation of the two configurations: delta {cv.point:+.4f}, "
+            f"[{cv.lo:+.4f}, {cv.hi:+.4f}] over {cv.n} rows: {decision.cv_verdict}"
+        )
+    elif decision.cv_note and decision.holdout_verdict == INCONCLUSIVE:
+        message += f"; {decision.cv_note}"
+    bound = decision.cv.lo if decision.decided_by == "cv" and decision.cv else h.lo
+    passed = decision.verdict == PASS
+    return Check(
+        name,
+        float(bound) if math.isfinite(bound) else None,
+        None,
+        -margin,
+        "higher",
+        passed,
+        message,
+        inconclusive=decision.verdict == INCONCLUSIVE,
     )
-    return Check(name, lo, None, -margin, "higher", passed, message)
 
 
 def per_class_check(
-    chall: Mapping[Any, float], champ: Mapping[Any, float], cfg: GateConfig
+    chall: Mapping[Any, float],
+    champ: Mapping[Any, float],
+    support: Mapping[Any, int],
+    lower: Mapping[Any, bool],
+    cv_drops: Mapping[Any, float] | None,
+    cfg: GateConfig,
 ) -> Check:
-    """`per_class_f1`: the largest per-class F1 drop against `gate.max_class_drop`."""
+    """`per_class_f1`: the largest per-class F1 drop against `gate.max_class_drop`.
+
+    `lower[label]`: the class's paired bootstrap shows the challenger's F1 lower; `cv_drops`:
+    the drops on cross-validation's out-of-fold predictions, when it ran.
+    """
     limit = cfg.max_class_drop
     drops = {label: champ[label] - chall[label] for label in champ}
     if not drops:
         return Check("per_class_f1", None, None, limit, "lower", True, "no classes to compare")
     worst = max(drops, key=lambda label: drops[label])
     too_big = [label for label, drop in drops.items() if drop > limit + _EPS]
-    if too_big:
-        detail = ", ".join(f"{label} {champ[label]:.4f} -> {chall[label]:.4f}" for label in too_big)
-        message = f"F1 dropped by more than {limit:g} for: {detail}"
-    elif drops[worst] <= 0:
-        message = "no class's F1 dropped"
-    else:
-        message = (
-            f"largest F1 drop {drops[worst]:.4f} "
-            f"({worst} {champ[worst]:.4f} -> {chall[worst]:.4f}) <= {limit:g}"
+
+    def detail(labels: list[Any]) -> str:
+        return ", ".join(
+            f"{label} {champ[label]:.4f} -> {chall[label]:.4f} ({support[label]} rows)"
+            for label in labels
         )
-    return Check("per_class_f1", drops[worst], None, limit, "lower", not too_big, message)
+
+    inconclusive = False
+    if not too_big:
+        if drops[worst] <= 0:
+            message = "no class's F1 dropped"
+        else:
+            message = f"largest F1 drop {drops[worst]:.4f} ({detail([worst])}) <= {limit:g}"
+        return Check("per_class_f1", drops[worst], None, limit, "lower", True, message)
+    if cv_drops is not None:
+        confirmed = [label for label in too_big if cv_drops.get(label, 0.0) > limit + _EPS]
+        cv_text = ", ".join(f"{label} {cv_drops.get(label, 0.0):+.4f}" for label in too_big)
+        if confirmed:
+            message = (
+                f"F1 dropped by more than {limit:g} for: {detail(confirmed)}; confirmed by "
+                f"cross-validation (drops {cv_text})"
+            )
+        else:
+            message = (
+                f"holdout drops over {limit:g} for {detail(too_big)} are not confirmed by "
+                f"cross-validation over every row (drops {cv_text})"
+            )
+        passed = not confirmed
+    else:
+        shown = [label for label in too_big if lower.get(label, True)]
+        if shown:
+            message = f"F1 dropped by more than {limit:g} for: {detail(shown)}"
+        else:
+            message = (
+                f"F1 dropped by more than {limit:g} for {detail(too_big)}, but within what "
+                "row noise explains (the class's paired interval holds 0): too few rows to tell"
+            )
+            inconclusive = True
+        passed = False
+    return Check(
+        "per_class_f1",
+        drops[worst],
+        None,
+        limit,
+        "lower",
+        passed,
+        message,
+        inconclusive=inconclusive,
+    )
 
 
 def mcnemar_label(b: int, c: int, p_value: float, alpha: float) -> str:
@@ -175,15 +264,16 @@ def mcnemar_label(b: int, c: int, p_value: float, alpha: float) -> str:
 
 def mcnemar_check(summary: McNemarSummary, non_inferiority: Check) -> Check:
     """Informational unless the challenger is significantly worse AND non-inferiority failed."""
-    blocking = summary.label == WORSE and not non_inferiority.passed
+    failed = not non_inferiority.passed and not non_inferiority.inconclusive
+    blocking = summary.label == WORSE and failed
     relation = "<" if summary.p_value < summary.alpha else ">="
     message = (
-        f"b={summary.b} (champion right, challenger wrong), c={summary.c} (champion wrong, "
-        f"challenger right), exact p={summary.p_value:.4g} {relation} alpha={summary.alpha:g}: "
-        f"{summary.label}"
+        f"accuracy on the discordant rows: b={summary.b} (champion right, challenger wrong), "
+        f"c={summary.c} (champion wrong, challenger right), exact p={summary.p_value:.4g} "
+        f"{relation} alpha={summary.alpha:g}: {summary.label}"
     )
     if summary.label == WORSE:
-        message += "; non-inferiority failed too" if blocking else "; within the margin"
+        message += "; non-inferiority failed too" if blocking else "; not a failure on its own"
     return Check("mcnemar", summary.p_value, None, summary.alpha, None, not blocking, message)
 
 

@@ -136,6 +136,16 @@ stage_filter_option = click.option(
     help="Only versions in this stage: None, Staging, Production or Archived (any case).",
 )
 
+policy_from_option = click.option(
+    "--policy-from",
+    "policy_from",
+    default=None,
+    metavar="REV",
+    help="Judge with params.yaml's gate: and promotion: sections at this git revision (a PR's"
+    " base, a merge's first parent), not the tree's; a change to them, to mlgate's code or to"
+    " the workflows is flagged in the report [default: the tree's own].",
+)
+
 
 def reason_option(**kwargs: Any) -> Callable:
     """`--reason`: every champion move records why; commands differ in default and help."""
@@ -147,6 +157,15 @@ def _params(params_path: str, required: bool = True) -> Params:
     if not required and params_path == "params.yaml" and not Path(params_path).exists():
         return default_params()
     return load_params(params_path)
+
+
+def _binding(params: Params, policy_from: str | None, params_path: str) -> tuple[Params, Any]:
+    """The params to judge with, and what the tree changed in the rules (None: not asked)."""
+    if policy_from is None:
+        return params, None
+    from . import policy
+
+    return policy.binding(params, policy_from, ".", params_path)
 
 
 def _registry(params: Params, tracking_uri: str | None) -> Registry:
@@ -175,8 +194,12 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
     from . import report, tables
 
     if result.gate is not None and not as_json:
-        click.echo(report.render_text(result.gate.result))
-        github.append_summary(report.render_step_summary(result.gate.result, result.gate.links))
+        click.echo(report.render_run(result.gate))
+        github.append_summary(
+            report.render_step_summary(
+                result.gate.result, result.gate.links, report.warning(result.gate)
+            )
+        )
 
     champion = result.version if result.action != "rejected" else result.previous or ""
     github.write_outputs(
@@ -405,6 +428,7 @@ def train_command(
     type=click.Path(dir_okay=False),
     help="Write the JSON verdict here.",
 )
+@policy_from_option
 @tracking_uri_option
 def gate(
     params_path,
@@ -414,6 +438,7 @@ def gate(
     pr_number,
     report_path,
     json_path,
+    policy_from,
     tracking_uri,
 ) -> None:
     """Compare the challenger with the champion on the same holdout; exit 1 if the gate fails.
@@ -422,7 +447,7 @@ def gate(
     """
     from . import challenge, report
 
-    params = _params(params_path)
+    params, change = _binding(_params(params_path), policy_from, params_path)
     run = challenge.run_gate(
         _registry(params, tracking_uri),
         params,
@@ -430,11 +455,82 @@ def gate(
         challenger_ref=challenger_ref,
         champion_ref=champion_ref,
         pr_number=pr_number or github.pr_number(),
+        policy=change,
     )
     challenge.publish(run, report_path=report_path, json_path=json_path)
     click.echo(report.render_run(run))
     if not run.result.passed:
         raise GateFailed(f"v{run.challenger} failed the gate (verdict {run.result.verdict})")
+
+
+@main.command("pr")
+@params_option
+@click.option(
+    "--base",
+    default=None,
+    metavar="SHA",
+    help="The base commit [default: the merge"
+    " commit's first parent, or the merge queue's base_sha].",
+)
+@click.option(
+    "--head",
+    default=None,
+    metavar="SHA",
+    help="The PR's head commit the report names"
+    " [default: the merge commit's second parent, or the event's head].",
+)
+@click.option("--pr-number", default=None, help="Pull request number [default: the event's].")
+@click.option(
+    "--report",
+    "report_path",
+    default="reports/gate.md",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Write the markdown report (the PR comment) here.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    default="reports/gate.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Write the JSON verdict here.",
+)
+@click.option(
+    "--policy-from",
+    "policy_from",
+    default=None,
+    metavar="REV",
+    help="Judge with params.yaml's gate: and promotion: sections at this revision"
+    " [default: the base; the PR's own rules apply from the next PR on].",
+)
+@tracking_uri_option
+def pr_command(
+    params_path, base, head, pr_number, report_path, json_path, policy_from, tracking_uri
+) -> None:
+    """The whole pull-request check: train, register and gate the PR's model; exit 1 on a fail.
+
+    When no training input differs from the base, nothing is trained (exit 0) and the report
+    says "nothing to gate". Without a configured registry (--tracking-uri, MLFLOW_TRACKING_URI or
+    a server URI in params.yaml) the base commit's model is trained into a job-local one and made
+    champion. Run from the repository's top level.
+    """
+    from . import pr
+
+    params = _params(params_path)
+    result = pr.check(
+        params,
+        params_path=params_path,
+        tracking_uri=tracking_uri,
+        base=base,
+        head=head,
+        pr=pr_number,
+        policy_from=policy_from,
+    )
+    pr.publish(result, report_path=report_path, json_path=json_path)
+    click.echo(pr.render_text(result))
+    if not result.passed:
+        raise GateFailed(f"v{result.gate.challenger} failed the gate ({result.headline})")
 
 
 # --- registry commands ---------------------------------------------------------------------------
@@ -622,29 +718,38 @@ def best(model, metric, lower_is_better, stage, params_path, tracking_uri, as_js
     default="HEAD~1",
     show_default=True,
     metavar="SHA",
-    help="The previous commit (in Actions: github.event.before). All zeros, or a commit"
-    " without params.yaml, count as changed inputs.",
+    help="The commit to compare with when the alias history records no released commit of this"
+    " repository. All zeros, a full SHA this clone lacks (a force push), or a commit without"
+    " params.yaml count as changed inputs.",
 )
 @data_option
 @reason_option(default=None, help="Why, for the history [default: the commit's subject].")
 @actor_option
+@policy_from_option
 @tracking_uri_option
 @json_option
-def release_command(params_path, before, data_path, reason, actor, tracking_uri, as_json) -> None:
+def release_command(
+    params_path, before, data_path, reason, actor, policy_from, tracking_uri, as_json
+) -> None:
     """Release what this commit's training inputs say (what a push to main runs).
 
-    Compares the inputs' fingerprint with --before's. Unchanged: nothing happens. Changed: the
-    version trained from these inputs becomes champion and Production: restored without a gate
-    if it was champion before (a revert), after its gate otherwise (trained and gated now if no
-    version has these inputs, gated again if the champion changed since its gate). Run from the
-    repository's top level. Exit 1 when the gate fails, 3 when @champion moved meanwhile.
+    Compares the inputs' fingerprint with the last released commit's (recorded in the alias
+    history; --before when none is); a commit older than that changes nothing (a stale run).
+    Unchanged: nothing happens. Changed: the version trained from these inputs becomes champion
+    and Production: restored without a gate if it was champion before (a revert), after a gate
+    run here otherwise (trained first if no version has these inputs); a candidate that failed
+    that gate once stays rejected. Run from the repository's top level. Exit 1 when the gate
+    fails, 3 when @champion moved meanwhile.
     """
     from . import card_facts, release
 
-    params = _params(params_path)
+    params, change = _binding(_params(params_path), policy_from, params_path)
+    if change is not None and change.changed and not as_json:
+        click.echo(f"warning: {change.describe()}")
     result = release.release(
         _registry(params, tracking_uri),
         params,
+        policy=change,
         who=_who(actor),
         before=before,
         reason=reason,

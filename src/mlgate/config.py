@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 GATE_MODES = ("enabled", "dry_run", "disabled")
+GATE_EVIDENCE = ("holdout", "cv")
+ON_INCONCLUSIVE = ("fail", "warn", "pass")
 NUMERIC_MODES = ("auto", "passthrough", "standard")  # estimators.scales_numeric reads them
 MARGIN_KINDS = ("absolute", "relative")
 _REGRESSION_METRICS = ("rmse", "mae", "r2")  # regression.METRICS, without importing numpy
@@ -112,6 +114,10 @@ class GateConfig:
     allow_schema_change: bool = False
     max_size_ratio: float = 3.0
     max_latency_ratio: float = 3.0
+    evidence: str = "cv"
+    on_inconclusive: str = "fail"
+    cv_folds: int = 5
+    cv_repeats: int = 2
 
 
 @dataclass(frozen=True)
@@ -377,6 +383,10 @@ class _Parser:
         self.range(cfg, "gate.n_bootstrap", 100, 100_000)
         self.range(cfg, "gate.max_size_ratio", 1.0, 1000.0)
         self.range(cfg, "gate.max_latency_ratio", 1.0, 1000.0)
+        self.choice(cfg.evidence, "gate.evidence", GATE_EVIDENCE)
+        self.choice(cfg.on_inconclusive, "gate.on_inconclusive", ON_INCONCLUSIVE)
+        self.range(cfg, "gate.cv_folds", 2, 20)
+        self.range(cfg, "gate.cv_repeats", 1, 20)
         return cfg
 
     def thresholds(self, thresholds: Mapping[str, Any]) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "Fingerprint",
     "compute",
     "environment_warning",
+    "input_paths",
     "installed_mismatches",
     "locked_lines",
     "mismatch_message",
@@ -55,6 +56,14 @@ LOCKFILE = "requirements.lock"
 MODEL_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy")
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
 _FIX = f"install the lock: uv pip install --require-hashes -r {LOCKFILE}"
+
+
+def input_paths(params: Params, params_path: str = "params.yaml") -> tuple[str, ...]:
+    """The files the fingerprint reads: a change to any of them may change the trained model.
+
+    `mlgate pr` asks git whether a pull request touched them; `compute` hashes their content.
+    """
+    return (params_path, params.data.path, *TRAINING_CODE, *project_code(params), LOCKFILE)
 
 
 @dataclass(frozen=True)

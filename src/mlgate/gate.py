@@ -1,8 +1,5 @@
 """The gate: evidence about a challenger (and the champion) + `GateConfig` -> `GateResult`.
 
-Why one module: the evaluation paths (challenger failed, no champion, not comparable, paired
-classification, paired regression) share one context and one result type.
-
 Pure: no MLflow, no I/O. challenge.py scores both versions on the same holdout and hands the
 predictions here as `ModelEvidence`; `evaluate` returns every check with its numbers and a
 verdict, and never raises: an unexpected error becomes a failed `gate.error` check, because a
@@ -10,7 +7,11 @@ gate that cannot decide must not let a model through (fail closed).
 
 Checks, in order (DESIGN §4), each one rule of checks.py (which documents them): `threshold.*`,
 `non_inferiority.<primary>`, `per_class_f1`, `mcnemar`, `signature`, `budget.size`,
-`budget.latency`. The verdict is "fail" when any check fails.
+`budget.latency`. The verdict is "fail" when any check fails, "inconclusive" when the only
+checks not passed could not tell (non-inferiority or per-class inside the noise, or too few
+clean rows), and then `passed` follows `gate.on_inconclusive` (fail: blocks; warn, pass: does
+not; only pass earns the candidate aliases, challenge.py). Every paired verdict carries its
+`Decision`: the interval, and the power it implies.
 
 Without a champion only thresholds apply (verdict "pass (no champion)"). When the champion
 cannot score the holdout (typically a schema change), its logged metrics are shown for
@@ -20,6 +21,15 @@ score for another reason, e.g. a corrupted artifact, fails closed). A challenger
 score fails the gate.
 `gate.mode: dry_run` evaluates everything and tells the true verdict, but `passed` (what the
 exit code follows) is always true; `disabled` runs nothing and passes.
+
+Regression (`Slices.task`) takes the same paths with regression.py's rules: thresholds on RMSE,
+MAE or R² in their own direction, the three verdicts of non-inferiority on the primary error's
+improvement (the margin a share of the champion's error when `gate.margin_kind` is relative),
+and `per_slice.<column>` on `data.slice_by` instead of per-class F1 and McNemar.
+
+Why one module: the result types and the five paths that build them (disabled, errored,
+challenger failed, no champion or no clean row, not comparable, paired) are one decision read
+top to bottom; split, each path would import the others' types to build the same result.
 """
 
 from __future__ import annotations
@@ -34,11 +44,14 @@ import numpy as np
 from . import checks, regression
 from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_changes
 from .config import GateConfig
+from .crossval import CrossValidation
+from .noninferiority import OC_DROPS, Decision, decide, honest_interval
 from .regression import SliceRow
 from .stats import (
     METRICS,
     classification_metrics,
     mcnemar,
+    paired_bootstrap_class_f1,
     paired_bootstrap_deltas,
     percentile_interval,
 )
@@ -47,6 +60,7 @@ __all__ = [
     "BETTER",
     "NO_DIFFERENCE",
     "VERDICT_FAIL",
+    "VERDICT_INCONCLUSIVE",
     "VERDICT_NO_CHAMPION",
     "VERDICT_PASS",
     "WORSE",
@@ -58,6 +72,7 @@ __all__ = [
     "MetricRow",
     "ModelEvidence",
     "ModelRef",
+    "MoreEvidence",
     "Slices",
     "evaluate",
     "schema_changes",
@@ -65,6 +80,7 @@ __all__ = [
 
 VERDICT_PASS = "pass"
 VERDICT_FAIL = "fail"
+VERDICT_INCONCLUSIVE = "inconclusive"
 VERDICT_NO_CHAMPION = "pass (no champion)"
 _Schema = tuple[tuple[str, str], ...]
 
@@ -93,10 +109,34 @@ class ModelRef:
 
 @dataclass(frozen=True)
 class Holdout:
-    """The rows both models were scored on, identified by content hash."""
+    """The holdout, identified by content hash, and how many of its rows were compared:
+    `n_clean` rows neither model trained on (`why_fewer` says why the others were left out)."""
 
     sha256: str
     n_rows: int
+    n_clean: int | None = None
+    why_fewer: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class MoreEvidence:
+    """What challenge.py adds to the predictions: the holdout before the unclean rows were
+    dropped, and the paired cross-validation of the two configurations (or why it did not run)."""
+
+    n_holdout: int | None = None
+    why_fewer: str | None = None
+    cv: CrossValidation | None = None
+    cv_note: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Slices:
+    """The task and, for regression, each compared row's value of `data.slice_by`."""
+
+    task: str = "classification"
+    column: str | None = None
+    values: np.ndarray | None = None  # one per compared (clean) holdout row
+    order: tuple[str, ...] = ()  # the schema's categories: the table's order
 
 
 @dataclass(frozen=True)
@@ -140,6 +180,8 @@ class GateResult:
     champion: ModelRef | None
     config: GateConfig
     note: str | None = None
+    decision: Decision | None = None  # the primary metric's verdict and its evidence
+    cv: CrossValidation | None = None
     task: str = "classification"
     # Regression: the primary error metric per value of data.slice_by (no per-class rows).
     per_slice: tuple[SliceRow, ...] = ()
@@ -161,17 +203,22 @@ def evaluate(
     champion: ModelEvidence | None,
     cfg: GateConfig,
     holdout_sha256: str,
+    more: MoreEvidence | None = None,
     slices: Slices | None = None,
 ) -> GateResult:
     """Run every check of DESIGN §4; never raises, and an error is never a pass.
 
-    `classes` None with `slices` or for a numeric target: see `Slices`; a regression is asked
-    for by `slices.task` (classification when `slices` is None).
+    `y_true` and the predictions cover the clean holdout rows only; `more` says how many the
+    holdout had and carries the cross-validation when it ran. `slices` asks for a regression
+    (`Slices.task`; classification when None) and carries `data.slice_by`'s values of the same
+    rows.
     """
     if cfg.mode == "disabled":
         return _disabled(y_true, challenger, champion, cfg, holdout_sha256)
     try:
-        return _evaluate(y_true, classes, challenger, champion, cfg, holdout_sha256, slices)
+        more = more or MoreEvidence()
+        slices = slices or Slices()
+        return _evaluate(y_true, classes, challenger, champion, cfg, holdout_sha256, more, slices)
     except Exception as exc:
         return _errored(exc, y_true, challenger, champion, cfg, holdout_sha256)
 
@@ -186,39 +233,37 @@ def _evaluate(
     champion: ModelEvidence | None,
     cfg: GateConfig,
     holdout_sha256: str,
-    slices: Slices | None = None,
+    more: MoreEvidence,
+    slices: Slices,
 ) -> GateResult:
     truth = np.asarray(y_true)
-    if truth.ndim != 1 or truth.size == 0:
+    if truth.ndim != 1 or (truth.size == 0 and not more.n_holdout):
         raise ValueError(
             f"the holdout must be a non-empty 1-d label array, got shape {truth.shape}"
         )
-    slices = slices or Slices()
     if slices.task == "regression":
         truth, labels = truth.astype(float), []
     else:
         labels = list(classes) if classes is not None else np.unique(truth).tolist()
-    ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256, slices)
+    ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256, more, slices)
     problem = _scoring_problem(challenger, truth.size)
     if problem is not None:
         return ctx.challenger_failed(problem)
-    challenger_scores = ctx.score(challenger.predictions)
+    if truth.size == 0:  # every holdout row trained one of the models: nothing to score on
+        challenger_scores = {
+            **challenger.logged_metrics,
+            "per_class_f1": {c: challenger.logged_metrics.get(f"f1_{c}") for c in labels},
+        }
+    else:
+        challenger_scores = ctx.score(challenger.predictions)
     if champion is None:
         return ctx.no_champion(challenger_scores)
     champ_problem = _scoring_problem(champion, truth.size)
     if champ_problem is not None:
         return ctx.not_comparable(challenger_scores, champion, champ_problem)
+    if truth.size == 0:
+        return ctx.no_clean_rows(champion)
     return ctx.paired(challenger_scores, champion)
-
-
-@dataclass(frozen=True, eq=False)
-class Slices:
-    """The task and, for regression, each holdout row's value of `data.slice_by`."""
-
-    task: str = "classification"
-    column: str | None = None
-    values: np.ndarray | None = None  # one per holdout row
-    order: tuple[str, ...] = ()  # the schema's categories: the table's order
 
 
 @dataclass(frozen=True)
@@ -229,7 +274,8 @@ class _Context:
     champion: ModelEvidence | None
     cfg: GateConfig
     sha256: str
-    slices: Slices
+    more: MoreEvidence
+    slices: Slices = field(default_factory=lambda: Slices())
 
     @property
     def regression(self) -> bool:
@@ -240,19 +286,61 @@ class _Context:
             return regression.regression_metrics(self.truth, predictions)
         return classification_metrics(self.truth, predictions, self.labels)
 
-    def thresholds(self, scores: Mapping[str, Any], baseline: Mapping[str, Any] | None):
+    def thresholds(
+        self, scores: Mapping[str, Any], baseline: Mapping[str, Any] | None
+    ) -> tuple[Check, ...]:
         if self.regression:
             return regression.threshold_checks(scores, baseline, self.cfg.thresholds)
         return checks.threshold_checks(scores, baseline, self.cfg)
 
     def slice_rows(self, challenger: Any, champion: Any | None) -> tuple[SliceRow, ...]:
         s = self.slices
-        if not self.regression or s.values is None:
+        if not self.regression or s.values is None or self.truth.size == 0:
             return ()
         rows = regression.slice_rows(
             self.truth, s.values, challenger, champion, self.cfg.primary_metric, s.order
         )
         return tuple(rows)
+
+    def allowed_loss(self, champion_value: float | None) -> float:
+        """The margin in the primary metric's units (classification: as configured)."""
+        cfg = self.cfg
+        if not self.regression:
+            return cfg.margin
+        value = 0.0 if champion_value is None else champion_value
+        return regression.allowed_loss(cfg.primary_metric, value, cfg.margin, cfg.margin_kind)
+
+    def primary_check(self, decision: Decision, champion_value: float | None) -> Check:
+        if not self.regression:
+            return checks.non_inferiority_check(decision, self.cfg)
+        cfg = self.cfg
+        return regression.non_inferiority_check(
+            decision, cfg.primary_metric, champion_value or 0.0, cfg.margin, cfg.margin_kind
+        )
+
+    def decide(self, holdout: Any, margin: float) -> Decision:
+        cv = self.more.cv.interval if self.more.cv else None
+        drops = regression.oc_losses(margin) if self.regression else OC_DROPS
+        return decide(holdout, margin, cv=cv, cv_note=self.more.cv_note, drops=drops)
+
+    def no_clean_rows(self, champion: ModelEvidence) -> GateResult:
+        """No holdout row is clean: the challenger's thresholds on its logged metrics, the
+        primary verdict from cross-validation alone (inconclusive without it), and the checks
+        that need no rows (signature, budgets)."""
+        logged = self.challenger.logged_metrics
+        champion_value = checks.float_or_none(champion.logged_metrics.get(self.cfg.primary_metric))
+        margin = self.allowed_loss(champion_value)
+        empty = honest_interval(0.0, np.zeros(0), discordant=0, n=0, margin=margin)
+        decision = self.decide(empty, margin)
+        results = (
+            *self.thresholds(logged, champion.logged_metrics),
+            self.primary_check(decision, champion_value),
+            checks.signature_check(champion, self.challenger, self.cfg, comparable=True),
+            *checks.budget_checks(self.challenger, champion, self.cfg),
+        )
+        rows = _logged_rows(logged, {}, results, self.regression)
+        note = f"no clean holdout row: {self.more.why_fewer}"
+        return self.finish(results, rows, (), None, comparable=False, note=note, decision=decision)
 
     def challenger_failed(self, problem: str) -> GateResult:
         check = checks.info(
@@ -262,7 +350,7 @@ class _Context:
             "the gate fails closed (fix the model or its input schema and re-run)",
         )
         champ_logged = self.champion.logged_metrics if self.champion else {}
-        rows = _logged_rows(self.challenger.logged_metrics, champ_logged, ())
+        rows = _logged_rows(self.challenger.logged_metrics, champ_logged, (), self.regression)
         note = "the challenger could not score the holdout; logged metrics shown for reference"
         return self.finish((check,), rows, (), None, comparable=False, note=note)
 
@@ -272,7 +360,9 @@ class _Context:
         note = "no champion: only the absolute thresholds apply"
         if self.regression:
             per_slice = self.slice_rows(self.challenger.predictions, None)
-            return self.finish(results, rows, (), None, False, note, per_slice)
+            return self.finish(
+                results, rows, (), None, comparable=False, note=note, per_slice=per_slice
+            )
         per_class = self.class_rows(challenger_scores["per_class_f1"], None)
         return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
@@ -292,9 +382,8 @@ class _Context:
             "mcnemar",
         )
         if self.regression:
-            paired = paired[:1] + (
-                (f"per_slice.{self.slices.column}",) if self.slices.column else ()
-            )
+            by_slice = (f"per_slice.{self.slices.column}",) if self.slices.column else ()
+            paired = (paired[0], *by_slice)
         results = (
             *self.thresholds(challenger_scores, logged),
             *(checks.not_comparable_check(n, why, self.cfg, schema_changed) for n in paired),
@@ -309,7 +398,9 @@ class _Context:
         )
         if self.regression:
             per_slice = self.slice_rows(self.challenger.predictions, None)
-            return self.finish(results, rows, (), None, False, note, per_slice)
+            return self.finish(
+                results, rows, (), None, comparable=False, note=note, per_slice=per_slice
+            )
         champion_f1 = {
             label: checks.float_or_none(logged.get(f"f1_{label}")) for label in self.labels
         }
@@ -330,14 +421,36 @@ class _Context:
         test = mcnemar(self.truth, old, new)
         label = checks.mcnemar_label(test.b, test.c, test.p_value, cfg.alpha)
         summary = McNemarSummary(test.b, test.c, test.p_value, cfg.alpha, label)
-        non_inferiority = checks.non_inferiority_check(
-            challenger_scores, champion_scores, intervals, cfg
+        decision = None
+        if (metric := cfg.primary_metric) in deltas:
+            point = challenger_scores[metric] - champion_scores[metric]
+            holdout = honest_interval(
+                point,
+                deltas[metric],
+                discordant=test.b + test.c,
+                n=int(self.truth.size),
+                margin=cfg.margin,
+                confidence=cfg.confidence,
+            )
+            intervals[metric] = (holdout.lo, holdout.hi)  # the interval the rule uses
+            cv = self.more.cv.interval if self.more.cv else None
+            decision = decide(holdout, cfg.margin, cv=cv, cv_note=self.more.cv_note)
+        non_inferiority = checks.non_inferiority_check(decision, cfg)
+        class_deltas = paired_bootstrap_class_f1(
+            self.truth, old, new, self.labels, cfg.n_bootstrap, cfg.seed
         )
+        upper = np.quantile(class_deltas, 0.5 + cfg.confidence / 2, axis=0)
+        lower = {label: bool(u < 0) for label, u in zip(self.labels, upper, strict=True)}
         results = (
             *checks.threshold_checks(challenger_scores, champion_scores, cfg),
             non_inferiority,
             checks.per_class_check(
-                challenger_scores["per_class_f1"], champion_scores["per_class_f1"], cfg
+                challenger_scores["per_class_f1"],
+                champion_scores["per_class_f1"],
+                {label: int(np.count_nonzero(self.truth == label)) for label in self.labels},
+                lower,
+                self.cv_class_drops(),
+                cfg,
             ),
             checks.mcnemar_check(summary, non_inferiority),
             checks.signature_check(champion, self.challenger, cfg, comparable=True),
@@ -358,13 +471,16 @@ class _Context:
         per_class = self.class_rows(
             challenger_scores["per_class_f1"], champion_scores["per_class_f1"]
         )
-        return self.finish(results, rows, per_class, summary, comparable=True, note=None)
+        return self.finish(
+            results, rows, per_class, summary, comparable=True, note=None, decision=decision
+        )
 
     def paired_regression(
         self, challenger_scores: Mapping[str, Any], champion: ModelEvidence
     ) -> GateResult:
-        """Regression: the interval of the primary error's change against the margin, and each
-        slice's error against `gate.max_slice_loss`; no per-class table, no McNemar."""
+        """Regression: the three verdicts on the primary error's improvement against the margin
+        (cross-validation deciding when the holdout cannot tell), each slice's error against
+        `gate.max_slice_loss`; no per-class table, no McNemar."""
         cfg, metrics = self.cfg, regression.METRICS
         old, new = champion.predictions, self.challenger.predictions
         champion_scores = self.score(old)
@@ -373,17 +489,17 @@ class _Context:
         )
         intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in metrics}
         primary = cfg.primary_metric
+        holdout, _ = regression.improvement_interval(
+            self.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, cfg.confidence
+        )
+        sign = -1.0 if regression.DIRECTIONS[primary] == "lower" else 1.0
+        # The interval the rule uses, in the metric's own direction.
+        intervals[primary] = tuple(sorted((sign * holdout.lo, sign * holdout.hi)))
+        margin = self.allowed_loss(champion_scores[primary])
+        decision = self.decide(holdout, margin)
         results = [
             *self.thresholds(challenger_scores, champion_scores),
-            regression.non_inferiority_check(
-                primary,
-                champion_scores[primary],
-                challenger_scores[primary],
-                intervals[primary],
-                cfg.margin,
-                cfg.margin_kind,
-                cfg.confidence,
-            ),
+            self.primary_check(decision, champion_scores[primary]),
         ]
         per_slice = self.slice_rows(new, old)
         if self.slices.column:
@@ -407,7 +523,25 @@ class _Context:
             )
             for m in metrics
         )
-        return self.finish(tuple(results), rows, (), None, True, None, per_slice)
+        return self.finish(
+            tuple(results),
+            rows,
+            (),
+            None,
+            comparable=True,
+            note=None,
+            decision=decision,
+            per_slice=per_slice,
+        )
+
+    def cv_class_drops(self) -> dict[Any, float] | None:
+        """Per-class F1 drops (champion − challenger) on cross-validation's out-of-fold rows."""
+        cv = self.more.cv
+        if cv is None or cv.oof_champion is None or cv.truth is None:
+            return None
+        old = classification_metrics(cv.truth, cv.oof_champion, self.labels)["per_class_f1"]
+        new = classification_metrics(cv.truth, cv.oof_challenger, self.labels)["per_class_f1"]
+        return {label: old[label] - new[label] for label in self.labels}
 
     def class_rows(
         self,
@@ -429,29 +563,40 @@ class _Context:
         rows: tuple[MetricRow, ...],
         per_class: tuple[ClassRow, ...],
         summary: McNemarSummary | None,
+        *,
         comparable: bool,
         note: str | None,
+        decision: Decision | None = None,
         per_slice: tuple[SliceRow, ...] = (),
     ) -> GateResult:
-        ok = all(c.passed for c in results)
-        if not ok:
+        failed = [c for c in results if not c.passed]
+        if any(not c.inconclusive for c in failed):
             verdict = VERDICT_FAIL
+        elif failed:
+            verdict = VERDICT_INCONCLUSIVE
         else:
             verdict = VERDICT_PASS if self.champion is not None else VERDICT_NO_CHAMPION
+        accepted = verdict != VERDICT_FAIL and (
+            verdict != VERDICT_INCONCLUSIVE or self.cfg.on_inconclusive != "fail"
+        )
+        more = self.more
+        n_holdout = more.n_holdout if more.n_holdout is not None else int(self.truth.size)
         return GateResult(
             verdict=verdict,
             mode=self.cfg.mode,
-            passed=ok or self.cfg.mode == "dry_run",
+            passed=accepted or self.cfg.mode == "dry_run",
             checks=results,
             metrics=rows,
             per_class=per_class,
             mcnemar=summary,
             comparable=comparable,
-            holdout=Holdout(self.sha256, int(self.truth.size)),
+            holdout=Holdout(self.sha256, n_holdout, int(self.truth.size), more.why_fewer),
             challenger=_ref(self.challenger),
             champion=None if self.champion is None else _ref(self.champion),
             config=self.cfg,
             note=note,
+            decision=decision,
+            cv=more.cv,
             task=self.slices.task,
             per_slice=per_slice,
             slice_column=self.slices.column if per_slice else None,

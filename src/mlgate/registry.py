@@ -32,6 +32,7 @@ __all__ = [
     "RESERVED_ALIAS_RE",
     "STAGES",
     "STAGE_NAMES",
+    "UI_URL_VARIABLE",
     "LoadedModel",
     "LoggedVersion",
     "Registry",
@@ -46,6 +47,8 @@ __all__ = [
 # `train` copies the metrics it logs into version tags under this prefix, so listing versions
 # needs one search_model_versions page instead of also fetching every run.
 METRIC_TAG_PREFIX = "mlgate.metric."
+# The MLflow UI's address for links (non-secret; the tracking URI may carry credentials).
+UI_URL_VARIABLE = "MLGATE_UI_URL"
 STAGES = ("None", "Staging", "Production", "Archived")
 STAGE_NAMES = {s.lower(): s for s in STAGES}
 # MLflow's own rule for alias names, plus: "v<digits>" and "latest" are reserved by MLflow.
@@ -360,20 +363,51 @@ class Registry:
                 )
         return out
 
+    def ui_base(self) -> str | None:
+        """Where people open the MLflow UI: `MLGATE_UI_URL`, a non-secret setting.
+
+        Links go into PR comments and step summaries, which anyone who can read the repository
+        sees; the tracking URI may hold credentials or an internal host, so in GitHub Actions it
+        is never used for a link. Elsewhere (a terminal) an http(s) tracking URI without
+        credentials is the UI.
+        """
+        configured = os.environ.get(UI_URL_VARIABLE, "").strip()
+        if configured:
+            return configured.rstrip("/")
+        parts = urlparse(self.uri)
+        if (
+            os.environ.get("GITHUB_ACTIONS") == "true"
+            or parts.scheme not in ("http", "https")
+            or parts.username
+            or parts.password
+            or parts.query
+        ):
+            return None
+        return self.uri.rstrip("/")
+
     def run_url(self, run_id: str, experiment_id: str | None = None) -> str | None:
-        if not self.uri.startswith(("http://", "https://")):
+        base = self.ui_base()
+        if base is None:
             return None
         if experiment_id is None:
             with translate(self.uri, "reading a run"):
                 experiment_id = self.client.get_run(run_id).info.experiment_id
-        return f"{self.uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+        return f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
 
     def version_url(self, name: str, version: str) -> str | None:
-        if not self.uri.startswith(("http://", "https://")):
-            return None
-        return f"{self.uri.rstrip('/')}/#/models/{name}/versions/{version}"
+        base = self.ui_base()
+        return None if base is None else f"{base}/#/models/{name}/versions/{version}"
 
     # --- writes -------------------------------------------------------------------------------
+
+    def ensure_experiment(self, name: str, artifact_location: str) -> None:
+        """Create experiment `name` storing its artifacts at `artifact_location`, if missing.
+
+        A job-local registry keeps its artifacts beside its database, not in the checkout.
+        """
+        with translate(self.uri, f"creating experiment {name}"):
+            if self.client.get_experiment_by_name(name) is None:
+                self.client.create_experiment(name, artifact_location=artifact_location)
 
     def log_and_register(
         self,
@@ -392,9 +426,10 @@ class Registry:
         model_description: str = "",
         version_description: str = "",
     ) -> LoggedVersion:
-        """One run: params, metrics, figure, metrics.json and the model; then one new version,
-        described by `version_description`. The registered model gets `model_description` when
-        it has none yet: a description someone wrote in the UI stays."""
+        """One run: params, metrics, artifacts (dicts as JSON at their key, paths as files) and
+        the model; then one new version, described by `version_description`. The registered
+        model gets `model_description` when it has none yet: a description someone wrote in the
+        UI stays."""
         import mlflow
         import mlflow.sklearn
         from mlflow.models import infer_signature
@@ -412,9 +447,11 @@ class Registry:
             with mlflow.start_run(tags=tags) as run:
                 mlflow.log_params(params)
                 mlflow.log_metrics(metrics)
-                mlflow.log_dict(artifacts["metrics.json"], "metrics.json")
-                if "figure" in artifacts:  # classification's confusion matrix
-                    mlflow.log_artifact(str(artifacts["figure"]))
+                for artifact_file, payload in artifacts.items():
+                    if isinstance(payload, dict):  # JSON, logged under its key's path
+                        mlflow.log_dict(payload, artifact_file)
+                    else:  # a file, logged under its own name
+                        mlflow.log_artifact(str(payload))
                 info = mlflow.sklearn.log_model(pipeline, name="model", **model_kwargs)
                 if model_dir is not None:
                     mlflow.sklearn.save_model(pipeline, str(model_dir), **model_kwargs)

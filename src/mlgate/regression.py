@@ -1,4 +1,4 @@
-"""Regression metrics and the gate's paired evidence for them (numpy only).
+"""Regression metrics and the gate's paired evidence for them.
 
 RMSE, MAE and R² match scikit-learn's `root_mean_squared_error`, `mean_absolute_error` and
 `r2_score`. As for classification, every comparison is paired: one bootstrap resample of holdout
@@ -8,20 +8,24 @@ one matrix product.
 
 Errors are lower-is-better, R² higher-is-better. The gate's rules are stated once, on the
 *improvement* of the challenger (champion − challenger for an error, challenger − champion for
-R²), so the same rule reads the same way for every metric and every task: non-inferior when the
-lower bound of the improvement's interval is at least −margin. The margin is in the metric's
-units (`absolute`) or a share of the champion's error (`relative`: 0.05 allows a 5 % larger RMSE).
+R²), so the same rule reads the same way for every metric and every task: noninferiority.py's
+three verdicts on the improvement's interval [L, U] — pass when L ≥ −margin, fail when L < −margin
+and U < 0, inconclusive otherwise. The margin is in the metric's units (`absolute`) or a share of
+the champion's error (`relative`: 0.05 allows a 5 % larger RMSE).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 from .checks import Check
+from .noninferiority import FAIL, INCONCLUSIVE, MIN_ROWS, PASS, Decision, Interval
 from .stats import percentile_interval
 
 __all__ = [
@@ -32,7 +36,9 @@ __all__ = [
     "allowed_loss",
     "bootstrap_ci",
     "improvement",
+    "improvement_interval",
     "non_inferiority_check",
+    "oc_losses",
     "paired_bootstrap_ci",
     "paired_bootstrap_deltas",
     "per_slice_check",
@@ -166,34 +172,113 @@ def allowed_loss(metric: str, champion_value: float, margin: float, kind: str) -
     return margin
 
 
-def non_inferiority_check(
+def improvement_interval(
+    y_true: Any,
+    pred_champion: Any,
+    pred_challenger: Any,
     metric: str,
-    champion_value: float,
-    challenger_value: float,
-    interval: tuple[float, float],
-    margin: float,
-    kind: str = "relative",
+    n_boot: int = 2000,
+    seed: int = 0,
     confidence: float = 0.95,
-) -> Check:
-    """`non_inferiority.<metric>`: the worst plausible loss (from the interval of challenger −
-    champion) may not exceed the margin. For an error that is the interval's upper end."""
-    lo, hi = interval
-    allowed = allowed_loss(metric, champion_value, margin, kind)
-    worst_loss = hi if DIRECTIONS[metric] == "lower" else -lo
-    passed = worst_loss <= allowed + _EPS
-    relative = kind == "relative" and DIRECTIONS[metric] == "lower"
-    scale = f"{margin:g} x the champion's {champion_value:.4g}" if relative else "margin"
-    if DIRECTIONS[metric] == "lower":
-        bound = f"upper bound {hi:+.4g} {'<=' if passed else '>'} +{allowed:.4g} ({scale})"
-    else:
-        bound = f"lower bound {lo:+.4g} {'>=' if passed else '<'} -{allowed:.4g} ({scale})"
-    message = (
-        f"delta {metric} {challenger_value - champion_value:+.4g}, {confidence * 100:g}% CI "
-        f"[{lo:+.4g}, {hi:+.4g}]: {bound}"
+) -> tuple[Interval, tuple[float, float]]:
+    """The interval the regression gate decides on, and the percentile interval of the raw
+    difference (challenger − champion, in the metric's own direction) for the report.
+
+    The decision's interval is of the *improvement* (higher is better, as noninferiority.py
+    expects): the wider of the paired percentile bootstrap and a normal interval whose standard
+    error is the bootstrap's with the n/(n − 1) correction — the same construction as the
+    classification gate's, without its discordance floor, which counts rows that change
+    correctness and has no meaning for a continuous error. Identical predictions give a zero
+    spread: their errors are the same on every row, so no resample could differ.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    point = (
+        regression_metrics(y_true, pred_challenger)[metric]
+        - regression_metrics(y_true, pred_champion)[metric]
     )
+    deltas = paired_bootstrap_deltas(
+        y_true, pred_champion, pred_challenger, (metric,), n_boot, seed
+    )[metric]
+    raw = percentile_interval(deltas, confidence)
+    sign = -1.0 if DIRECTIONS[metric] == "lower" else 1.0
+    gains = sign * deltas
+    gain = sign * point
+    n = int(np.asarray(y_true).size)
+    if n < 2 or gains.size < 2:
+        return Interval(gain, -math.inf, math.inf, math.inf, confidence, n), raw
+    tail = (1 - confidence) / 2
+    p_lo, p_hi = (float(q) for q in np.quantile(gains, [tail, 1 - tail]))
+    se = float(gains.std(ddof=1)) * math.sqrt(n / (n - 1))
+    z = float(norm.ppf(1 - tail))
+    lo, hi = min(p_lo, gain - z * se), max(p_hi, gain + z * se)
+    return Interval(gain, lo, hi, se, confidence, n), raw
+
+
+def oc_losses(margin: float) -> tuple[float, ...]:
+    """The true losses (metric units) at which a regression gate states its blocking chance:
+    half, one, one and a half and two margins (an error has no fixed scale as F1 has points)."""
+    return tuple(margin * f for f in (0.5, 1.0, 1.5, 2.0))
+
+
+def non_inferiority_check(
+    decision: Decision, metric: str, champion_value: float, margin: float, kind: str
+) -> Check:
+    """`non_inferiority.<metric>` with noninferiority.py's three verdicts, told in the metric's
+    own units: for an error, the upper bound of challenger − champion against the allowed loss
+    (`margin` of the champion's error when relative). The check's candidate and threshold are
+    on the improvement scale the decision used (lower bound against −allowed)."""
+    allowed = decision.margin
+    h = decision.holdout
+    lower = DIRECTIONS[metric] == "lower"
+    relative = kind == "relative" and lower
+    scale = f"{margin:g} x the champion's {champion_value:.4g}" if relative else "the margin"
+    if h.n < MIN_ROWS:
+        message = f"only {h.n} clean holdout rows (fewer than {MIN_ROWS}): no holdout verdict"
+    else:
+        message = f"holdout: {_zone_text(h, decision.holdout_verdict, metric, allowed, scale)}"
+    if decision.cv is not None:
+        cv = decision.cv
+        message += (
+            f"; cross-validation of the two configurations: "
+            f"{_zone_text(cv, decision.cv_verdict or INCONCLUSIVE, metric, allowed, scale)}"
+            f" over {cv.n} rows"
+        )
+    elif decision.cv_note and decision.holdout_verdict == INCONCLUSIVE:
+        message += f"; {decision.cv_note}"
+    bound = decision.cv.lo if decision.decided_by == "cv" and decision.cv else h.lo
+    return Check(
+        f"non_inferiority.{metric}",
+        float(bound) if math.isfinite(bound) else None,
+        None,
+        -allowed,
+        "higher",
+        decision.verdict == PASS,
+        message,
+        inconclusive=decision.verdict == INCONCLUSIVE,
+    )
+
+
+def _zone_text(interval: Interval, zone: str, metric: str, allowed: float, scale: str) -> str:
+    """One interval's verdict in the metric's direction: an error's change is −improvement."""
     if DIRECTIONS[metric] == "lower":
-        return Check(f"non_inferiority.{metric}", hi, None, allowed, "lower", passed, message)
-    return Check(f"non_inferiority.{metric}", lo, None, -allowed, "higher", passed, message)
+        delta, lo, hi = -interval.point, -interval.hi, -interval.lo
+        words = {
+            PASS: f"U {hi:+.4g} <= +{allowed:.4g} ({scale}): within the margin",
+            FAIL: f"U {hi:+.4g} > +{allowed:.4g} ({scale}) and L {lo:+.4g} > 0: worse",
+            INCONCLUSIVE: f"L {lo:+.4g} <= 0 <= +{allowed:.4g} < U {hi:+.4g}: cannot tell",
+        }
+    else:
+        delta, lo, hi = interval.point, interval.lo, interval.hi
+        words = {
+            PASS: f"L {lo:+.4g} >= -{allowed:.4g} ({scale}): within the margin",
+            FAIL: f"L {lo:+.4g} < -{allowed:.4g} ({scale}) and U {hi:+.4g} < 0: worse",
+            INCONCLUSIVE: f"L {lo:+.4g} < -{allowed:.4g} <= 0 <= U {hi:+.4g}: cannot tell",
+        }
+    return (
+        f"delta {metric} {delta:+.4g}, {interval.confidence * 100:g}% CI [{lo:+.4g}, {hi:+.4g}], "
+        f"{words[zone]}"
+    )
 
 
 def threshold_checks(

@@ -1,14 +1,17 @@
 """What a push to main, a rollback or a manual promotion does to the champion.
 
-`release` compares the training-input fingerprint of the working tree with the one of the
-previous commit (git is the source of truth, DESIGN §3):
+`release` compares the training-input fingerprint of the working tree with the one of the last
+released commit (the alias history's; `--before` only when none is recorded). Git is the source of
+truth (DESIGN §3):
 
+- the tree is older than the last released commit (a stale re-run): nothing changes;
 - unchanged inputs and a champion exist: nothing to release (a manual rollback is respected);
 - otherwise the version with the tree's fingerprint is the candidate (trained now if none has it);
 - it is already the champion: nothing to do but finish any interrupted bookkeeping;
 - it was champion before (a revert): restored without a gate, recorded as a rollback;
-- its last gate passed against the current champion (or, with none, with no champion): promoted;
-- else it is gated now against the current champion and promoted only on a pass.
+- it failed its gate at an earlier release: it stays rejected (a manual promotion overrides);
+- else it is gated now, by this process with the binding policy (never trusting verdict tags a
+  PR job could have written), against the current champion, and promoted only on a pass.
 
 Every path ends in `champion.make_champion` (re-read, alias, Production, history, candidate aliases
 removed) and `publish_card`. Each step checks before it writes, so re-running after a crash
@@ -28,10 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import data
-from .card_facts import CardWrite, publish_card
+from .card_facts import CardWrite, publish_card, stored_evidence
 from .challenge import GateRun, run_gate
 from .champion import (
     UNCHANGED,
+    Move,
     Promotion,
     Who,
     champion_moves,
@@ -44,6 +48,7 @@ from .champion import (
 from .errors import MlgateError, NotFoundError, UsageError
 from .fingerprint import Fingerprint, of_revision, of_worktree
 from .git import git
+from .policy import PolicyChange
 from .registry import load_model
 from .train import train
 
@@ -53,8 +58,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIONS",
+    "REJECTED_TAG",
     "Release",
-    "gate_trusted",
     "promote",
     "release",
     "rollback",
@@ -63,7 +68,9 @@ __all__ = [
 ACTIONS = ("nothing", "promoted", "rolled_back", "already_champion", "rejected")
 _NULL_SHA = re.compile(r"^0+$")  # GitHub's `before` for a branch's first push
 _PR_ALIAS = re.compile(r"^pr-\d+$")
-_TRUSTED = {"pass", "pass (no champion)"}
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+# Set on a candidate whose gate failed at release: it stays rejected for its inputs.
+REJECTED_TAG = "mlgate.release.rejected"
 
 
 @dataclass(frozen=True)
@@ -130,15 +137,6 @@ class Release:
         return out
 
 
-def gate_trusted(tags: dict[str, str], champion: str | None) -> bool:
-    """Whether a version's recorded gate verdict still holds: a pass against today's champion."""
-    verdict = tags.get("mlgate.gate.verdict")
-    against = tags.get("mlgate.gate.champion_version")
-    if champion is None:
-        return verdict in _TRUSTED and against is None
-    return verdict == "pass" and against == champion
-
-
 # --- release ----------------------------------------------------------------------------------
 
 
@@ -154,38 +152,59 @@ def release(
     data_path: str | None = None,
     context_tags: dict[str, str] | None = None,
     card_file: Path | None = None,
+    policy: PolicyChange | None = None,
 ) -> Release:
-    """Make the version trained from the tree's inputs the champion, when they changed."""
+    """Make the version trained from the tree's inputs the champion, when they changed.
+
+    The inputs are compared with those of the last released commit (the alias history's), and
+    with `before` only when no release of this repository is recorded. `params` carries the
+    binding policy (see `policy.binding`); `policy` says what the change did to it.
+    """
     name = params.mlflow.registered_model_name
     alias = params.promotion.champion_alias
     data_path = data_path or params.data.path
     new = of_worktree(params, data_path, root)
-    old = _before(before, params_path, root)
     champion = _champion(registry, name, alias)
-    changed = old is None or old.value != new.value
-    facts = dict(name=name, inputs_changed=changed, fingerprint=new.value, before=before)
-    if not changed and champion is not None:
-        return Release(
-            action="nothing",
-            version=champion,
-            previous=champion,
-            trained=False,
-            gate=None,
-            promotion=None,
-            card=None,
-            card_error=None,
-            message=f"training inputs unchanged since {before}: nothing to release"
-            f" (v{champion} stays champion)",
-            **facts,
+    moves = _moves(registry, name)
+    head = git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    released = _last_released(moves, alias, root)
+    base = released or before
+    facts: dict[str, Any] = dict(name=name, fingerprint=new.value, before=base)
+    if released and head and released != head and _is_ancestor(root, head, released):
+        # A re-run of an older push, or a run that waited while a newer one released: moving
+        # the champion now would roll production back to an older commit's model.
+        return _nothing(
+            champion,
+            f"{head[:12]} is older than the last released commit {released[:12]}:"
+            f" a stale run changes nothing ({_v(champion)} stays champion)",
+            facts,
         )
-
+    old = _before(base, params_path, root)
+    changed = old is None or old.value != new.value
+    facts["inputs_changed"] = changed
+    if not changed and champion is not None and released != head:
+        return _nothing(
+            champion,
+            f"training inputs unchanged since {_short(base)}: nothing to release"
+            f" (v{champion} stays champion)",
+            facts,
+        )
     target = registry.find_by_fingerprint(name, new.value)
-    trained = target is None
+    if released is not None and released == head and (target is None or target.version != champion):
+        # This commit was released and the champion moved since (a manual move): a re-run must
+        # not undo that.
+        return _nothing(
+            champion,
+            f"{head[:12]} was released already and @{alias} moved since: nothing changes"
+            f" ({_v(champion)} stays champion)",
+            facts,
+        )
+    facts["trained"] = target is None
     if target is None:
         target = _train(registry, params, new, data_path, context_tags or {})
     reason = reason or _commit_subject(root) or f"release of inputs {new.value[:12]}"
     # Decided before looking at the alias, so a re-run after a crash records the right kind.
-    kind = "rollback" if was_champion(history(registry, name), target.version, alias) else "release"
+    kind = "rollback" if was_champion(moves, target.version, alias) else "release"
     gate = None
     if target.version == champion:
         action = "already_champion"
@@ -193,24 +212,11 @@ def release(
         action = "rolled_back"
     else:
         action = "promoted"
-        if not gate_trusted(target.tags, champion):
-            gate = run_gate(registry, params, data_path=data_path, challenger_ref=target.version)
-            if not gate.result.passed:
-                failed = ", ".join(c.name for c in gate.result.failed_checks) or gate.result.verdict
-                return Release(
-                    action="rejected",
-                    version=target.version,
-                    previous=champion,
-                    trained=trained,
-                    gate=gate,
-                    promotion=None,
-                    card=None,
-                    card_error=None,
-                    message=f"v{target.version} failed its gate against"
-                    f" {_v(gate.champion)} ({failed}): nothing promoted",
-                    **facts,
-                )
-            champion = gate.champion  # the holder the gate compared with is the one we replace
+        refused = _refused(registry, params, target, champion, head, data_path, policy, facts)
+        if isinstance(refused, Release):
+            return refused
+        gate = refused
+        champion = gate.champion  # the holder the gate compared with is the one we replace
     promotion = make_champion(
         registry,
         name,
@@ -233,7 +239,6 @@ def release(
         action=action,
         version=target.version,
         previous=champion,
-        trained=trained,
         gate=gate,
         promotion=promotion,
         card=written,
@@ -243,9 +248,115 @@ def release(
     )
 
 
+def _refused(
+    registry: Registry,
+    params: Params,
+    target: Version,
+    champion: str | None,
+    head: str | None,
+    data_path: str,
+    policy: PolicyChange | None,
+    facts: dict[str, Any],
+) -> Release | GateRun:
+    """The candidate's gate at release, or the Release that says it is rejected.
+
+    Always gated here, with this job's code and the binding policy: the verdict tags on the
+    version were written with a PR job's credential and could be forged. A candidate that failed
+    here once stays rejected for its inputs (a later push does not re-judge it under new rules);
+    only a manual promotion, recorded in the history, overrides that.
+    """
+    name = params.mlflow.registered_model_name
+    earlier = target.tags.get(REJECTED_TAG)
+    if earlier:
+        return Release(
+            action="rejected",
+            version=target.version,
+            previous=champion,
+            gate=None,
+            promotion=None,
+            card=None,
+            card_error=None,
+            message=f"v{target.version} failed its gate at release ({earlier}) and stays"
+            " rejected for these training inputs: nothing promoted (change the inputs, or"
+            f" override by hand: mlgate promote {name} {target.version} Production"
+            " --reason TEXT)",
+            **facts,
+        )
+    gate = run_gate(
+        registry, params, data_path=data_path, challenger_ref=target.version, policy=policy
+    )
+    if gate.result.passed:
+        return gate
+    failed = ", ".join(c.name for c in gate.result.failed_checks) or gate.result.verdict
+    where = f"commit {head[:12]}" if head else "an unknown commit"
+    registry.set_version_tags(name, target.version, {REJECTED_TAG: f"{where}: {failed}"})
+    return Release(
+        action="rejected",
+        version=target.version,
+        previous=champion,
+        gate=gate,
+        promotion=None,
+        card=None,
+        card_error=None,
+        message=f"v{target.version} failed its gate against"
+        f" {_v(gate.champion)} ({failed}): nothing promoted",
+        **facts,
+    )
+
+
+def _nothing(champion: str | None, message: str, facts: dict[str, Any]) -> Release:
+    return Release(
+        action="nothing",
+        version=champion,
+        previous=champion,
+        gate=None,
+        promotion=None,
+        card=None,
+        card_error=None,
+        message=message,
+        **facts,
+    )
+
+
+def _moves(registry: Registry, name: str) -> list[Move]:
+    try:
+        return history(registry, name)
+    except NotFoundError:
+        return []  # no model yet: the first release registers it
+
+
+def _last_released(moves: list[Move], alias: str, root: str | Path) -> str | None:
+    """The commit of the last recorded champion move, when this clone has it.
+
+    Compared with this rather than with the push's `before`: a run that was cancelled, refused at
+    the approval or failed released nothing, and the next run must release what it should have.
+    """
+    for move in reversed(champion_moves(moves, alias)):
+        if move.commit:
+            return git(root, "rev-parse", "--verify", "--quiet", f"{move.commit}^{{commit}}")
+    return None
+
+
+def _is_ancestor(root: str | Path, older: str, newer: str) -> bool:
+    # `git merge-base --is-ancestor` answers with its exit status alone; print the merge base
+    # instead, which equals `older` exactly when it is an ancestor of `newer`.
+    return git(root, "merge-base", older, newer) == older
+
+
+def _short(rev: str | None) -> str:
+    return rev[:12] if rev and _FULL_SHA.match(rev) else str(rev)
+
+
 def _before(before: str | None, params_path: str, root: str | Path) -> Fingerprint | None:
-    """The previous tree's fingerprint; None when there is none to compare with."""
+    """The previous tree's fingerprint; None when there is none to compare with.
+
+    A full SHA this clone does not have (a force push's `before`) also gives None: the release
+    then goes by the tree's own inputs, which is safe (an unreleased candidate is gated).
+    """
     if not before or _NULL_SHA.match(before):
+        return None
+    missing = git(root, "rev-parse", "--verify", "--quiet", f"{before}^{{commit}}") is None
+    if _FULL_SHA.match(before) and missing:
         return None
     # A shallow clone also lacks HEAD^: that is missing history, not a first commit.
     first_commit = (
@@ -395,10 +506,11 @@ def _move(
 ) -> Release:
     version = target.version
     model = None
-    if current != version:
+    if current != version and not stored_evidence(registry, params, name, version, data_path):
         # A manual move skips the gate, not the check that the model can serve: a version whose
         # artifacts are missing or corrupt is refused (exit 3) before anything changes. The card
-        # then scores the holdout with the model loaded here.
+        # then scores the holdout with the model loaded here. A version whose gate stored its
+        # predictions on this holdout has shown that already: its card reuses that evidence.
         model = load_model(registry, name, version).model
     promotion = make_champion(
         registry,

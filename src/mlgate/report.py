@@ -8,6 +8,10 @@ its one comment. The verdict, the failed checks and the metric table come first;
 parts (every check with its numbers, the per-class table and chart) are folded in `<details>`.
 
 The JSON verdict (and the record stored with the run) is verdict.py's.
+
+Why one module: the comment, the step summary and the terminal text are three renderings of the
+same sections (headline, the rules-changed warning, metrics, checks, per-class table), and they
+must agree line for line; split apart, one would drift from the others.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .gate import VERDICT_FAIL, VERDICT_NO_CHAMPION, Check, GateResult
+from .gate import VERDICT_FAIL, VERDICT_INCONCLUSIVE, VERDICT_NO_CHAMPION, Check, GateResult
 
 if TYPE_CHECKING:
     from .challenge import GateRun
@@ -30,21 +34,37 @@ __all__ = [
 
 MARKER = "<!-- mlgate:gate-report -->"
 
-_OK, _NO, _NONE = "✓", "✗", "—"
+_OK, _NO, _NONE, _UNSURE = "✓", "✗", "—", "?"
 
 
-def render_markdown(result: GateResult, links: Mapping[str, str] | None = None) -> str:
+def render_markdown(
+    result: GateResult, links: Mapping[str, str] | None = None, warning: str | None = None
+) -> str:
     """The sticky PR comment: `MARKER` on the first line, then the report.
 
     `links` maps a label to a URL (e.g. {"MLflow run": ..., "Model version 4": ...}); they are
-    rendered in the given order under the headline.
+    rendered in the given order under the headline. `warning` (see `warning()`) comes right
+    under the headline, before anything else.
     """
-    return f"{MARKER}\n{render_step_summary(result, links)}"
+    return f"{MARKER}\n{render_step_summary(result, links, warning)}"
 
 
-def render_step_summary(result: GateResult, links: Mapping[str, str] | None = None) -> str:
+def render_step_summary(
+    result: GateResult, links: Mapping[str, str] | None = None, warning: str | None = None
+) -> str:
     """The report without the comment marker (for $GITHUB_STEP_SUMMARY)."""
-    return "\n".join(_sections(result, links or {})) + "\n"
+    return "\n".join(_sections(result, links or {}, warning)) + "\n"
+
+
+def warning(run: GateRun) -> str | None:
+    """The line a change that edits its own rules gets: what changed, the binding verdict (the
+    base's rules) and, for information, the verdict under the change's own gate settings."""
+    if run.policy is None:
+        return None
+    text = f"Rules changed: {run.policy.describe()}. Binding verdict: {run.result.verdict}"
+    if run.informational is not None:
+        text += f"; under this change's own rules it would be: {run.informational.verdict}"
+    return text + "."
 
 
 def render_text(result: GateResult) -> str:
@@ -53,6 +73,8 @@ def render_text(result: GateResult) -> str:
     The CLI prints this before it exits, so a failing job's log shows why without the comment.
     """
     lines = [f"mlgate gate: {_verdict_text(result)}", _subject(result, tick="")]
+    if result.holdout.why_fewer and result.champion is not None:
+        lines.append(f"clean rows: {result.holdout.why_fewer}")
     if result.note:
         lines.append(f"note: {result.note}")
     if result.metrics:
@@ -74,22 +96,35 @@ def render_text(result: GateResult) -> str:
         lines += ["", *_columns(table)]
     if result.mcnemar is not None:
         m = result.mcnemar
-        lines.append(f"McNemar exact test: {m.label} (b={m.b}, c={m.c}, p={m.p_value:.4g})")
+        lines.append(
+            f"McNemar exact test of accuracy on the discordant rows: {m.label} "
+            f"(b={m.b}, c={m.c}, p={m.p_value:.4g})"
+        )
+    if (power := _power_text(result)) is not None:
+        lines.append(f"power: {power}")
+    if result.decision is not None and (settle := result.decision.settle()):
+        lines.append(f"what would settle it: {settle}")
     lines += ["", f"checks ({_tally(result.checks)}):"]
     for c in result.checks:
         numbers = ""
         if c.candidate is not None or c.threshold is not None:
             bound = _bound(c, "-", (">=", "<="))
             numbers = f" (candidate {_num(c.candidate, '-')}, threshold {bound})"
-        lines.append(f"  {'PASS' if c.passed else 'FAIL'} {c.name}{numbers}: {c.message}")
+        state = "PASS" if c.passed else ("INCONCLUSIVE" if c.inconclusive else "FAIL")
+        lines.append(f"  {state} {c.name}{numbers}: {c.message}")
     return "\n".join(lines) + "\n"
 
 
 # --- markdown sections ----------------------------------------------------------------------
 
 
-def _sections(result: GateResult, links: Mapping[str, str]) -> Iterator[str]:
+def _sections(
+    result: GateResult, links: Mapping[str, str], warning: str | None = None
+) -> Iterator[str]:
     yield _headline(result)
+    if warning:
+        yield ""
+        yield f"> [!WARNING]\n> **{_cell(warning)}**"
     yield ""
     yield _subject(result)
     if links:
@@ -98,15 +133,28 @@ def _sections(result: GateResult, links: Mapping[str, str]) -> Iterator[str]:
     if result.dry_run:
         yield ""
         yield "> **Dry run** (`gate.mode: dry_run`): this verdict is reported, it does not block."
+    if result.holdout.why_fewer and result.champion is not None:
+        yield ""
+        why = _cell(result.holdout.why_fewer)
+        yield f"> Compared only on rows neither model trained on: {why}."
     if result.note:
         yield ""
         yield f"> ⚠️ {_cell(result.note)}"
-    failed = result.failed_checks
+    failed = [c for c in result.failed_checks if not c.inconclusive]
     if failed:
         yield ""
         yield "**Failed checks**"
         yield ""
         yield from (f"- {_NO} `{c.name}`: {_cell(c.message)}" for c in failed)
+    unsure = [c for c in result.failed_checks if c.inconclusive]
+    if unsure:
+        yield ""
+        yield "**Inconclusive: the evidence cannot tell a loss of the margin from no loss**"
+        yield ""
+        yield from (f"- {_UNSURE} `{c.name}`: {_cell(c.message)}" for c in unsure)
+        if result.decision is not None and (settle := result.decision.settle()):
+            yield ""
+            yield f"What would settle it: {_cell(settle)}."
     if result.metrics:
         yield ""
         yield from _metric_table(result)
@@ -114,9 +162,15 @@ def _sections(result: GateResult, links: Mapping[str, str]) -> Iterator[str]:
         m = result.mcnemar
         yield ""
         yield (
-            f"**McNemar exact test:** {m.label} (b = {m.b} champion-only correct, "
-            f"c = {m.c} challenger-only correct, p = {m.p_value:.4g}, α = {m.alpha:g})"
+            f"**McNemar exact test of accuracy on the {m.b + m.c} discordant rows** (rows exactly "
+            f"one model gets right): {m.label} (b = {m.b} champion-only correct, c = {m.c} "
+            f"challenger-only correct, p = {m.p_value:.4g}, α = {m.alpha:g}; informational)"
         )
+    if (power := _power_text(result)) is not None:
+        yield ""
+        yield f"**Power:** {power}"
+        yield ""
+        yield from _details("Operating characteristic", _oc_table(result))
     yield ""
     yield from _details(f"All checks ({_tally(result.checks)})", _check_table(result.checks))
     if result.per_slice:
@@ -136,6 +190,9 @@ def _verdict_text(result: GateResult) -> str:
         return "PASS (gate disabled, nothing checked)"
     head, _, rest = result.verdict.partition(" ")
     text = f"{head.upper()} {rest}".rstrip()
+    if result.verdict == VERDICT_INCONCLUSIVE and not result.dry_run:
+        effect = "blocks" if result.config.on_inconclusive == "fail" else "does not block"
+        return f"{text} (gate.on_inconclusive: {result.config.on_inconclusive}: {effect})"
     return f"{text} (dry run: does not block)" if result.dry_run else text
 
 
@@ -144,8 +201,15 @@ def _headline(result: GateResult) -> str:
     if result.mode == "disabled":
         return f"## ✅ mlgate: gate disabled, {who} was not checked"
     failed = result.verdict == VERDICT_FAIL
-    emoji = "❌" if failed else "✅"
     label = " (dry run)" if result.dry_run else ""
+    if result.verdict == VERDICT_INCONCLUSIVE:
+        policy = result.config.on_inconclusive
+        effect = "blocks" if policy == "fail" else "does not block"
+        return (
+            f"## ⚠️ mlgate{label}: the gate is inconclusive for {who} "
+            f"(`gate.on_inconclusive: {policy}`: {effect})"
+        )
+    emoji = "❌" if failed else "✅"
     if result.dry_run:
         outcome = "would fail" if failed else "would pass"
     else:
@@ -159,10 +223,15 @@ def _subject(result: GateResult, tick: str = "`") -> str:
     champion = _version(result.champion, "champion") if result.champion else "no champion"
     cfg = result.config
     holdout = result.holdout
+    rows = f"{holdout.n_rows} rows"
+    if holdout.n_clean is not None and holdout.n_clean != holdout.n_rows:
+        rows += f", {holdout.n_clean} clean"
+    relative = " of the champion's error" if result.task == "regression" else ""
+    relative = relative if cfg.margin_kind == "relative" else ""
     return (
         f"{challenger.capitalize()} vs {champion} on holdout {tick}{holdout.sha256[:12]}{tick} "
-        f"({holdout.n_rows} rows) · primary metric {tick}{cfg.primary_metric}{tick}, "
-        f"margin {cfg.margin:g}{' (relative)' if cfg.margin_kind == 'relative' else ''} · "
+        f"({rows}) · primary metric {tick}{cfg.primary_metric}{tick}, "
+        f"margin {cfg.margin:g}{relative} (the largest loss a pass may hide) · "
         f"mode {tick}{result.mode}{tick}"
     )
 
@@ -172,8 +241,10 @@ def _metric_table(result: GateResult) -> Iterator[str]:
     if result.champion is not None and not result.comparable:
         champ += " (logged)"
     chall = _version(result.challenger, "Challenger")
-    ci = f"{result.config.confidence * 100:g}% CI of Δ"
-    yield f"| Metric | {champ} | {chall} | Δ | {ci} | {_OK}/{_NO} |"
+    cfg = result.config
+    level = (1 - cfg.confidence) / 2 * 100
+    ci = f"{cfg.confidence * 100:g}% CI of Δ (one-sided {level:g}% each side)"
+    yield f"| Metric | {champ} | {chall} | Δ | {ci} | Rule it feeds |"
     yield "|---|---:|---:|---:|:---:|:---:|"
     for row in result.metrics:
         name = f"`{row.metric}`"
@@ -189,9 +260,63 @@ def _metric_table(result: GateResult) -> Iterator[str]:
             _fixed(row.challenger),
             _signed(row.delta),
             interval,
-            _mark(row.passed),
+            _rules(row.metric, result.checks),
         )
         yield "| " + " | ".join(cells) + " |"
+
+
+def _rules(metric: str, checks: tuple[Check, ...]) -> str:
+    """Which rules a metric row feeds, with each rule's outcome ("✓ threshold")."""
+    names = {f"threshold.{metric}": "threshold", f"non_inferiority.{metric}": "non-inferiority"}
+    cells = [f"{_check_mark(c)} {names[c.name]}" for c in checks if c.name in names]
+    return " · ".join(cells) if cells else f"{_NONE} (reported)"
+
+
+def _check_mark(check: Check) -> str:
+    return _OK if check.passed else (_UNSURE if check.inconclusive else _NO)
+
+
+def _power_text(result: GateResult) -> str | None:
+    """δ95 and P(block) at the OC drops, from the standard error this gate observed."""
+    decision = result.decision
+    if decision is None:
+        return None
+    blocks = result.config.on_inconclusive == "fail"
+    d95, oc = decision.power(inconclusive_blocks=blocks)
+    source = decision.cv if decision.decided_by == "cv" and decision.cv else decision.holdout
+    where = "cross-validation" if source is decision.cv else "clean holdout rows"
+    if d95 == float("inf"):
+        return f"none: too few {where} to estimate a spread"
+    chances = " / ".join(f"{row.p_block(blocks) * 100:.0f} %" for row in oc)
+    if result.task == "regression":  # losses in the error's units, not points of a score
+        what = f"a true {result.config.primary_metric} loss"
+        at = f"losses of {' / '.join(f'{row.drop:.4g}' for row in oc)}"
+    else:
+        what = "a true drop"
+        at = f"{' / '.join(f'{row.drop * 100:g}' for row in oc)} points"
+    return (
+        f"this gate blocks {what} of {d95:.4f} or more with 95 % probability (standard "
+        f"error {source.se:.4f} on {source.n} {where}); P(block) at {at}: {chances}"
+    )
+
+
+def _oc_table(result: GateResult) -> list[str]:
+    blocks = result.config.on_inconclusive == "fail"
+    _, oc = result.decision.power(inconclusive_blocks=blocks)
+    regression = result.task == "regression"
+    head = f"True {result.config.primary_metric} loss" if regression else "True drop"
+    lines = [
+        f"| {head} | P(pass) | P(inconclusive) | P(fail) | P(block) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for row in oc:
+        cells = (
+            f"{row.drop:.4g}" if regression else f"{row.drop:.3f}",
+            *(f"{p * 100:.1f} %" for p in (row.p_pass, row.p_inconclusive, row.p_fail)),
+            f"{row.p_block(blocks) * 100:.1f} %",
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def _check_table(checks: tuple[Check, ...]) -> list[str]:
@@ -201,7 +326,7 @@ def _check_table(checks: tuple[Check, ...]) -> list[str]:
     ]
     for c in checks:
         cells = (
-            _mark(c.passed),
+            _check_mark(c),
             f"`{c.name}`",
             _num(c.candidate),
             _num(c.baseline),
@@ -283,10 +408,18 @@ def _details(summary: str, body: list[str]) -> list[str]:
 
 def _footer(result: GateResult) -> str:
     cfg = result.config
+    if result.comparable and result.task == "regression":
+        return (
+            f"Paired bootstrap: {cfg.n_bootstrap} resamples of the clean holdout rows, percentile "
+            f"interval, seed {cfg.seed}; the primary metric's interval is never narrower than "
+            f"the normal one of the bootstrap's spread. Holdout sha256 "
+            f"`{result.holdout.sha256}`."
+        )
     if result.comparable:
         return (
-            f"Paired bootstrap: {cfg.n_bootstrap} resamples of the holdout rows, percentile "
-            f"interval, seed {cfg.seed}. Holdout sha256 `{result.holdout.sha256}`."
+            f"Paired bootstrap: {cfg.n_bootstrap} resamples of the clean holdout rows, percentile "
+            f"interval, seed {cfg.seed}; the primary metric's interval is never narrower than "
+            f"the spread a loss of the margin implies. Holdout sha256 `{result.holdout.sha256}`."
         )
     return f"Holdout sha256 `{result.holdout.sha256}`."
 
@@ -301,10 +434,6 @@ def _tally(checks: tuple[Check, ...]) -> str:
 
 def _version(ref: Any, role: str) -> str:
     return f"{role} v{ref.version}" if ref is not None else role
-
-
-def _mark(passed: bool | None) -> str:
-    return _NONE if passed is None else (_OK if passed else _NO)
 
 
 def _fixed(value: float | None, missing: str = _NONE) -> str:
@@ -360,6 +489,8 @@ def _cell(text: str) -> str:
 def render_run(run: GateRun) -> str:
     """`mlgate gate`'s terminal output: the verdict text and the aliases a pass set."""
     text = render_text(run.result)
+    if (line := warning(run)) is not None:
+        text = f"warning: {line}\n{text}"
     if run.aliases_set:
         aliases = ", ".join("@" + a for a in run.aliases_set)
         text += f"\naliases set on v{run.challenger}: {aliases}"

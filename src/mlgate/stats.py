@@ -30,6 +30,7 @@ __all__ = [
     "mcnemar",
     "mcnemar_exact",
     "paired_bootstrap_ci",
+    "paired_bootstrap_class_f1",
     "paired_bootstrap_deltas",
     "per_class_scores",
     "percentile_interval",
@@ -108,9 +109,46 @@ def paired_bootstrap_deltas(
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ValueError(f"cannot bootstrap {unknown}; supported metrics: {', '.join(METRICS)}")
+    labels = _resolve_classes(classes, y_true, pred_champion, pred_challenger)
+    counts, n = _bootstrap_counts(labels, y_true, pred_champion, pred_challenger, n_boot, seed)
+    return _deltas_from_counts(counts, len(labels), n, metrics)
+
+
+def paired_bootstrap_class_f1(
+    y_true: Sequence[Any] | np.ndarray,
+    pred_champion: Sequence[Any] | np.ndarray,
+    pred_challenger: Sequence[Any] | np.ndarray,
+    classes: Sequence[Any],
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> np.ndarray:
+    """(n_boot, len(classes)) bootstrap of each class's F1 difference (challenger − champion).
+
+    The same resamples as `paired_bootstrap_deltas` with the same seed.
+    """
+    labels = _resolve_classes(classes)
+    counts, _ = _bootstrap_counts(labels, y_true, pred_champion, pred_challenger, n_boot, seed)
+    k = len(labels)
+    true_counts = counts[:, :k].astype(float)
+    f1 = []
+    for block in (1, 3):
+        pred_counts = counts[:, block * k : (block + 1) * k].astype(float)
+        tp = counts[:, (block + 1) * k : (block + 2) * k].astype(float)
+        f1.append(_scores(tp, true_counts, pred_counts)["f1"])
+    return f1[1] - f1[0]
+
+
+def _bootstrap_counts(
+    labels: list[Any],
+    y_true: Sequence[Any] | np.ndarray,
+    pred_champion: Sequence[Any] | np.ndarray,
+    pred_challenger: Sequence[Any] | np.ndarray,
+    n_boot: int,
+    seed: int,
+) -> tuple[np.ndarray, int]:
+    """Per-resample confusion counts in `_design_matrix`'s columns, and the row count."""
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1, got {n_boot}")
-    labels = _resolve_classes(classes, y_true, pred_champion, pred_challenger)
     true_idx, (champ_idx, chall_idx) = _encode(labels, y_true, pred_champion, pred_challenger)
     n = true_idx.size
     if n == 0:
@@ -125,8 +163,7 @@ def paired_bootstrap_deltas(
         offsets = (np.arange(size) * n)[:, None]
         weights = np.bincount((rows + offsets).ravel(), minlength=size * n).reshape(size, n)
         parts.append(weights @ design)
-    counts = np.concatenate(parts, axis=0)
-    return _deltas_from_counts(counts, len(labels), n, metrics)
+    return np.concatenate(parts, axis=0), n
 
 
 def paired_bootstrap_ci(

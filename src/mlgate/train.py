@@ -7,26 +7,31 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import data, estimators
 from .config import Params
+from .errors import ConfigError
 from .fingerprint import Fingerprint, of_worktree
 from .registry import METRIC_TAG_PREFIX
 from .regression import regression_metrics
+from .rows import TRAINING_RECORD, training_record
 from .stats import classification_metrics, confusion_matrix
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
+    from .crossval import CrossValidation
     from .registry import Registry
 
 __all__ = [
     "TrainResult",
     "build_pipeline",
+    "cross_validate",
     "estimator_name",
     "evaluate",
     "model_description",
@@ -60,6 +65,83 @@ def build_pipeline(params: Params, root: str | Path = ".") -> Pipeline:
         params.model.estimator, params.model.params, schema.task, root, params.source
     )
     return estimators.build_pipeline(schema, estimator, params.model.numeric)
+
+
+def cross_validate(
+    champion_inputs: Mapping[str, Any],
+    params: Params,
+    dataset: data.Dataset,
+    classes: list[str],
+    challenger_inputs: Mapping[str, Any] | None = None,
+    root: str | Path = ".",
+) -> CrossValidation:
+    """Paired k-fold cross-validation of the champion's configuration and the challenger's.
+
+    `champion_inputs` / `challenger_inputs`: the `training_inputs()` each version recorded when
+    it was trained (its estimator, hyper-parameters and numeric preprocessing); without the
+    challenger's, `params`' model is the challenger's. Both are built by this code's
+    `build_pipeline` on the current schema, trained on the same folds of the whole dataset and
+    scored on the gate's primary metric, oriented so that higher is better (an error is
+    negated: the interval is then the challenger's improvement), `gate.cv_folds` x
+    `gate.cv_repeats`, seeded by `gate.seed`. Folds are stratified by class for classification.
+    Raises ConfigError when a recorded configuration no longer builds.
+    """
+    from .crossval import paired_cv
+
+    configs = {
+        "champion": _with_model(params, champion_inputs, "champion"),
+        "challenger": _with_model(params, challenger_inputs, "challenger")
+        if challenger_inputs
+        else params,
+    }
+    pipelines = {role: build_pipeline(cfg, root) for role, cfg in configs.items()}
+    X = dataset.frame[dataset.features]  # ignored columns (ids) are no model input
+    y = dataset.frame[params.data.target].to_numpy()
+    metric = params.gate.primary_metric
+    regression = params.data.schema.task == "regression"
+
+    def fit_predict(role: str, train_rows: Any, test_rows: Any) -> Any:
+        from sklearn.base import clone
+
+        pipeline = clone(pipelines[role])
+        pipeline.fit(X.iloc[train_rows], y[train_rows])
+        return pipeline.predict(X.iloc[test_rows])
+
+    def score(truth: Any, predicted: Any) -> float:
+        if regression:
+            value = float(regression_metrics(truth, predicted)[metric])
+            return value if metric == "r2" else -value
+        return float(classification_metrics(truth, predicted, classes)[metric])
+
+    cfg = params.gate
+    return paired_cv(
+        y.astype(float) if regression else y,
+        fit_predict,
+        score,
+        k=cfg.cv_folds,
+        repeats=cfg.cv_repeats,
+        seed=cfg.seed,
+        confidence=cfg.confidence,
+        stratify=not regression,
+    )
+
+
+def _with_model(params: Params, inputs: Mapping[str, Any], whose: str) -> Params:
+    """`params` with the model a version recorded in its training inputs (`model.estimator`,
+    or `model.type` in records written before the estimator could be any import path)."""
+    from types import MappingProxyType
+
+    model = inputs.get("model") or {}
+    spec = model.get("estimator") or model.get("type")
+    if not isinstance(spec, str) or not spec:
+        raise ConfigError(
+            f"the {whose}'s training record names no estimator (model: {model!r});"
+            " retrain it with `mlgate train` to record one"
+        )
+    numeric = str(model.get("numeric") or "auto")
+    hyper = MappingProxyType(dict(model.get("params") or {}))
+    chosen = replace(params.model, estimator=spec, params=hyper, numeric=numeric)
+    return replace(params, model=chosen)
 
 
 def evaluate(y_true: Any, y_pred: Any, classes: list[str], task: str = "classification") -> dict:
@@ -190,7 +272,12 @@ def train(
 
     if metrics_path:
         _write_json(metrics_path, metrics)
-    artifacts: dict[str, Any] = {"metrics.json": metrics}
+    artifacts: dict[str, Any] = {
+        "metrics.json": metrics,
+        # What this version trained on: the gate keeps these rows out of every comparison with
+        # it, and cross-validation rebuilds its configuration from the inputs.
+        TRAINING_RECORD: training_record(split.X_train, params.training_inputs()),
+    }
     if task == "classification":
         figure_path = figure_path or Path("reports/confusion_matrix.png")
         _confusion_png(split.y_test, predictions, classes, figure_path)

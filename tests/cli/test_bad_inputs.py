@@ -19,7 +19,6 @@ turns its row red until the mark is removed.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from click.testing import CliRunner
 
 from mlgate.cli import main
 
-from ..conftest import FAST_MODEL, REPO, set_model_params
+from ..conftest import FAST_MODEL, copy_project_inputs, set_model_params
 from ..helpers import client_for, copy_project_registry
 
 pytestmark = pytest.mark.slow
@@ -54,8 +53,7 @@ GITHUB_ENV = ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("bad-inputs") / "project"
     root.mkdir()
-    shutil.copy(REPO / "params.yaml", root / "params.yaml")
-    shutil.copytree(REPO / "data", root / "data")
+    copy_project_inputs(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
         mp.setenv("MLFLOW_TRACKING_URI", _uri(root))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from click.testing import CliRunner
 from mlgate.cli import main
 from mlgate.report import MARKER
 
-from ..conftest import FAST_MODEL, REPO, free_port, set_model_params
+from ..conftest import FAST_MODEL, REPO, copy_project_inputs, free_port, set_model_params
 from ..helpers import copy_project_registry
 
 pytestmark = pytest.mark.slow
@@ -45,10 +44,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (DEGRADED), v4 (trained without the FAVC column) and v5 (needs an extra BMI column)."""
     root = tmp_path_factory.mktemp("gate-registry") / "project"
     root.mkdir()
-    shutil.copy(REPO / "params.yaml", root / "params.yaml")
-    # the lock is a training input: the tests' projects have it, so the template has it too
-    shutil.copy(REPO / "requirements.lock", root / "requirements.lock")
-    shutil.copytree(REPO / "data", root / "data")
+    copy_project_inputs(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
@@ -78,6 +74,7 @@ def _register_variant(root: Path, reshape) -> str:
     from mlgate import data
     from mlgate.config import load_params
     from mlgate.estimators import REVIEWED_TYPES
+    from mlgate.rows import TRAINING_RECORD, training_record
     from mlgate.train import evaluate, pip_requirements
 
     from ..obesity import pipeline_for
@@ -92,6 +89,8 @@ def _register_variant(root: Path, reshape) -> str:
     mlflow.set_experiment(params.mlflow.experiment_name)
     with mlflow.start_run():
         mlflow.log_metrics(evaluate(split.y_test, pipeline.predict(X_test), holdout.classes))
+        # What `mlgate train` records: the training rows (on this version's own columns).
+        mlflow.log_dict(training_record(X_train, params.training_inputs()), TRAINING_RECORD)
         info = mlflow.sklearn.log_model(
             pipeline,
             name="model",
@@ -192,6 +191,7 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
         "challenger",
         "champion",
         "holdout",
+        "decision",
         "policy",
         "metrics",
         "per_class",
@@ -205,6 +205,9 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
     assert document["champion"]["version"] == CHAMPION
     assert re.fullmatch(r"[0-9a-f]{64}", document["holdout"]["sha256"])
     assert document["holdout"]["n_rows"] == sum(row["support"] for row in document["per_class"])
+    assert document["holdout"]["n_clean"] == document["holdout"]["n_rows"]  # the same split
+    assert document["decision"]["verdict"] == "pass"
+    assert 0 < document["decision"]["detectable_drop"] < 0.05
     assert document["policy"]["margin"] == 0.03
     assert [c["name"] for c in document["checks"]] == [
         "threshold.accuracy",
@@ -219,6 +222,7 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
     doc = SCHEMA_DOC.read_text(encoding="utf-8")
     nested = [document["policy"], document["metrics"][0], document["per_class"][0]]
     nested += [document["checks"][0], document["mcnemar"], document["holdout"]]
+    nested += [document["decision"], document["decision"]["holdout"], document["decision"]["oc"][0]]
     undocumented = {k for part in [document, *nested] for k in part if f"`{k}`" not in doc}
     assert not undocumented
 
@@ -230,12 +234,12 @@ def test_degraded_challenger_fails_with_exit_1_naming_the_check(gated: Path) -> 
     assert result.exit_code == 1, result.output
     assert result.stdout.startswith("mlgate gate: FAIL\n")
     assert "FAIL non_inferiority.f1_macro" in result.stdout
-    assert "(margin)" in result.stdout
+    assert "< -0.03 and U" in result.stdout and ": worse" in result.stdout
     assert "aliases set" not in result.stdout
     report = (gated / "gate.md").read_text()
     assert f"## ❌ mlgate: challenger v{DEGRADED_V} failed the gate" in report
     failed = report.split("**Failed checks**")[1].split("\n\n")[1]
-    assert "- ✗ `non_inferiority.f1_macro`: delta f1_macro -" in failed
+    assert "- ✗ `non_inferiority.f1_macro`: holdout: delta f1_macro -" in failed
     # Nothing that promotes: no candidate aliases, the verdict recorded as a fail.
     assert _aliases() == {"champion": CHAMPION}
     assert _gate_tags(DEGRADED_V)["mlgate.gate.verdict"] == "fail"

@@ -124,6 +124,16 @@ def seeded(project: Path, seeded_db: Path) -> str:
             "git revision 'no-such-commit' not found",
             id="release-unknown-revision",
         ),
+        pytest.param(
+            ["release", "--policy-from", "no-such-commit"],
+            "--policy-from 'no-such-commit': no such commit in",
+            id="release-unknown-policy-revision",
+        ),
+        pytest.param(
+            ["gate", "--policy-from", "no-such-commit"],
+            "--policy-from 'no-such-commit': no such commit in",
+            id="gate-unknown-policy-revision",
+        ),
     ],
 )
 def test_bad_input_exits_2_and_changes_nothing(seeded: str, args: list[str], message: str) -> None:

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from mlgate.cli import main
 
-from ..conftest import FAST_MODEL, REPO, MlflowServer, set_model_params
+from ..conftest import FAST_MODEL, MlflowServer, copy_project_inputs, set_model_params
 from ..helpers import client_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
@@ -54,8 +54,7 @@ def trained(mlflow_server: MlflowServer, tmp_path_factory: pytest.TempPathFactor
     train`, then v3..v7 registered from v1's logged model (each a loadable version)."""
     root = tmp_path_factory.mktemp("concurrency") / "project"
     root.mkdir()
-    shutil.copy(REPO / "params.yaml", root / "params.yaml")
-    shutil.copytree(REPO / "data", root / "data")
+    copy_project_inputs(root)
     name = f"race_{os.getpid()}_{time.monotonic_ns() % 10**9}"
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)

@@ -103,7 +103,7 @@ def test_model_summaries_filter_by_name_and_count_stages(uri, model_name):
     populate(uri, model_name, [Spec(stage="Production"), Spec(), Spec()])
     populate(uri, model_name + "_other", [Spec(stage="Archived")])
     reg = registry.connect(uri)
-    found = catalog.model_summaries(reg, model_name + "%")
+    found = catalog.model_summaries(reg, model_name + "%").models
     assert [(m.name, m.versions, m.stages) for m in found] == [
         (model_name, 3, {"None": 2, "Staging": 0, "Production": 1, "Archived": 0}),
         (model_name + "_other", 1, {"None": 0, "Staging": 0, "Production": 0, "Archived": 1}),

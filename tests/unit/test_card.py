@@ -232,3 +232,23 @@ def test_data_section_cites_the_uci_file_only_when_it_is_that_file() -> None:
     other = render(FACTS)
     source = next(ln for ln in other.splitlines() if ln.startswith("- **Source:**"))
     assert "a file with the schema of the UCI dataset" in source and "CC BY" not in source
+
+
+def test_card_intervals_from_one_set_of_resamples_equal_the_per_metric_ones() -> None:
+    import numpy as np
+
+    from mlgate.card_facts import _NEVER, _intervals
+    from mlgate.stats import METRICS, bootstrap_ci, paired_bootstrap_ci
+
+    rng = np.random.default_rng(1)
+    classes = list("abcdefg")
+    y = np.array(rng.choice(classes, 400), dtype=object)
+    pred, other = y.copy(), y.copy()
+    pred[rng.random(400) < 0.2] = "a"
+    other[rng.random(400) < 0.3] = "b"
+    boot = dict(n_boot=500, confidence=0.95, seed=3, classes=classes)
+    own = _intervals(y, np.full(400, _NEVER, dtype=object), pred, boot)
+    paired = _intervals(y, other, pred, boot)
+    for m in METRICS:
+        assert own[m] == bootstrap_ci(y, pred, m, **boot)[1:]
+        assert paired[m] == paired_bootstrap_ci(y, other, pred, m, 500, 0.95, 3, classes)[1:]

@@ -10,6 +10,7 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
+from mlgate import noninferiority as ni
 from mlgate import stats
 from mlgate.config import GateConfig
 from mlgate.gate import (
@@ -226,15 +227,22 @@ def test_a_better_challenger_passes_every_check_with_its_evidence() -> None:
     assert (result.holdout.sha256, result.holdout.n_rows) == (SHA, 420)
 
 
-def test_the_primary_interval_is_the_stats_module_interval() -> None:
+def test_the_primary_interval_is_the_honest_interval_of_the_bootstrap() -> None:
     challenger, champion = model("2", 5), model("1", 10)
     result = gate(challenger, champion, seed=3, n_bootstrap=500)
-    _, lo, hi = stats.paired_bootstrap_ci(
+    point, lo, hi = stats.paired_bootstrap_ci(
         Y, champion.predictions, challenger.predictions, "f1_macro", 500, 0.95, 3, CLASSES
     )
+    deltas = stats.paired_bootstrap_deltas(
+        Y, champion.predictions, challenger.predictions, CLASSES, ("f1_macro",), 500, 3
+    )["f1_macro"]
+    test = stats.mcnemar(Y, champion.predictions, challenger.predictions)
+    honest = ni.honest_interval(point, deltas, discordant=test.b + test.c, n=Y.size, margin=0.03)
     row = next(r for r in result.metrics if r.metric == "f1_macro")
-    assert (row.ci_lo, row.ci_hi) == pytest.approx((lo, hi))
-    assert check(result, "non_inferiority.f1_macro").candidate == pytest.approx(lo)
+    assert (row.ci_lo, row.ci_hi) == pytest.approx((honest.lo, honest.hi))
+    assert row.ci_lo <= lo and row.ci_hi >= hi  # never narrower than the percentile interval
+    assert check(result, "non_inferiority.f1_macro").candidate == pytest.approx(honest.lo)
+    assert result.decision.holdout == honest
 
 
 def test_metric_rows_are_marked_by_the_checks_about_them() -> None:

@@ -39,7 +39,13 @@ def _evidence(version: str, predictions) -> ModelEvidence:
 def _gate(y, group, champion, challenger):
     slices = Slices("regression", "group", group, ("a", "b"))
     return evaluate(
-        y, None, _evidence("2", challenger), _evidence("1", champion), PARAMS.gate, "h" * 64, slices
+        y,
+        None,
+        _evidence("2", challenger),
+        _evidence("1", champion),
+        PARAMS.gate,
+        "h" * 64,
+        slices=slices,
     )
 
 
@@ -78,7 +84,7 @@ def test_a_worse_challenger_fails_overall_and_in_its_slice(holdout):
     markdown = report.render_markdown(result)
     assert "<summary>Per group</summary>" in markdown
     assert "| group | Champion v1 rmse | Challenger v2 rmse | Δ | Rows |" in markdown
-    assert "margin 0.1 (relative)" in report.render_text(result)
+    assert "margin 0.1 of the champion's error" in report.render_text(result)
 
 
 def test_no_champion_applies_thresholds_only(holdout):
@@ -88,7 +94,7 @@ def test_no_champion_applies_thresholds_only(holdout):
         "gate: {thresholds: {rmse: 3.0, r2: 0.5}}\n"
     )
     result = evaluate(
-        y, None, _evidence("1", champion), None, params.gate, "h" * 64, Slices("regression")
+        y, None, _evidence("1", champion), None, params.gate, "h" * 64, slices=Slices("regression")
     )
     assert result.verdict == "fail"
     assert [(c.name, c.passed) for c in result.checks] == [

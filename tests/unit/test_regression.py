@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 
+from mlgate import noninferiority as ni
 from mlgate import regression
 
 
@@ -55,34 +56,52 @@ def test_single_model_interval(holdout):
 
 
 @pytest.mark.parametrize(
-    ("metric", "interval", "margin", "kind", "passed", "message"),
+    ("metric", "interval", "margin", "kind", "verdict", "message"),
     [
         (
             "rmse",
             (-0.5, 0.4),
             0.05,
             "relative",
-            True,
-            "upper bound +0.4 <= +0.5 (0.05 x the champion's 10)",
+            "pass",
+            "U +0.4 <= +0.5 (0.05 x the champion's 10)",
         ),
-        (
-            "rmse",
-            (-0.5, 0.6),
-            0.05,
-            "relative",
-            False,
-            "upper bound +0.6 > +0.5 (0.05 x the champion's 10)",
-        ),
-        ("mae", (-0.5, 0.6), 1.0, "absolute", True, "upper bound +0.6 <= +1 (margin)"),
-        ("r2", (-0.03, 0.01), 0.02, "relative", False, "lower bound -0.03 < -0.02 (margin)"),
-        ("r2", (-0.01, 0.01), 0.02, "absolute", True, "lower bound -0.01 >= -0.02 (margin)"),
+        ("rmse", (0.1, 0.6), 0.05, "relative", "fail", "U +0.6 > +0.5 (0.05 x the champion's 10) "),
+        ("rmse", (-0.2, 0.6), 0.05, "relative", "inconclusive", "L -0.2 <= 0 <= +0.5 < U +0.6"),
+        ("mae", (-0.5, 0.6), 1.0, "absolute", "pass", "U +0.6 <= +1 (the margin)"),
+        ("r2", (-0.03, -0.025), 0.02, "relative", "fail", "L -0.03 < -0.02 (the margin) and U"),
+        ("r2", (-0.03, 0.01), 0.02, "absolute", "inconclusive", "L -0.03 < -0.02 <= 0 <= U +0.01"),
+        ("r2", (-0.01, 0.01), 0.02, "absolute", "pass", "L -0.01 >= -0.02 (the margin)"),
     ],
 )
-def test_non_inferiority(metric, interval, margin, kind, passed, message):
-    check = regression.non_inferiority_check(metric, 10.0, 10.1, interval, margin, kind)
+def test_non_inferiority_has_three_verdicts(metric, interval, margin, kind, verdict, message):
+    """`interval`: challenger − champion in the metric's own direction; the decision is on the
+    improvement (an error's change negated), as the gate makes it."""
+    lo, hi = interval
+    sign = -1.0 if regression.DIRECTIONS[metric] == "lower" else 1.0
+    gain = ni.Interval(sign * (lo + hi) / 2, *sorted((sign * lo, sign * hi)), 0.1, 0.95, 200)
+    allowed = regression.allowed_loss(metric, 10.0, margin, kind)
+    decision = ni.decide(gain, allowed)
+    check = regression.non_inferiority_check(decision, metric, 10.0, margin, kind)
     assert check.name == f"non_inferiority.{metric}"
-    assert check.passed is passed
+    assert decision.verdict == verdict
+    assert check.passed is (verdict == "pass")
+    assert check.inconclusive is (verdict == "inconclusive")
     assert message in check.message
+
+
+def test_the_decision_interval_is_never_narrower_than_the_bootstrap(holdout):
+    y, champion, challenger = holdout
+    gain, raw = regression.improvement_interval(y, champion, challenger, "rmse", 2000, 0)
+    point = (
+        regression.regression_metrics(y, challenger)["rmse"]
+        - regression.regression_metrics(y, champion)["rmse"]
+    )
+    assert gain.point == pytest.approx(-point)
+    assert gain.lo <= -raw[1] + 1e-12 and gain.hi >= -raw[0] - 1e-12
+    assert gain.n == y.size and gain.se > 0
+    twins, _ = regression.improvement_interval(y, champion, champion, "rmse", 500, 0)
+    assert (twins.lo, twins.hi, twins.se) == (0.0, 0.0, 0.0)
 
 
 def test_improvement_is_signed_by_direction():

@@ -1,4 +1,4 @@
-"""The pure parts of release and rollback: trusting a gate, stepping back through the history,
+"""The pure parts of release and rollback: stepping back through the history,
 and the numbers the model card reports (single-model bootstrap, per-class scores)."""
 
 from __future__ import annotations
@@ -9,54 +9,12 @@ import pytest
 from mlgate.card_facts import _per_class
 from mlgate.champion import Move, rollback_target, was_champion
 from mlgate.errors import UsageError
-from mlgate.release import gate_trusted
 from mlgate.stats import (
     bootstrap_ci,
     classification_metrics,
     confusion_matrix,
     paired_bootstrap_deltas,
 )
-
-
-@pytest.mark.parametrize(
-    ("tags", "champion", "trusted"),
-    [
-        pytest.param(
-            {"mlgate.gate.verdict": "pass", "mlgate.gate.champion_version": "4"},
-            "4",
-            True,
-            id="pass-against-champion",
-        ),
-        pytest.param(
-            {"mlgate.gate.verdict": "pass", "mlgate.gate.champion_version": "3"},
-            "4",
-            False,
-            id="champion-moved-since",
-        ),
-        pytest.param(
-            {"mlgate.gate.verdict": "fail", "mlgate.gate.champion_version": "4"},
-            "4",
-            False,
-            id="failed",
-        ),
-        pytest.param(
-            {"mlgate.gate.verdict": "fail (dry run)", "mlgate.gate.champion_version": "4"},
-            "4",
-            False,
-            id="dry-run",
-        ),
-        pytest.param({"mlgate.gate.verdict": "pass (no champion)"}, None, True, id="first-model"),
-        pytest.param(
-            {"mlgate.gate.verdict": "pass (no champion)"},
-            "4",
-            False,
-            id="no-champion-then-but-one-now",
-        ),
-        pytest.param({}, None, False, id="never-gated"),
-    ],
-)
-def test_gate_trusted(tags: dict, champion: str | None, trusted: bool) -> None:
-    assert gate_trusted(tags, champion) is trusted
 
 
 def _moves(*steps: tuple[str | None, str, str]) -> list[Move]:

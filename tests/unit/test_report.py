@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from mlgate.config import GateConfig
-from mlgate.gate import GateResult, ModelEvidence, evaluate
+from mlgate.gate import GateResult, ModelEvidence, MoreEvidence, evaluate
 from mlgate.report import MARKER, render_markdown, render_step_summary, render_text
 from mlgate.verdict import SCHEMA_VERSION, to_json
 
@@ -86,13 +86,24 @@ def _result(name: str) -> GateResult:
         challenger = _model("2", BETTER, predictions=None, error="skops refused type 'x|y'")
     elif name == "disabled":
         cfg = GateConfig(mode="disabled")
+    elif name == "inconclusive":
+        # A reshuffled split: 20 rows of each class are clean, on which the two models agree.
+        clean = np.r_[3, 20:39]
+        rows = np.concatenate([clean + 105 * i for i in range(len(CLASSES))])
+        why = "80 of 420 holdout rows are clean: 340 were in the champion's training rows"
+        note = "cannot cross-validate: the champion recorded no configuration"
+        more = MoreEvidence(n_holdout=420, why_fewer=why, cv_note=note)
+        subset = [
+            dataclasses.replace(m, predictions=m.predictions[rows]) for m in (challenger, champion)
+        ]
+        return evaluate(Y[rows], CLASSES, *subset, cfg, SHA, more)
     else:
         raise AssertionError(name)
     return evaluate(Y, CLASSES, challenger, champion, cfg, SHA)
 
 
 SCENARIOS = ["pass", "fail", "dry_run", "no_champion", "not_comparable"]
-SCENARIOS += ["challenger_error", "disabled"]
+SCENARIOS += ["challenger_error", "disabled", "inconclusive"]
 
 
 def assert_snapshot(name: str, text: str) -> None:
@@ -131,7 +142,8 @@ def test_text_shows_the_verdict_and_every_check(scenario: str) -> None:
     text = render_text(result)
     assert text.startswith(f"mlgate gate: {result.verdict.split()[0].upper()}")
     for c in result.checks:
-        assert f"{'PASS' if c.passed else 'FAIL'} {c.name}" in text
+        state = "PASS" if c.passed else ("INCONCLUSIVE" if c.inconclusive else "FAIL")
+        assert f"{state} {c.name}" in text
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -172,7 +184,10 @@ def test_headline_states_the_verdict(scenario: str, headline: str) -> None:
 def test_interval_column_is_labelled_with_the_configured_confidence() -> None:
     champion, challenger = _model("1", CHAMPION), _model("2", BETTER)
     result = evaluate(Y, CLASSES, challenger, champion, GateConfig(confidence=0.9), SHA)
-    header = "| Metric | Champion v1 | Challenger v2 | Δ | 90% CI of Δ | ✓/✗ |"
+    header = (
+        "| Metric | Champion v1 | Challenger v2 | Δ | 90% CI of Δ (one-sided 5% each side) "
+        "| Rule it feeds |"
+    )
     assert header in render_markdown(result)
 
 
@@ -217,14 +232,17 @@ def test_json_is_strict_json_with_the_documented_keys() -> None:
         "verdict",
         "passed",
         "mode",
+        "task",
         "comparable",
         "note",
         "challenger",
         "champion",
         "holdout",
+        "decision",
         "policy",
         "metrics",
         "per_class",
+        "per_slice",
         "checks",
         "mcnemar",
         "links",
@@ -236,6 +254,7 @@ def test_json_is_strict_json_with_the_documented_keys() -> None:
         "threshold",
         "direction",
         "passed",
+        "inconclusive",
         "message",
     }
     assert set(document["metrics"][0]) == {

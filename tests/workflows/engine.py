@@ -258,6 +258,18 @@ class FakeGitHubAPI:
                 made = Comment(len(self.comments) + 1, number, body["body"])
                 self.comments.append(made)
                 return 201, {"id": made.id, "node_id": made.node_id, "body": made.body}
+        if (ref := re.fullmatch(r"/repos/([^/]+/[^/]+)/git/ref/(heads/.+)", path)) and (
+            bare := self.repositories.get(ref.group(1))
+        ):
+            done = subprocess.run(
+                ["git", "-C", str(bare), "rev-parse", "--verify", "-q", f"refs/{ref.group(2)}"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if method == "GET" and done.returncode == 0:
+                sha = done.stdout.strip()
+                return 200, {"ref": f"refs/{ref.group(2)}", "object": {"sha": sha}}
         if path == "/graphql" and method == "POST":
             return self._graphql(body["query"], body.get("variables") or {})
         return 404, {"message": "Not Found"}

@@ -31,8 +31,9 @@ PLACEHOLDERS = {
     "GITHUB_SHA": SHA,
     "GITHUB_WORKSPACE": str(REPO),
     "card": "model_cards/obesity_classifier.md",
+    "policy_from": SHA,
 }
-MIN_COMMANDS = 8  # the workflows call mlgate at least this often; guards against a vacuous pass
+MIN_COMMANDS = 6  # the workflows call mlgate at least this often; guards against a vacuous pass
 
 _VARIABLE = re.compile(r"\$\{(?P<braced>[A-Za-z_]\w*)[^}]*\}|\$(?P<bare>[A-Za-z_]\w*)")
 _KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "!", "time", "exec"}

@@ -107,3 +107,18 @@ def test_forged_or_stale_reports_are_not_posted(actions: Act, pr):
     assert silent.ok and silent.outputs["report"]["post"] == "false"
 
     assert actions.api.comments == []
+
+
+@pytest.mark.slow
+def test_the_verdict_line_is_the_check_result_not_the_artifact(actions: Act, pr):
+    """The artifact is the PR code's: a "passed" headline over a failed `gate` check does not
+    make the comment say passed. The first line is the run's conclusion; the body follows."""
+    project, event = pr
+    head = event.payload["pull_request"]["head"]["sha"]
+    forged = report(actions, "7", head, "## ✅ mlgate: challenger v2 passed the gate")
+    run = comment(actions, project, event, forged)  # the `pr` run's conclusion: failure
+    assert run.ok, run.tail()
+    [posted] = actions.api.comments_on(7)
+    verdict = f"**mlgate on {head[:7]}: ❌ the `gate` check failed.**"
+    assert verdict in posted.body
+    assert posted.body.index(verdict) < posted.body.index("## ✅ mlgate: challenger v2 passed")
