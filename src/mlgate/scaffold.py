@@ -5,8 +5,12 @@ model_cards/ and a block of .gitignore lines. `plan` decides every file's conten
 would be created, overwritten or left alone; `apply` writes them. An existing file that would
 change is an error unless `force`, and then nothing at all is written.
 
-The workflows are the ones mlgate runs for itself (package data kept identical to its
-.github/workflows/ by a test); only the registered model's name is replaced by the project's.
+The workflows are written for the user's repository, not for mlgate's own: they install mlgate
+as a pinned tool (`mlgate==` the running version; the repository's requirements.lock, when there
+is one, pins the model's packages with hashes), read the registered model's name from params.yaml
+at run time, and filter no paths of mlgate's source tree. Their security shape (permissions,
+the comment workflow that never runs PR code, the production environment) is that of mlgate's own
+.github/workflows, which a test compares step by step.
 """
 
 from __future__ import annotations
@@ -33,12 +37,24 @@ __all__ = [
     "next_steps",
     "plan",
     "template",
+    "workflow",
 ]
 
 WORKFLOWS = ("ci.yml", "pr.yml", "pr-comment.yml", "promote.yml")
 GITIGNORE_BEGIN = "# >>> mlgate"
 GITIGNORE_END = "# <<< mlgate"
-_MODEL_NAME = re.compile(r"^  MODEL_NAME: (\S+)", re.MULTILINE)
+# Steps shared by the workflows: (placeholder, step file, the `if:` it runs under or None).
+_STEPS = (
+    ("@@INSTALL@@", "install-step.yml", None),
+    ("@@INSTALL_REMOTE@@", "install-step.yml", "steps.registry.outputs.kind == 'remote'"),
+    ("@@INSTALL_CONFIGURED@@", "install-step.yml", "steps.registry.outputs.configured == 'true'"),
+    ("@@MODEL_NAME_REMOTE@@", "model-name-step.yml", "steps.registry.outputs.kind == 'remote'"),
+    (
+        "@@MODEL_NAME_CONFIGURED@@",
+        "model-name-step.yml",
+        "steps.registry.outputs.configured == 'true'",
+    ),
+)
 _GATE = {
     "classification": (
         "  primary_metric: f1_macro\n"
@@ -117,7 +133,7 @@ def plan(
         raise UsageError(f"model name {name!r} must be letters, digits, '_', '.' or '-'")
     contents = {
         Path("params.yaml"): _params(found, data_path, name, task),
-        **{Path(".github/workflows") / w: _workflow(w, name) for w in WORKFLOWS},
+        **{Path(".github/workflows") / w: workflow(w) for w in WORKFLOWS},
         Path("model_cards/README.md"): template("model_cards.md"),
     }
     files = [_planned(root, path, text) for path, text in contents.items()]
@@ -188,10 +204,26 @@ def _params(found: schema_mod.Schema | None, data_path: str, name: str, task: st
     )
 
 
-def _workflow(file: str, name: str) -> str:
+def workflow(file: str, version: str | None = None) -> str:
+    """A workflow as `init` writes it: the shared steps in place, mlgate pinned to `version`
+    (default: the running mlgate's)."""
+    from . import __version__
+
     text = template(f"workflows/{file}")
-    shipped = _MODEL_NAME.search(text)
-    return text.replace(shipped.group(1), name) if shipped else text
+    for placeholder, step, condition in _STEPS:
+        if placeholder in text:
+            text = text.replace(placeholder + "\n", _step(step, condition))
+    text = re.sub(r"\n{3,}", "\n\n", text)  # a step file ends with a blank line, as steps do
+    return text.replace("@@MLGATE_VERSION@@", version or __version__)
+
+
+def _step(file: str, condition: str | None) -> str:
+    """A step file, with `if: <condition>` after its name line when given."""
+    lines = template(file).splitlines(keepends=True)
+    if condition is not None:
+        at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("- name:"))
+        lines.insert(at + 1, f"        if: {condition}\n")
+    return "".join(lines)
 
 
 def _planned(root: Path, path: Path, content: str) -> PlannedFile:

@@ -11,17 +11,111 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 
 
-def test_shipped_workflows_are_the_repositorys_own():
-    shipped = REPO / "src" / "mlgate" / "templates" / "workflows"
-    assert sorted(p.name for p in shipped.iterdir()) == sorted(scaffold.WORKFLOWS)
-    assert sorted(p.name for p in (REPO / ".github" / "workflows").glob("*.yml")) == sorted(
-        scaffold.WORKFLOWS
-    )
+def _steps(workflow: dict) -> dict[tuple[str, str], dict]:
+    return {
+        (job, step.get("name") or step.get("uses", "")): step
+        for job, body in workflow["jobs"].items()
+        for step in body.get("steps", [])
+    }
+
+
+def test_workflows_suit_a_users_repository_not_mlgates():
+    from mlgate import __version__
+
     for name in scaffold.WORKFLOWS:
-        ours = (REPO / ".github" / "workflows" / name).read_bytes()
-        assert scaffold.template(f"workflows/{name}").encode() == ours, (
-            f"src/mlgate/templates/workflows/{name} differs from .github/workflows/{name}: copy it"
-        )
+        text = scaffold.workflow(name)
+        for own in (
+            "src/mlgate",
+            "src/**",
+            ".ci/",
+            "requirements-test.lock",
+            "--no-deps .",
+            "obesity",
+            "scripts/**",
+            "pyproject.toml",
+            "@@",
+        ):
+            assert own not in text, f"{name} names {own!r}, a part of mlgate's own repository"
+        workflow = yaml.safe_load(text)
+        assert workflow["permissions"] == {}
+        if name == "pr-comment.yml":  # runs no project code and installs nothing
+            continue
+        assert workflow["env"]["MLGATE_VERSION"] == __version__
+        install = [s for s in _steps(workflow).values() if s.get("name") == "Install mlgate"]
+        assert install and all(
+            '"mlgate==$MLGATE_VERSION"' in s["run"]
+            and "if [ -f requirements.lock ]; then" in s["run"]
+            and "--require-hashes -r requirements.lock" in s["run"]
+            for s in install
+        ), name
+        assert "MODEL_NAME: " not in str(workflow.get("env")), "the name comes from params.yaml"
+    assert scaffold.workflow("pr.yml", "9.9.9").count('MLGATE_VERSION: "9.9.9"') == 1
+    promote = yaml.safe_load(scaffold.workflow("promote.yml"))
+    assert "paths" not in promote[True]["push"]  # a user's training inputs can be anywhere
+    assert promote[True]["push"]["paths-ignore"] == ["model_cards/**", "**/*.md"]
+
+
+def test_workflows_keep_the_security_shape_of_mlgates_own():
+    """Every job's permissions, triggers, environment and `uses:` pins are those of the workflows
+    mlgate runs for itself; only the install and the model's name differ."""
+    for name in scaffold.WORKFLOWS:
+        ours = yaml.safe_load((REPO / ".github" / "workflows" / name).read_text())
+        theirs = yaml.safe_load(scaffold.workflow(name))
+        if name == "ci.yml":  # mlgate's own tests and lint are not the project's
+            assert set(theirs["jobs"]) == {"data"}
+            assert theirs["jobs"]["data"]["permissions"] == {"contents": "read"}
+            continue
+        assert theirs[True] == ours[True] or name == "promote.yml"
+        assert set(theirs["jobs"]) == set(ours["jobs"])
+        for job, body in ours["jobs"].items():
+            for key in ("permissions", "environment", "if", "needs", "concurrency"):
+                if key == "concurrency" and name == "promote.yml":
+                    continue  # one champion move at a time per repository, not per model name
+                assert theirs["jobs"][job].get(key) == body.get(key), (name, job, key)
+        used = {s["uses"] for s in _steps(ours).values() if "uses" in s}
+        assert {s["uses"] for s in _steps(theirs).values() if "uses" in s} == used
+
+
+def test_the_model_name_step_reads_params_yaml(tmp_path):
+    """The step the workflows run to learn the model's name, run as Actions would (bash, the
+    repository as cwd, GITHUB_OUTPUT a file)."""
+    import os
+    import sys
+
+    step = _steps(yaml.safe_load(scaffold.workflow("promote.yml")))[
+        ("promote", "Read the model's name")
+    ]
+    (tmp_path / "params.yaml").write_text("mlflow: {registered_model_name: churn_model}\n")
+    output = tmp_path / "out"
+    env = {**os.environ, "GITHUB_OUTPUT": str(output)}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, text=True, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert output.read_text() == "name=churn_model\n"
+
+    (tmp_path / "params.yaml").write_text("mlflow: {registered_model_name: 'a; rm -rf x'}\n")
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, text=True, capture_output=True
+    )
+    assert done.returncode == 2 and "must be letters, digits" in done.stdout
+
+
+def test_the_written_workflows_pass_the_security_audit(tmp_path):
+    import os
+    import sys
+
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for name in scaffold.WORKFLOWS:
+        (folder / name).write_text(scaffold.workflow(name))
+    env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
+    zizmor = Path(sys.executable).parent / "zizmor"
+    done = subprocess.run(
+        [str(zizmor), "--offline", str(folder)], env=env, text=True, capture_output=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture
@@ -56,12 +150,8 @@ def test_init_writes_params_workflows_cards_and_gitignore(repo):
     inferred = schema.parse(params["data"])
     assert inferred.task == "regression"
     assert inferred.column("bmi") == schema.Column("bmi", "numeric", 15, 45)
-    # The workflows are mlgate's own, with the project's model name.
     for name in scaffold.WORKFLOWS:
-        ours = (REPO / ".github" / "workflows" / name).read_text()
-        theirs = (repo / ".github" / "workflows" / name).read_text()
-        model = yaml.safe_load(ours).get("env", {}).get("MODEL_NAME")
-        assert theirs == (ours.replace(model, "churn_model") if model else ours)
+        assert (repo / ".github" / "workflows" / name).read_text() == scaffold.workflow(name)
     gitignore = (repo / ".gitignore").read_text()
     assert gitignore.startswith("secrets.env\n*.log\n# >>> mlgate\n")
     assert gitignore.endswith("metrics.json\n# <<< mlgate\n")
