@@ -4,7 +4,7 @@
 facts hold no clock of their own, only dates that are part of the record (training date,
 promotion dates). `card_facts.gather_facts` collects the facts from the registry and the holdout.
 The card is YAML front matter (what tools read: name, version, metrics) followed by sections for
-people: details, intended use, data, metrics with 95% intervals, per-class and per-Gender tables,
+people: details, intended use, data, metrics with 95% intervals, per-class and per-slice tables,
 the confusion matrix, the comparison with the previous champion and the gate's checks, caveats,
 and the promotion history.
 

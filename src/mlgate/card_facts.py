@@ -1,7 +1,7 @@
 """The facts a model card states, gathered from the registry and the holdout; publishing it.
 
 `card.render` is pure; this module collects what it renders — registry facts, the version's scores
-on the current holdout with bootstrap intervals, per-class and per-Gender tables, the comparison
+on the current holdout with bootstrap intervals, per-class and per-slice tables, the comparison
 with the previous champion, the gate's checks and the alias history — and writes the result to
 `model_cards/<model>.md`, the version's description and its run's artifacts.
 """

@@ -380,10 +380,14 @@ def train_command(
     fingerprint = of_worktree(params, data_path)
     if warning := environment_warning(fingerprint):
         click.echo(f"warning: {warning}", err=True)
+    # The data and the estimator are checked before the registry is opened: a bad input leaves
+    # nothing behind, not even an empty registry file.
+    holdout = data.holdout(params.data, data_path)
+    train.build_pipeline(params)
     result = train.train(
         params,
         _registry(params, tracking_uri),
-        data.holdout(params.data, data_path),
+        holdout,
         fingerprint=fingerprint,
         context_tags=github.context_tags(pr_number),
         metrics_path=Path(metrics_path),
@@ -830,8 +834,9 @@ def history_command(model, params_path, tracking_uri, as_json) -> None:
 @params_option
 @tracking_uri_option
 def card_command(model, version_ref, out, data_path, params_path, tracking_uri) -> None:
-    """Render MODEL's model card: details, data, metrics with 95% CIs, per-class and per-Gender
-    tables, comparison with the previous champion, gate checks, caveats, promotion history.
+    """Render MODEL's model card: details, data, metrics with 95% CIs, per-class and per-slice
+    (data.slice_by) tables, comparison with the previous champion, gate checks, caveats, promotion
+    history.
 
     Also sets it as the version's description and logs it as the run's `model_card.md`.
     """

@@ -9,6 +9,11 @@ Package versions come from the tree's `requirements.lock`, never from what is in
 scikit-learn release on PyPI changes nothing until a commit changes the lock, and a revert of that
 commit gives back the old fingerprint (and so the old champion). `installed_mismatches` tells when
 the running environment does not match the lock it claims.
+
+A repository without `requirements.lock` (a project that pins nothing) still works: its
+fingerprint covers params, data and training code only, and there is no lock for the installed
+packages to disagree with. A new scikit-learn that a workflow happens to install then retrains
+nothing; committing a lock is the fix, and is itself a change of the training inputs.
 """
 
 from __future__ import annotations

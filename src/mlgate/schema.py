@@ -5,7 +5,7 @@ categorical column whose slices the gate and the model card look at one by one) 
 `data.schema`, one entry per CSV column:
 
     schema:
-      Gender: {type: categorical, values: [Female, Male]}
+      plan: {type: categorical, values: [basic, premium]}
       Age: {type: numeric, min: 10, max: 100}
       customer_id: {type: ignore}
       Notes: {type: categorical, values: [a, b], required: false}

@@ -212,8 +212,8 @@ def _confusion_png(y_true: Any, y_pred: Any, classes: list[str], path: Path) -> 
 
 
 def _short(label: str) -> str:
-    """Column headers: 'Overweight_Level_II' -> 'Overweight II'."""
-    return label.replace("_Level", "").replace("_Type", "").replace("_", " ")
+    """Column headers: one word a line, so 'Level_II' -> 'Level II'."""
+    return label.replace("_", " ")
 
 
 def train(

@@ -91,6 +91,23 @@ def _cell(column: str, value: str) -> Callable[[Path], None]:
     return edit
 
 
+def _column(column: str, value: str | None) -> Callable[[Path], None]:
+    """Set every row's `column` to `value`, or drop the column (None)."""
+
+    def edit(root: Path) -> None:
+        path = next((root / "data").glob("*.csv"))
+        rows = [line.split(",") for line in path.read_text().splitlines()]
+        index = rows[0].index(column)
+        for row in rows:
+            if value is None:
+                del row[index]
+            elif row is not rows[0]:
+                row[index] = value
+        path.write_text("\n".join(",".join(row) for row in rows) + "\n")
+
+    return edit
+
+
 def _own_module(root: Path) -> None:
     (root / "models").mkdir()
     (root / "models" / "__init__.py").write_text("")
@@ -139,6 +156,10 @@ def _untrusted_own_model(root: Path) -> None:
             lambda root: (root / "data" / "diabetes.csv").write_text(""),
             "data/diabetes.csv: not a readable CSV (the file is empty)",
         ),
+        (
+            _column("progression", None),
+            "data/diabetes.csv: missing column(s) progression; data.schema in params.yaml needs",
+        ),
     ],
     ids=[
         "text-in-numeric",
@@ -148,6 +169,7 @@ def _untrusted_own_model(root: Path) -> None:
         "wrong-task",
         "untrusted-own-class",
         "empty-file",
+        "missing-target",
     ],
 )
 def test_train_bad_input_registers_nothing(diabetes: Path, breaks, message: str) -> None:
@@ -158,6 +180,22 @@ def test_train_bad_input_registers_nothing(diabetes: Path, breaks, message: str)
     assert message in done.stderr
     assert done.stderr.count("\n") == 1
     assert _registered(diabetes) == []
+    if "trusted" not in message:  # found before any model is fitted: not even a registry file
+        assert not (diabetes / "mlflow.db").exists()
+    assert not (diabetes / "metrics.json").exists()
+
+
+def test_train_a_target_with_one_class_registers_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "breast_cancer"
+    shutil.copytree(REPO / "examples" / "breast_cancer", root)
+    _column("diagnosis", "benign")(root)
+    done = _mlgate(root, "train", "--tracking-uri", f"sqlite:///{root / 'mlflow.db'}")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr == (
+        "mlgate: error: data/breast_cancer.csv: diagnosis has fewer than 2 classes (only"
+        " 'benign'); nothing to classify: add rows of another class\n"
+    )
+    assert not (root / "mlflow.db").exists()
 
 
 def test_own_estimator_class_trains_when_trusted(diabetes: Path) -> None:
@@ -226,6 +264,48 @@ def test_infer_schema_bad_input(tmp_path: Path, monkeypatch, csv, args, message)
     assert message in done.output
     assert done.output.count("\n") == 1
     assert (tmp_path / "params.yaml").read_text() == "# mine\n"
+
+
+@pytest.mark.parametrize(
+    ("csv", "args", "message"),
+    [
+        ("a,b\n1,x\n2,y\n", ["--target", "c"], "d.csv: no target column 'c'"),
+        ("", ["--target", "b"], "d.csv: not a readable CSV (the file is empty)"),
+        ("a,b\n1,x\n2,x\n3,x\n", ["--target", "b"], "target b has a single class ('x')"),
+        (
+            "a,b\n1,x\n2,y\n",
+            ["--target", "b", "--task", "regression"],
+            "regression target b must be numeric, got 'x' on CSV line 2",
+        ),
+    ],
+    ids=["missing-target", "empty-file", "one-class", "text-regression-target"],
+)
+def test_init_bad_input_writes_nothing(tmp_path: Path, csv, args, message) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "d.csv").write_text(csv)
+    done = _mlgate(root, "init", "--data", "d.csv", *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr and done.stderr.count("\n") == 1
+    assert sorted(p.name for p in root.iterdir()) == [".git", "d.csv"]
+
+
+def test_a_numeric_column_with_text_is_inferred_categorical_then_checked(
+    diabetes: Path,
+) -> None:
+    """infer-schema reads a column with text as categorical (nothing to reject); the schema it
+    wrote then holds every later CSV to it: text in a column declared numeric is exit 2."""
+    done = CliRunner().invoke(main, ["data", "check"])
+    assert done.exit_code == 0, done.output
+    _cell("bmi", "heavy")(diabetes)
+    shown = CliRunner().invoke(
+        main, ["data", "infer-schema", "--data", "data/diabetes.csv", "--target", "progression"]
+    )
+    assert shown.exit_code == 0 and "    bmi: {type: categorical" in shown.output
+    checked = CliRunner().invoke(main, ["data", "check"])
+    assert checked.exit_code == 2
+    assert "column bmi must be numeric, got 'heavy' on CSV line 2" in checked.output
 
 
 def test_init_through_the_cli(tmp_path: Path, monkeypatch) -> None:

@@ -101,3 +101,51 @@ def test_no_champion_applies_thresholds_only(holdout):
         ("threshold.rmse", False),
         ("threshold.r2", True),
     ]
+
+
+def test_a_challenger_the_holdout_cannot_judge_is_inconclusive(holdout):
+    """Different errors on every row, the same RMSE on average: 40 rows cannot tell "no loss"
+    from "10 % worse", so the verdict is inconclusive and `gate.on_inconclusive` decides."""
+    import dataclasses
+
+    from mlgate.verdict import to_json
+
+    y, group, champion = holdout
+    rng = np.random.default_rng(5)
+    y, group, champion = y[:40], group[:40], champion[:40]
+    other = y + rng.permutation(champion - y)  # the same errors, on other rows
+    result = _gate(y, group, champion, other)
+    assert result.verdict == "inconclusive" and not result.passed
+    check = next(c for c in result.checks if c.name == "non_inferiority.rmse")
+    assert check.inconclusive and "cannot tell" in check.message
+    assert result.decision.margin == pytest.approx(0.10 * result.metrics[0].champion)
+    assert "what would settle it" in report.render_text(result)
+    assert "a true rmse loss of" in report.render_text(result)
+
+    lenient = dataclasses.replace(PARAMS.gate, on_inconclusive="warn")
+    warned = evaluate(
+        y,
+        None,
+        _evidence("2", other),
+        _evidence("1", champion),
+        lenient,
+        "h" * 64,
+        slices=Slices("regression", "group", group, ("a", "b")),
+    )
+    assert warned.verdict == "inconclusive" and warned.passed
+
+    document = to_json(result)
+    assert document["task"] == "regression" and document["per_class"] == []
+    assert document["per_slice"]["column"] == "group"
+    assert [row["value"] for row in document["per_slice"]["rows"]] == ["a", "b"]
+    assert document["decision"]["verdict"] == "inconclusive"
+
+
+def test_the_three_verdicts_follow_the_true_loss(holdout):
+    """Scaling the champion's errors by a known factor: within the margin passes, well beyond
+    it fails, and both are decided by the holdout."""
+    y, group, champion = holdout
+    errors = champion - y
+    verdicts = {f: _gate(y, group, champion, y + f * errors).decision for f in (1.0, 0.95, 1.4)}
+    assert {f: d.verdict for f, d in verdicts.items()} == {1.0: "pass", 0.95: "pass", 1.4: "fail"}
+    assert all(d.decided_by == "holdout" for d in verdicts.values())
