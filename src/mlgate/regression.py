@@ -226,8 +226,7 @@ def non_inferiority_check(
 ) -> Check:
     """`non_inferiority.<metric>` with noninferiority.py's three verdicts, told in the metric's
     own units: for an error, the upper bound of challenger − champion against the allowed loss
-    (`margin` of the champion's error when relative). The check's candidate and threshold are
-    on the improvement scale the decision used (lower bound against −allowed)."""
+    (`margin` of the champion's error when relative); for R², the lower bound against −margin."""
     allowed = decision.margin
     h = decision.holdout
     lower = DIRECTIONS[metric] == "lower"
@@ -247,12 +246,17 @@ def non_inferiority_check(
     elif decision.cv_note and decision.holdout_verdict == INCONCLUSIVE:
         message += f"; {decision.cv_note}"
     bound = decision.cv.lo if decision.decided_by == "cv" and decision.cv else h.lo
+    candidate = float(bound) if math.isfinite(bound) else None
+    # An error's check reads in its own direction: the increase's upper bound against the
+    # allowed increase (the same comparison as the improvement's lower bound against −allowed).
+    if lower:
+        candidate = None if candidate is None else -candidate
     return Check(
         f"non_inferiority.{metric}",
-        float(bound) if math.isfinite(bound) else None,
+        candidate,
         None,
-        -allowed,
-        "higher",
+        allowed if lower else -allowed,
+        "lower" if lower else "higher",
         decision.verdict == PASS,
         message,
         inconclusive=decision.verdict == INCONCLUSIVE,

@@ -335,3 +335,31 @@ def test_init_through_the_cli(tmp_path: Path, monkeypatch) -> None:
     )
     assert wrong.exit_code == 2
     assert "no target column 'progresion' (did you mean progression?)" in wrong.output
+
+
+def test_regression_gate_compares_clean_rows_only_and_reports_slices(diabetes: Path) -> None:
+    """Another split of the same rows: the champion trained on most of the new holdout, so the
+    regression gate scores both models only on the rows neither trained on, as classification
+    does, and its JSON verdict says so, with the task and the per-slice errors of those rows."""
+    import json
+
+    assert _mlgate(diabetes, "train").returncode == 0
+    promoted = _mlgate(diabetes, "promote", "diabetes_model", "1", "production", "--reason", "1st")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    raw = yaml.safe_load((diabetes / "params.yaml").read_text())
+    raw["data"]["random_state"] = 7
+    (diabetes / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert _mlgate(diabetes, "train").returncode == 0
+    done = _mlgate(diabetes, "gate", "--json", "gate.json")
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    verdict = json.loads((diabetes / "gate.json").read_text())
+    assert verdict["task"] == "regression" and verdict["per_class"] == []
+    holdout = verdict["holdout"]
+    assert 0 < holdout["n_clean"] < holdout["n_rows"] == 89
+    assert "were in the champion's training rows" in holdout["why_fewer"]
+    assert "clean rows: " in done.stdout
+    assert verdict["decision"]["holdout"]["n_rows"] == holdout["n_clean"]
+    slices = verdict["per_slice"]
+    assert slices["column"] == "sex" and slices["metric"] == "rmse"
+    assert sum(row["rows"] for row in slices["rows"]) == holdout["n_clean"]
+    assert [c["name"] for c in verdict["checks"]][:2] == ["non_inferiority.rmse", "per_slice.sex"]
