@@ -186,6 +186,7 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
         "verdict",
         "passed",
         "mode",
+        "task",
         "comparable",
         "note",
         "challenger",
@@ -195,12 +196,14 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
         "policy",
         "metrics",
         "per_class",
+        "per_slice",
         "checks",
         "mcnemar",
         "links",
     ]
     assert document["schema_version"] == 1
     assert (document["verdict"], document["passed"], document["mode"]) == ("pass", True, "enabled")
+    assert (document["task"], document["per_slice"]) == ("classification", None)
     assert document["challenger"]["version"] == EQUAL_V
     assert document["champion"]["version"] == CHAMPION
     assert re.fullmatch(r"[0-9a-f]{64}", document["holdout"]["sha256"])
