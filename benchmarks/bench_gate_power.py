@@ -53,7 +53,7 @@ import numpy as np
 from mlgate import data as data_mod
 from mlgate import noninferiority as ni
 from mlgate import rows as rows_mod
-from mlgate.config import ModelConfig, Params, load_params
+from mlgate.config import Params, load_params
 from mlgate.crossval import corrected_interval, fold_indices, paired_cv
 from mlgate.gate import ModelEvidence, evaluate
 from mlgate.stats import classification_metrics, mcnemar, paired_bootstrap_deltas
@@ -62,6 +62,9 @@ from mlgate.train import build_pipeline
 REPO = Path(__file__).resolve().parents[1]
 MARGINS = (0.02, 0.03, 0.04)
 MAX_CLASS_DROP = 0.10
+# The target's classes in the schema's order (ordinal: a neighbour is the next class), set from
+# params.yaml in main().
+CLASSES: list[str] = []
 TARGET_FALSE_BLOCK = 0.05
 TARGET_DETECTION = 0.95
 TARGET_AT_MARGIN = 0.025
@@ -77,14 +80,14 @@ def _configs(params: Params, seeds: int) -> dict[str, Callable[[list[str]], Any]
 
     def rf(**changes: Any) -> Callable[[list[str]], Any]:
         hyper = {**base, **changes}
-        config = dataclasses.replace(
-            params, model=ModelConfig(params.model.type, MappingProxyType(hyper))
-        )
-        return lambda columns: build_pipeline(config, columns)
+        model = dataclasses.replace(params.model, params=MappingProxyType(hyper))
+        config = dataclasses.replace(params, model=model)
+        # The schema decides the columns: `columns` is the caller's, for the same frame.
+        return lambda columns: build_pipeline(config)
 
     def swap(estimator: Callable[[], Any]) -> Callable[[list[str]], Any]:
         def build(columns: list[str]) -> Any:
-            pipe = build_pipeline(params, columns)
+            pipe = build_pipeline(params)
             return pipe.set_params(model=estimator())
 
         return build
@@ -122,7 +125,7 @@ def _fit_fold(build: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.nda
 def _pool(X: Any, y: np.ndarray, configs: dict[str, Any], repeats: int, jobs: int) -> Pool:
     from joblib import Parallel, delayed
 
-    classes = [c for c in data_mod.CLASSES if c in set(y)]
+    classes = [c for c in CLASSES if c in set(y)]
     folds = fold_indices(y, 5, repeats, seed=0)
     tasks = [(name, i) for name in configs for i in range(len(folds))]
     out = Parallel(n_jobs=jobs)(
@@ -179,7 +182,7 @@ def drop_challenger(
     new = base.copy()
     if drop <= 0:
         return new
-    order = list(data_mod.CLASSES)
+    order = list(CLASSES)
     target = _f1(y, champ, classes) - drop
     for i in rng.permutation(np.flatnonzero((base == y) & (champ == y))):
         k = order.index(y[i])
@@ -320,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = tuple(int(s) for s in args.sizes.split(","))
     params = load_params(args.params)
     started = time.perf_counter()
-    dataset = data_mod.load(args.data, params.data.target)
-    X = dataset.frame.drop(columns=[params.data.target])
+    CLASSES[:] = params.data.schema.classes
+    dataset = data_mod.load(args.data, params.data.schema)
+    X = dataset.frame[dataset.features]
     y = dataset.frame[params.data.target].to_numpy()
     configs = _configs(params, args.seeds)
     pool = _pool(X, y, configs, args.repeats, args.jobs)
@@ -378,11 +382,11 @@ def main(argv: list[str] | None = None) -> int:
 def _timings(params: Params, dataset: Any, configs: dict[str, Any]) -> tuple[float, float, Any]:
     """Holdout-only gate (predict both + evaluate) vs the CV it adds (both configs, 5x2)."""
     target = params.data.target
-    split = data_mod.split(dataset, target, params.data.test_size, params.data.random_state)
+    split = data_mod.split(dataset, params.data.test_size, params.data.random_state)
     columns = list(split.X_train.columns)
     champion = configs["champion"](columns).fit(split.X_train, split.y_train)
     challenger = configs["RF criterion=entropy"](columns).fit(split.X_train, split.y_train)
-    classes = [c for c in data_mod.CLASSES if c in set(split.y_test)]
+    classes = [c for c in CLASSES if c in set(split.y_test)]
     started = time.perf_counter()
     old = champion.predict(split.X_test)
     new = challenger.predict(split.X_test)
@@ -395,7 +399,7 @@ def _timings(params: Params, dataset: Any, configs: dict[str, Any]) -> tuple[flo
         split.holdout_sha256,
     )
     holdout_seconds = time.perf_counter() - started
-    X = dataset.frame.drop(columns=[target])
+    X = dataset.frame[dataset.features]
     y = dataset.frame[target].to_numpy()
     builders = {"champion": configs["champion"], "challenger": configs["RF criterion=entropy"]}
 
@@ -481,7 +485,7 @@ def _clean_rows(dataset: Any, params: Params) -> list[tuple[str, str, int, int]]
     from sklearn.model_selection import train_test_split
 
     frame, target = dataset.frame, params.data.target
-    features = [c for c in frame.columns if c != target]
+    features = dataset.features
     hashes = rows_mod.row_hashes(frame, features)
     size, state = params.data.test_size, params.data.random_state
     keep = np.random.default_rng(1).random(len(frame)) < 0.85
@@ -527,8 +531,8 @@ def _report(
     champ_f1 = _f1(y, champ, classes)
     print(
         f"bench_gate_power: {dataset.path} ({y.size} rows after dropping duplicates), "
-        f"champion = params.yaml's {params.model.type} {dict(params.model.params)}; pool macro-F1 "
-        f"{champ_f1:.4f} (out-of-fold, 5 folds)"
+        f"champion = params.yaml's {params.model.estimator} {dict(params.model.params)}; "
+        f"pool macro-F1 {champ_f1:.4f} (out-of-fold, 5 folds)"
     )
     print(
         f"{args.reps} holdouts per cell ({4 * args.reps} at a 3-point drop), {args.n_boot} "

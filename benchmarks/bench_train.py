@@ -61,18 +61,17 @@ from mlgate.config import load_params
 from mlgate.train import build_pipeline, evaluate, pip_requirements
 
 params = load_params("params.yaml")
-dataset = data.load(params.data.path, params.data.target)
-split = data.split(dataset, params.data.target, params.data.test_size, params.data.random_state)
-model = build_pipeline(params, list(split.X_train.columns))
+holdout = data.holdout(params.data)
+split, classes = holdout.split, holdout.classes
+model = build_pipeline(params)
 model.fit(split.X_train, split.y_train)
-classes = [c for c in data.CLASSES if c in set(dataset.frame[params.data.target])]
 metrics = evaluate(split.y_test, model.predict(split.X_test), classes)
 
 name = params.mlflow.registered_model_name
 mlflow.set_experiment(params.mlflow.experiment_name)
 extra = {"pip_requirements": pip_requirements()} if "--pins" in sys.argv else {}
 with mlflow.start_run():
-    mlflow.log_params({"model_type": params.model.type, **params.model.params})
+    mlflow.log_params({"model_type": params.model.estimator, **params.model.params})
     mlflow.log_metrics(metrics)
     # MLflow's defaults, except the one argument its skops serialization demands for trees.
     info = mlflow.sklearn.log_model(

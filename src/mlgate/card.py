@@ -4,7 +4,7 @@
 facts hold no clock of their own, only dates that are part of the record (training date,
 promotion dates). `card_facts.gather_facts` collects the facts from the registry and the holdout.
 The card is YAML front matter (what tools read: name, version, metrics) followed by sections for
-people: details, intended use, data, metrics with 95% intervals, per-class and per-Gender tables,
+people: details, intended use, data, metrics with 95% intervals, per-class and per-slice tables,
 the confusion matrix, the comparison with the previous champion and the gate's checks, caveats,
 and the promotion history.
 
@@ -15,12 +15,13 @@ front matter's metric names, and the snapshot test reads it whole.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from .champion import Move
+from .config import CardConfig
 from .verdict import GateSummary
 
 __all__ = [
@@ -70,6 +71,17 @@ class SliceStats:
     rows: int
     accuracy: float
     f1_macro: float
+
+
+@dataclass(frozen=True)
+class ErrorSliceStats:
+    """A regression's errors on the holdout rows where `column` == `value`."""
+
+    column: str
+    value: str
+    rows: int
+    rmse: float
+    mae: float
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,10 @@ class CardFacts:
     gate: GateSummary | None
     history: tuple[Move, ...]  # the champion alias's moves, oldest first
     champion_alias: str = "champion"
+    text: CardConfig = field(default_factory=CardConfig)  # params.yaml's card: section
+    task: str = "classification"
+    error_slices: tuple[ErrorSliceStats, ...] = ()  # regression's per-slice table
+    target_range: tuple[float, float, float] | None = None  # regression: min, mean, max
 
 
 def render(facts: CardFacts) -> str:
@@ -138,7 +154,7 @@ def render(facts: CardFacts) -> str:
         _front_matter(facts),
         _title(facts),
         _details(facts),
-        _intended_use(),
+        _intended_use(facts),
         _data(facts),
         _metrics(facts),
         _comparison(facts),
@@ -217,11 +233,14 @@ def _title(facts: CardFacts) -> list[str]:
         if facts.champion_alias in facts.aliases
         else f"in stage {facts.stage}"
     )
-    summary = (
-        f"A {facts.model_type} classifier of obesity level"
-        f" ({facts.target}, {len(facts.confusion_labels)}"
-        f" classes) from eating habits and physical condition; v{facts.version} is {role}."
+    kind = "regressor" if facts.task == "regression" else "classifier"
+    described = facts.text.summary.format(
+        model_type=facts.model_type,
+        kind=kind,
+        target=facts.target,
+        n_classes=len(facts.confusion_labels),
     )
+    summary = f"{described}; v{facts.version} is {role}."
     last = _arrival(facts)
     if last is not None:
         summary += f" It became champion on {last.at} ({last.kind}: {_inline(last.reason)})."
@@ -257,35 +276,19 @@ def _details(facts: CardFacts) -> list[str]:
     ]
 
 
-def _intended_use() -> list[str]:
-    return [
-        "## Intended use",
-        "",
-        "- **Primary use:** estimate an obesity-level category from answers about eating habits,"
-        " physical activity, height and weight, for aggregate analysis, teaching and as the"
-        " reference model of this CI/CD pipeline.",
-        "- **Users:** analysts and ML engineers working with survey data of the same schema.",
-        "- **Out of scope:** diagnosis, treatment, insurance, employment or any decision about an"
-        " individual; populations unlike the survey's (see caveats); inputs outside the schema's"
-        " ranges, which the data checks reject.",
-        "",
-    ]
+def _intended_use(facts: CardFacts) -> list[str]:
+    return ["## Intended use", "", *(f"- {line}" for line in facts.text.intended_use), ""]
 
 
-# The published UCI file, byte for byte (data/README.md): a card trained on it cites it.
-UCI_SHA256 = "5e9f57cc217cc64dd0cc68f602990d8d15664be12db7bbd12dfb8b5b5a41daa4"
-_UCI = (
-    'the UCI dataset "Estimation of obesity levels based on eating habits and physical condition"'
-)
-
-
-def _source(data_sha256: str) -> str:
-    if data_sha256 == UCI_SHA256:
-        return (
-            f"{_UCI} as published (UCI id 544, doi 10.24432/C5H31Z; Palechor & de la Hoz"
-            " Manotas, 2019, *Data in Brief* 25), licensed CC BY 4.0; see `data/README.md`."
-        )
-    return f"a file with the schema of {_UCI} (Palechor & de la Hoz Manotas, 2019)."
+def _source(facts: CardFacts) -> str:
+    """params.yaml's words about the data, for the file they describe (`card.data_sha256`); a
+    different file is said to be one, in `card.data_source_other`'s words."""
+    text = facts.text
+    if text.data_sha256 and facts.data_sha256 != text.data_sha256:
+        words = text.data_source_other
+    else:
+        words = text.data_source
+    return f", {words}" if words else "."
 
 
 def _data(facts: CardFacts) -> list[str]:
@@ -293,12 +296,13 @@ def _data(facts: CardFacts) -> list[str]:
     lines = [
         "## Training and evaluation data",
         "",
-        f"- **Source:** `{facts.data_path}`, {_source(facts.data_sha256)}",
+        f"- **Source:** `{facts.data_path}`{_source(facts)}",
         f"- **sha256:** `{facts.data_sha256}`",
         f"- **Size:** {facts.dataset_rows} rows after dropping exact duplicates, {facts.n_features}"
         f" features, target `{facts.target}`.",
-        f"- **Holdout:** {facts.holdout_rows} rows (stratified split),"
-        f" sha256 `{facts.holdout_sha256}`; the rest trained the model.",
+        f"- **Holdout:** {facts.holdout_rows} rows ({_split_kind(facts)} split),"
+        f" sha256 `{facts.holdout_sha256}`;"
+        " the rest trained the model.",
     ]
     if facts.training_data_sha256 and facts.training_data_sha256 != facts.data_sha256:
         lines.append(
@@ -306,9 +310,17 @@ def _data(facts: CardFacts) -> list[str]:
             f" sha256 `{facts.training_data_sha256}`;"
             " the metrics below use the file above, whose holdout may include rows it trained on."
         )
+    if facts.target_range is not None:
+        low, mean, high = facts.target_range
+        lines.append(f"- **Target:** `{facts.target}` from {low:g} to {high:g}, mean {mean:.4g}.")
+        return [*lines, ""]
     lines += ["", "| Class | Rows | Share |", "|---|---:|---:|"]
     lines += [f"| {label} | {n} | {n / total:.1%} |" for label, n in facts.class_balance]
     return [*lines, ""]
+
+
+def _split_kind(facts: CardFacts) -> str:
+    return "random" if facts.task == "regression" else "stratified"
 
 
 def _metrics(facts: CardFacts) -> list[str]:
@@ -323,6 +335,10 @@ def _metrics(facts: CardFacts) -> list[str]:
         "|---|---:|---:|",
         *(f"| {m.metric} | {m.value:.4f} | [{m.lo:.4f}, {m.hi:.4f}] |" for m in facts.metrics),
         "",
+    ]
+    if facts.task == "regression":
+        return lines + _error_slices(facts)
+    lines += [
         "### Per class",
         "",
         "| Class | Support | Precision | Recall | F1 |",
@@ -350,6 +366,24 @@ def _metrics(facts: CardFacts) -> list[str]:
             "",
         ]
     return lines + _confusion(facts)
+
+
+def _error_slices(facts: CardFacts) -> list[str]:
+    lines: list[str] = []
+    for column in dict.fromkeys(s.column for s in facts.error_slices):
+        lines += [
+            f"### Per {column}",
+            "",
+            f"| {column} | Rows | RMSE | MAE |",
+            "|---|---:|---:|---:|",
+            *(
+                f"| {s.value} | {s.rows} | {s.rmse:.4f} | {s.mae:.4f} |"
+                for s in facts.error_slices
+                if s.column == column
+            ),
+            "",
+        ]
+    return lines
 
 
 def _confusion(facts: CardFacts) -> list[str]:
@@ -446,22 +480,9 @@ def _caveats(facts: CardFacts) -> list[str]:
     lines = [
         "## Caveats and ethical considerations",
         "",
-        "- **Labels are derived from BMI.** The classes are BMI bands (weight / height², WHO"
-        " cut-offs), and height and weight are inputs: the model mostly re-learns a formula."
-        " BMI ignores body composition and fits some groups (athletes, older people, some"
-        " ethnicities) poorly; a label is not a health assessment.",
-        "- **Partly synthetic data.** 77% of the UCI file's rows were generated by its authors"
-        " with SMOTE from 485 survey answers, and files made by `mlgate data generate` are"
-        " synthetic throughout. A holdout drawn from such rows shares their neighbourhoods with"
-        " the training rows: scores on it overstate what the model would do on fresh survey"
-        " answers.",
-        "- **Population.** The survey covered people aged 14 to 61 in Mexico, Peru and Colombia;"
-        " habits and body measures differ elsewhere.",
-        "- **Gender.** Some classes are almost all one gender in the data (Obesity_Type_II male,"
-        " Obesity_Type_III female), so Gender can act as a proxy; check the per-Gender table"
-        " before any use that treats people differently by it.",
-        "- **Holdout only.** Metrics come from one stratified split of one file; the intervals"
-        " cover resampling of those rows, not a shift in the population.",
+        *(f"- {line}" for line in facts.text.caveats),
+        f"- **Holdout only.** Metrics come from one {_split_kind(facts)} split of one file; the"
+        " intervals cover resampling of those rows, not a shift in the population.",
     ]
     if facts.comparison is not None and not facts.comparison.comparable:
         lines.append(

@@ -1,7 +1,7 @@
 """The facts a model card states, gathered from the registry and the holdout; publishing it.
 
 `card.render` is pure; this module collects what it renders — registry facts, the version's scores
-on the current holdout with bootstrap intervals, per-class and per-Gender tables, the comparison
+on the current holdout with bootstrap intervals, per-class and per-slice tables, the comparison
 with the previous champion, the gate's checks and the alias history — and writes the result to
 `model_cards/<model>.md`, the version's description and its run's artifacts.
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import card, data, verdict
+from . import card, data, regression, verdict
 from .champion import champion_moves, history
 from .errors import DataError
 from .registry import load_model
@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 CARD_ARTIFACT = "model_card.md"
-_SLICE_COLUMNS = ("Gender",)
 
 
 @dataclass(frozen=True)
@@ -107,6 +106,7 @@ def gather_facts(
     aliases = registry.aliases(name)
     moves = tuple(champion_moves(history(registry, name), alias))
     target = params.data.target
+    task = params.data.schema.task
     gate = verdict.load(registry, entry.run_id)
     holdout = data.holdout(params.data, data_path, known=gate.split if gate else None)
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
@@ -120,13 +120,15 @@ def gather_facts(
         seed=gate_cfg.seed,
         classes=classes,
     )
+    if task == "regression":
+        return _regression_facts(params, entry, holdout, pred, data_path, moves, evidence, gate)
     scores = classification_metrics(y, pred, classes)
     never = np.full(len(y), _NEVER, dtype=object)  # scores 0: the deltas are the model's own
     own = _intervals(y, never, pred, boot)
     metrics = tuple(card.MetricInterval(m, float(scores[m]), *own[m]) for m in METRICS)
     matrix = confusion_matrix(y, pred, classes)
     slices = []
-    for column in _SLICE_COLUMNS:
+    for column in [params.data.schema.slice_by] if params.data.schema.slice_by else []:
         for value in sorted(split.X_test[column].astype(str).unique()):
             mask = (split.X_test[column].astype(str) == value).to_numpy()
             present = [c for c in classes if c in set(y[mask])]
@@ -136,13 +138,87 @@ def gather_facts(
                     column, value, int(mask.sum()), scores["accuracy"], scores["f1_macro"]
                 )
             )
+    counts = dataset.frame[target].value_counts()
+    return card.CardFacts(
+        **_common(registry, params, entry, holdout, data_path, moves, gate),
+        class_balance=tuple((c, int(counts.get(c, 0))) for c in classes),
+        metrics=metrics,
+        per_class=_per_class(matrix, classes),
+        slices=tuple(slices),
+        confusion_labels=tuple(classes),
+        confusion=tuple(tuple(int(n) for n in row) for row in matrix),
+        comparison=_comparison(evidence, entry, aliases.get(alias), moves, pred, boot),
+    )
+
+
+def _regression_facts(
+    params: Params,
+    entry: Version,
+    holdout: data.Holdout,
+    pred: Any,
+    data_path: str | None,
+    moves: tuple,
+    evidence: _Evidence,
+    gate: Any,
+) -> card.CardFacts:
+    """A regression's card: RMSE, MAE and R² with intervals, errors per slice, the target's
+    range instead of a class balance, no confusion matrix."""
+    cfg, split = params.gate, holdout.split
+    y = split.y_test.to_numpy(float)
+    pred = np.asarray(pred, dtype=float)
+    boot = dict(n_boot=cfg.n_bootstrap, confidence=cfg.confidence, seed=cfg.seed)
+    metrics = tuple(
+        card.MetricInterval(m, *regression.bootstrap_ci(y, pred, m, **boot))
+        for m in regression.METRICS
+    )
+    column = params.data.schema.slice_by
+    slices = []
+    if column:
+        rmse = regression.slice_rows(y, split.X_test[column], pred, None, "rmse")
+        mae = regression.slice_rows(y, split.X_test[column], pred, None, "mae")
+        slices = [
+            card.ErrorSliceStats(column, a.value, a.rows, a.challenger, b.challenger)
+            for a, b in zip(rmse, mae, strict=True)
+        ]
+    target = holdout.dataset.frame[params.data.target].astype(float)
+    alias = params.promotion.champion_alias
+    champion = evidence.registry.aliases(evidence.name).get(alias)
+    return card.CardFacts(
+        **_common(evidence.registry, params, entry, holdout, data_path, moves, gate),
+        class_balance=(),
+        metrics=metrics,
+        per_class=(),
+        slices=(),
+        confusion_labels=(),
+        confusion=(),
+        comparison=_comparison(
+            evidence, entry, champion, moves, pred, {**boot, "classes": None}, "regression"
+        ),
+        error_slices=tuple(slices),
+        target_range=(float(target.min()), float(target.mean()), float(target.max())),
+    )
+
+
+def _common(
+    registry: Registry,
+    params: Params,
+    entry: Version,
+    holdout: data.Holdout,
+    data_path: str | None,
+    moves: tuple,
+    gate: Any,
+) -> dict[str, Any]:
+    """The card's facts that do not depend on the task."""
+    name = entry.name
+    alias = params.promotion.champion_alias
+    aliases = registry.aliases(name)
     run = registry.runs([entry.run_id]).get(entry.run_id) if entry.run_id else None
     run_params = dict(run.data.params) if run else {}
-    counts = dataset.frame[target].value_counts()
     hyper = tuple(
         sorted((k[len("model.") :], val) for k, val in run_params.items() if k.startswith("model."))
     )
-    return card.CardFacts(
+    dataset, split = holdout.dataset, holdout.split
+    return dict(
         name=name,
         version=entry.version,
         run_id=entry.run_id,
@@ -156,26 +232,21 @@ def gather_facts(
         pr_number=entry.tags.get("pr_number"),
         training_date=entry.tags.get("training_date"),
         ci_run_url=entry.tags.get("ci_run_url"),
-        target=target,
+        target=params.data.target,
         data_path=str(data_path or params.data.path),
         data_sha256=dataset.sha256,
         training_data_sha256=entry.tags.get("mlgate.data_sha256"),
         dataset_rows=len(dataset.frame),
         n_features=len(dataset.features),
-        class_balance=tuple((c, int(counts.get(c, 0))) for c in classes),
-        holdout_rows=len(y),
+        holdout_rows=len(split.y_test),
         holdout_sha256=split.holdout_sha256,
-        confidence=gate_cfg.confidence,
-        n_bootstrap=gate_cfg.n_bootstrap,
-        metrics=metrics,
-        per_class=_per_class(matrix, classes),
-        slices=tuple(slices),
-        confusion_labels=tuple(classes),
-        confusion=tuple(tuple(int(n) for n in row) for row in matrix),
-        comparison=_comparison(evidence, entry, aliases.get(alias), moves, pred, boot),
+        confidence=params.gate.confidence,
+        n_bootstrap=params.gate.n_bootstrap,
         gate=gate,
         history=moves,
         champion_alias=alias,
+        text=params.card,
+        task=params.data.schema.task,
     )
 
 
@@ -229,8 +300,10 @@ def _comparison(
     moves: tuple,
     pred: Any,
     boot: dict[str, Any],
+    task: str = "classification",
 ) -> card.Comparison | None:
-    """This version against the champion it replaced (or, if it is not champion, the champion)."""
+    """This version against the champion it replaced (or, if it is not champion, the champion),
+    on the task's metrics."""
 
     if champion == entry.version:
         arrival = next((m for m in reversed(moves) if m.to_version == entry.version), None)
@@ -242,8 +315,8 @@ def _comparison(
     registry, name, split = evidence.registry, evidence.name, evidence.split
     other_v = registry.get_version(name, other)
     y = split.y_test.to_numpy()
-    classes = boot["classes"]
-    this_scores = classification_metrics(y, pred, classes)
+    names, score = _scorer(task, boot["classes"])
+    this_scores = score(y, pred)
     try:
         other_pred = evidence.predictions(other)
     except Exception as exc:  # a version that cannot score this data is a finding, not an error
@@ -251,7 +324,7 @@ def _comparison(
             registry.run_metrics([other_v.run_id]).get(other_v.run_id, {}) if other_v.run_id else {}
         )
         rows = tuple(
-            card.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None) for m in METRICS
+            card.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None) for m in names
         )
         note = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return card.Comparison(other, role, False, rows, note)
@@ -263,9 +336,14 @@ def _comparison(
         return card.Comparison(other, role, False, (), clean.reason())
     keep = clean.mask
     y, pred, other_pred = y[keep], np.asarray(pred)[keep], np.asarray(other_pred)[keep]
-    this_scores = classification_metrics(y, pred, classes)
-    other_scores = classification_metrics(y, other_pred, classes)
-    intervals = _intervals(y, other_pred, pred, boot)
+    this_scores, other_scores = score(y, pred), score(y, other_pred)
+    if task == "regression":
+        samples = regression.paired_bootstrap_deltas(
+            y, other_pred, pred, names, boot["n_boot"], boot["seed"]
+        )
+        intervals = {m: percentile_interval(samples[m], boot["confidence"]) for m in names}
+    else:
+        intervals = _intervals(y, other_pred, pred, boot)
     rows = [
         card.ComparisonRow(
             m,
@@ -274,7 +352,7 @@ def _comparison(
             float(this_scores[m]) - float(other_scores[m]),
             *intervals[m],
         )
-        for m in METRICS
+        for m in names
     ]
     return card.Comparison(other, role, True, tuple(rows), clean.reason())
 
@@ -290,6 +368,15 @@ def _intervals(y: Any, base: Any, pred: Any, boot: dict[str, Any]) -> dict[str, 
         y, base, pred, boot["classes"], METRICS, boot["n_boot"], boot["seed"]
     )
     return {m: percentile_interval(samples[m], boot["confidence"]) for m in METRICS}
+
+
+def _scorer(task: str, classes: Any) -> tuple[tuple[str, ...], Any]:
+    """The metrics a comparison reports and the function that computes them for the task."""
+    if task == "regression":
+        return regression.METRICS, lambda y, p: regression.regression_metrics(
+            np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+        )
+    return METRICS, lambda y, p: classification_metrics(y, p, classes)
 
 
 def _v(version: str | None) -> str:

@@ -334,7 +334,7 @@ class Best:
 def best(
     registry: Registry,
     name: str,
-    metric: str,
+    metric: str | None = None,
     *,
     lower_is_better: bool | None = None,
     stage: str | None = None,
@@ -345,8 +345,12 @@ def best(
     The direction is the metric's known one (accuracy: higher, *_seconds: lower), higher for
     metrics mlgate doesn't know, and `lower_is_better` overrides both. Versions registered by
     `train` are ranked from their metric tags; the server ranks the other versions' runs, so the
-    client reads at most ceil(N/100) runs, not N.
+    client reads at most ceil(N/100) runs, not N. Without `metric`: accuracy, or RMSE for a
+    model whose versions logged it and no accuracy (a regression).
     """
+    if metric is None:
+        logged = {m for v in registry.versions(name) for m in metric_tags(v.tags)}
+        metric = "rmse" if "rmse" in logged and "accuracy" not in logged else "accuracy"
     if "`" in metric:
         raise UsageError(f"metric name {metric!r} contains a backtick; metric names can't")
     stage = parse_stage(stage) if stage else None

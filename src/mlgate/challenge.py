@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import data, github, report, verdict
-from .config import Params
+from .config import GateConfig, Params
 from .crossval import CrossValidation
 from .errors import ArtifactError, ConfigError, NotFoundError, UsageError
 from .fingerprint import of_worktree
@@ -26,6 +26,7 @@ from .gate import (
     GateResult,
     ModelEvidence,
     MoreEvidence,
+    Slices,
     evaluate,
 )
 from .policy import PolicyChange
@@ -122,6 +123,16 @@ def _evidence(
     return ModelEvidence(**base, predictions=np.asarray(predictions), latency_s=min(timings))
 
 
+def _slices(params: Params, X: Any, mask: np.ndarray) -> Slices:
+    """The task, and for regression the compared rows' values of `data.slice_by`."""
+    schema = params.data.schema
+    column = schema.slice_by if schema.task == "regression" else None
+    if column is None:
+        return Slices(schema.task)
+    values = X[column].astype(str).to_numpy()[mask]
+    return Slices(schema.task, column, values, schema.column(column).values)
+
+
 def run_gate(
     registry: Registry,
     params: Params,
@@ -171,22 +182,23 @@ def run_gate(
         for ev in (challenger_ev, champion_ev)
     )
     more = MoreEvidence(n_holdout=clean.n_holdout, why_fewer=clean.reason())
-    result = evaluate(
-        y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
-    )
+    slices = _slices(params, split.X_test, clean.mask)
+
+    def judge(gate: GateConfig, more: MoreEvidence) -> GateResult:
+        return evaluate(
+            y, holdout.classes, challenger_ev, champion_ev, gate, holdout.sha256, more, slices
+        )
+
+    result = judge(params.gate, more)
     if result.verdict == VERDICT_INCONCLUSIVE and params.gate.evidence == "cv" and champion:
         records = (champion_record, _training_record(registry, challenger))
         cv, note = _cross_validate(params, holdout, champion, *records)
         more = replace(more, cv=cv, cv_note=note)
-        result = evaluate(
-            y, holdout.classes, challenger_ev, champion_ev, params.gate, holdout.sha256, more
-        )
+        result = judge(params.gate, more)
     informational = None
     if policy is not None and policy.gate_settings_changed:
         # The same evidence under the change's own settings: for the report, never recorded.
-        informational = evaluate(
-            y, holdout.classes, challenger_ev, champion_ev, policy.new_gate, holdout.sha256, more
-        )
+        informational = judge(policy.new_gate, more)
     split_record = data.split_record(params.data, holdout)
     _record(registry, params, result, challenger, champion, predictions, split_record)
     if candidate_aliases:

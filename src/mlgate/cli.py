@@ -235,6 +235,10 @@ def main(ctx: click.Context, verbose: bool) -> None:
     Exit codes: 0 ok, 1 gate failed, 2 usage/config/data error, 3 registry/infrastructure error.
     """
     ctx.ensure_object(dict)
+    # A `model.estimator` class of the project's own imports from the repository root, as it
+    # would under `python -m`; the console script alone has its own folder on sys.path instead.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     if not verbose:
         # MLflow configures its loggers when imported (later, inside a command): set the level
         # it reads rather than the loggers themselves.
@@ -252,34 +256,90 @@ def data_group() -> None:
     """Create or check the dataset."""
 
 
-@data_group.command("generate")
-@click.option("--rows", default=2111, show_default=True, type=click.IntRange(50, 1_000_000))
-@click.option("--seed", default=42, show_default=True, type=int)
-@click.option(
-    "--out", default="data/obesity.csv", show_default=True, type=click.Path(dir_okay=False)
-)
-def data_generate(rows: int, seed: int, out: str) -> None:
-    """Write a synthetic obesity dataset with the UCI schema (deterministic for a seed)."""
-    frame = data.generate(rows=rows, seed=seed)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
-    click.echo(f"wrote {out}: {len(frame)} rows, sha256 {data.file_sha256(out)[:12]}")
-
-
 @data_group.command("check")
 @params_option
 @data_option
 def data_check(params_path: str, data_path: str | None) -> None:
-    """Validate the dataset against the UCI schema and print its class balance."""
+    """Validate the dataset against params.yaml's data.schema; print the class balance
+    (classification) or the target's range (regression)."""
     params = _params(params_path)
-    dataset = data.load(data_path or params.data.path, params.data.target)
-    counts = dataset.frame[params.data.target].value_counts()
+    schema = params.data.schema
+    dataset = data.load(data_path or params.data.path, schema)
+    target = dataset.frame[schema.target]
     click.echo(
         f"{dataset.path}: ok, {len(dataset.frame)} rows"
         f" ({dataset.duplicates_dropped} duplicate rows dropped), sha256 {dataset.sha256[:12]}"
     )
-    for label in (c for c in data.CLASSES if c in counts):
+    if schema.task == "regression":
+        values = target.astype(float)
+        click.echo(
+            f"  {schema.target}: min {values.min():g}, mean {values.mean():g}, max {values.max():g}"
+        )
+        return
+    counts = target.astype(str).value_counts()
+    for label in (c for c in schema.classes if c in counts):
         click.echo(f"  {label:<22} {counts[label]:>5}")
+
+
+@data_group.command("infer-schema")
+@click.option(
+    "--data", "data_path", required=True, type=click.Path(dir_okay=False), help="The CSV."
+)
+@click.option("--target", required=True, help="The column to predict.")
+@click.option(
+    "--task",
+    type=click.Choice(["classification", "regression"]),
+    default=None,
+    help="[default: classification for text or few integer labels, else regression]",
+)
+@click.option(
+    "--write",
+    "write_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Also put the block into this params.yaml, keeping its comments and other keys.",
+)
+def data_infer_schema(data_path: str, target: str, task: str | None, write_path: str | None):
+    """Draft params.yaml's data: block from a CSV and print it: types, observed categories,
+    observed ranges widened by 10 % of their width (docs/tutorial.md, "Your own model")."""
+    from . import schema
+    from .schema_inference import infer
+
+    inferred = infer(data.read_csv(data_path), target, task, data_path)
+    click.echo(schema.render(inferred, data_path), nl=False)
+    if write_path:
+        schema.write(inferred, write_path, data_path)
+        click.echo(f"wrote the data: block into {write_path}", err=True)
+
+
+@main.command("init")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--data", "data_path", default=None, help="A CSV in the repository to describe.")
+@click.option("--target", default=None, help="Its column to predict (with --data).")
+@click.option(
+    "--task",
+    type=click.Choice(["classification", "regression"]),
+    default=None,
+    help="[default: inferred from the target]",
+)
+@click.option("--model-name", default=None, help="Registered model [default: <folder>_model].")
+@click.option("--force", is_flag=True, help="Overwrite files that exist and differ.")
+def init_command(directory, data_path, target, task, model_name, force) -> None:
+    """Put mlgate into the git repository at DIRECTORY: params.yaml (its data schema inferred
+    with --data and --target), the four GitHub workflows, model_cards/ and .gitignore lines.
+
+    Never overwrites a file that differs without --force (then nothing is written at all).
+    """
+    from . import scaffold
+
+    planned = scaffold.plan(
+        directory, data=data_path, target=target, task=task, model_name=model_name
+    )
+    for item in scaffold.apply(planned, force=force):
+        click.echo(f"{item.action:>9}  {item.path}")
+    click.echo("\nNext steps:")
+    for number, step in enumerate(scaffold.next_steps(planned), start=1):
+        click.echo(f"  {number}. {step}")
 
 
 @main.command("train")
@@ -320,10 +380,14 @@ def train_command(
     fingerprint = of_worktree(params, data_path)
     if warning := environment_warning(fingerprint):
         click.echo(f"warning: {warning}", err=True)
+    # The data and the estimator are checked before the registry is opened: a bad input leaves
+    # nothing behind, not even an empty registry file.
+    holdout = data.holdout(params.data, data_path)
+    train.build_pipeline(params)
     result = train.train(
         params,
         _registry(params, tracking_uri),
-        data.holdout(params.data, data_path),
+        holdout,
         fingerprint=fingerprint,
         context_tags=github.context_tags(pr_number),
         metrics_path=Path(metrics_path),
@@ -622,7 +686,11 @@ def compare(model, version_a, version_b, params_path, tracking_uri, as_json) -> 
 
 @main.command()
 @click.argument("model")
-@click.option("--metric", default="accuracy", show_default=True, help="The metric to rank by.")
+@click.option(
+    "--metric",
+    default=None,
+    help="The metric to rank by [default: accuracy; rmse for a regression].",
+)
 @click.option(
     "--lower-is-better/--higher-is-better",
     "lower_is_better",
@@ -766,8 +834,9 @@ def history_command(model, params_path, tracking_uri, as_json) -> None:
 @params_option
 @tracking_uri_option
 def card_command(model, version_ref, out, data_path, params_path, tracking_uri) -> None:
-    """Render MODEL's model card: details, data, metrics with 95% CIs, per-class and per-Gender
-    tables, comparison with the previous champion, gate checks, caveats, promotion history.
+    """Render MODEL's model card: details, data, metrics with 95% CIs, per-class and per-slice
+    (data.slice_by) tables, comparison with the previous champion, gate checks, caveats, promotion
+    history.
 
     Also sets it as the version's description and logs it as the run's `model_card.md`.
     """

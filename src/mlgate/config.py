@@ -1,5 +1,8 @@
 """params.yaml -> frozen, validated objects.
 
+Why one module: every section is validated by the one parser, whose messages share a form;
+the sections' dataclasses sit beside it.
+
 Validation happens once, here: unknown keys, wrong types and out-of-range values raise
 `ConfigError` naming the file, the key path and the expected form. The rest of the code never
 reads raw dicts.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,11 +22,13 @@ from typing import Any
 
 import yaml
 
-from .data import CLASSES
+from . import schema as schema_mod
 from .errors import ConfigError
+from .schema import Schema
 
 __all__ = [
-    "MODEL_TYPES",
+    "NUMERIC_MODES",
+    "CardConfig",
     "DataConfig",
     "GateConfig",
     "MlflowConfig",
@@ -35,37 +41,55 @@ __all__ = [
     "resolve_tracking_uri",
 ]
 
-MODEL_TYPES = (
-    "random_forest",
-    "logistic_regression",
-    "gradient_boosting",
-    "extra_trees",
-    "decision_tree",
-)
 GATE_MODES = ("enabled", "dry_run", "disabled")
 GATE_EVIDENCE = ("holdout", "cv")
 ON_INCONCLUSIVE = ("fail", "warn", "pass")
+NUMERIC_MODES = ("auto", "passthrough", "standard")  # estimators.scales_numeric reads them
+MARGIN_KINDS = ("absolute", "relative")
+_REGRESSION_METRICS = ("rmse", "mae", "r2")  # regression.METRICS, without importing numpy
+_FIX_SCHEMA = "run 'mlgate data infer-schema --data FILE --target COLUMN --write params.yaml'"
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    path: str = "data/obesity.csv"
-    target: str = "NObeyesdad"
+    """`data:`: the CSV, its split, and its schema (schema.py) once params.yaml describes it."""
+
+    path: str = "data/train.csv"
     test_size: float = 0.2
     random_state: int = 42
+    task: str = "classification"
+    declared: Schema | None = None
+    source: str = "params.yaml"
+
+    @property
+    def schema(self) -> Schema:
+        """The schema; a `ConfigError` saying how to write one when params.yaml has none."""
+        if self.declared is None:
+            raise ConfigError(f"{self.source}: data.schema is missing; {_FIX_SCHEMA}")
+        return self.declared
+
+    @property
+    def target(self) -> str:
+        return self.schema.target
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    type: str = "random_forest"
+    """`model:`: the estimator (alias or import path, estimators.py), its params, how numeric
+    columns reach it, and the types its saved form may hold beyond the reviewed ones."""
+
+    estimator: str = "random_forest"
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    numeric: str = "auto"
+    trusted_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class MlflowConfig:
-    experiment_name: str = "obesity_classification"
+    experiment_name: str = "mlgate"
     tracking_uri: str = "sqlite:///mlflow.db"
-    registered_model_name: str = "obesity_classifier"
+    registered_model_name: str = "model"
+    # accuracy (classification) or R² (regression) at or above it moves a version to Staging
     staging_threshold: float = 0.85
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -79,6 +103,10 @@ class GateConfig:
         default_factory=lambda: MappingProxyType({"accuracy": 0.85})
     )
     max_class_drop: float = 0.10
+    # Regression: the margin in RMSE/MAE units (absolute) or as a share of the champion's error
+    # (relative); classification margins are absolute. The same units for data.slice_by's slices.
+    margin_kind: str = "absolute"
+    max_slice_loss: float = 0.10
     alpha: float = 0.05
     confidence: float = 0.95
     n_bootstrap: int = 2000
@@ -101,23 +129,51 @@ class PromotionConfig:
 
 
 @dataclass(frozen=True)
+class CardConfig:
+    """`card:`: what the model card says about the model in words (card.py renders the rest).
+
+    `summary` may name {model_type}, {kind} (classifier | regressor), {target} and {n_classes}.
+    """
+
+    summary: str = "A {model_type} {kind} of {target}"
+    intended_use: tuple[str, ...] = (
+        "**Primary use:** the one the team that trained it documents here (params.yaml, card).",
+    )
+    data_source: str = ""
+    # The file `data_source` describes; another file's card says `data_source_other` instead.
+    data_sha256: str = ""
+    data_source_other: str = ""
+    caveats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     gate: GateConfig = field(default_factory=GateConfig)
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    card: CardConfig = field(default_factory=CardConfig)
     source: str = "params.yaml"
 
     def training_inputs(self) -> dict[str, Any]:
         """The sections that change the trained model (used by the fingerprint)."""
+        declared = self.data.declared
         return {
             "data": {
-                "target": self.data.target,
                 "test_size": self.data.test_size,
                 "random_state": self.data.random_state,
+                # The schema decides the columns, the preprocessing and which rows are valid;
+                # slice_by only changes how the gate looks at the rows.
+                "schema": {k: v for k, v in declared.to_dict().items() if k != "slice_by"}
+                if declared
+                else None,
             },
-            "model": {"type": self.model.type, "params": dict(self.model.params)},
+            "model": {
+                "estimator": self.model.estimator,
+                "params": dict(self.model.params),
+                "numeric": self.model.numeric,
+            },
         }
 
 
@@ -161,6 +217,8 @@ def parse_params(text: str, source: str = "params.yaml") -> Params:
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
+        self.task = "classification"
+        self.declared: Schema | None = None
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.source}: {key} {message}")
@@ -178,9 +236,14 @@ class _Parser:
             "mlflow": self.mlflow,
             "gate": self.gate,
             "promotion": self.promotion,
+            "card": self.card,
         }
         self.reject_unknown(raw, sections, "")
-        built = {name: fn(self.mapping(raw.get(name) or {}, name)) for name, fn in sections.items()}
+        built: dict[str, Any] = {}
+        for name, fn in sections.items():  # data first: the gate's metrics follow its task
+            built[name] = fn(self.mapping(raw.get(name) or {}, name))
+            if name == "data":
+                self.task, self.declared = built[name].task, built[name].declared
         return Params(**built, source=self.source)
 
     def reject_unknown(self, raw: Mapping[str, Any], known: Mapping[str, Any], prefix: str) -> None:
@@ -235,18 +298,36 @@ class _Parser:
             raise self.fail(key, f"must be one of {', '.join(choices)}, got {value!r}{hint}")
 
     def data(self, raw: Mapping[str, Any]) -> DataConfig:
-        cfg = DataConfig(**self.fields(DataConfig, raw, "data"))
+        own = {k: v for k, v in raw.items() if k not in schema_mod.SCHEMA_KEYS}
+        known = {"path", "test_size", "random_state", *schema_mod.SCHEMA_KEYS}
+        self.reject_unknown(raw, dict.fromkeys(known), "data.")
+        fields = self.fields(DataConfig, own, "data")
+        task = raw.get("task", "classification")
+        self.choice(str(task), "data.task", schema_mod.TASKS)
+        # A project set up without a CSV has no target or schema yet: commands that need the
+        # data say how to write it (DataConfig.schema).
+        described = any(k in raw for k in ("target", "schema", "slice_by"))
+        declared = schema_mod.parse(raw, self.source) if described else None
+        cfg = DataConfig(**fields, task=task, declared=declared, source=self.source)
         self.range(cfg, "data.test_size", 0.05, 0.5)
         self.range(cfg, "data.random_state", 0, 2**32 - 1)
         return cfg
 
     def model(self, raw: Mapping[str, Any]) -> ModelConfig:
-        known = {"type", "params"}
-        self.reject_unknown(raw, known, "model.")
-        kind = raw.get("type", ModelConfig.type)
-        if not isinstance(kind, str):
-            raise self.fail("model.type", f"must be a string, got {kind!r}")
-        self.choice(kind, "model.type", MODEL_TYPES)
+        # `type` is the key's old name, still read (not advertised)
+        known = dict.fromkeys(("estimator", "params", "numeric", "trusted_types"))
+        self.reject_unknown({k: v for k, v in raw.items() if k != "type"}, known, "model.")
+        if "type" in raw and "estimator" in raw:
+            raise self.fail("model.type", "is the old name of model.estimator: keep only one")
+        spec = raw.get("estimator", raw.get("type", ModelConfig.estimator))
+        key = "model.estimator" if "estimator" in raw or "type" not in raw else "model.type"
+        if not isinstance(spec, str) or not spec.strip():
+            raise self.fail(key, f"must be an alias or an import path, got {spec!r}")
+        numeric = raw.get("numeric", "auto")
+        self.choice(str(numeric), "model.numeric", NUMERIC_MODES)
+        trusted = raw.get("trusted_types") or []
+        if not isinstance(trusted, list) or not all(isinstance(t, str) for t in trusted):
+            raise self.fail("model.trusted_types", f"must be a list of type names, got {trusted!r}")
         hyper = raw.get("params") or {}
         hyper = self.mapping(hyper, "model.params")
         for name, value in hyper.items():
@@ -255,7 +336,7 @@ class _Parser:
                     f"model.params.{name}",
                     f"must be a scalar (number, string, bool), got {value!r}",
                 )
-        return ModelConfig(type=kind, params=MappingProxyType(dict(hyper)))
+        return ModelConfig(spec, MappingProxyType(dict(hyper)), numeric, tuple(trusted))
 
     def mlflow(self, raw: Mapping[str, Any]) -> MlflowConfig:
         raw = dict(raw)
@@ -269,35 +350,33 @@ class _Parser:
 
     def gate(self, raw: Mapping[str, Any]) -> GateConfig:
         raw = dict(raw)
-        thresholds = self.mapping(
-            raw.pop("thresholds", None) or dict(GateConfig().thresholds), "gate.thresholds"
-        )
-        known = _metrics()
-        gated = (*known, *(f"f1_{label}" for label in CLASSES))
-        for name, value in thresholds.items():
-            if name not in gated:
-                close = difflib.get_close_matches(str(name), gated, n=1)
-                hint = f" (did you mean gate.thresholds.{close[0]}?)" if close else ""
-                raise self.fail(
-                    f"gate.thresholds.{name}",
-                    f"is not a metric the gate computes{hint}; use {', '.join(known)}"
-                    " or f1_<class>",
-                )
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not 0 <= value <= 1
-            ):
-                raise self.fail(
-                    f"gate.thresholds.{name}", f"must be a number in [0, 1], got {value!r}"
-                )
+        regression = self.task == "regression"
+        default = {} if regression else dict(GateConfig().thresholds)
+        thresholds = self.mapping(raw.pop("thresholds", None) or default, "gate.thresholds")
+        self.thresholds(thresholds)
+        if regression:  # errors: the default metric and margin kind of a regression gate
+            raw.setdefault("primary_metric", "rmse")
+            raw.setdefault("margin_kind", "relative")
+            # 10 % of the champion's error: measured on 90 rows (docs/performance.md)
+            raw.setdefault("margin", 0.10)
         cfg = GateConfig(
             **self.fields(GateConfig, raw, "gate"),
             thresholds=MappingProxyType({str(k): float(v) for k, v in thresholds.items()}),
         )
         self.choice(cfg.mode, "gate.mode", GATE_MODES)
         self.primary_metric(cfg.primary_metric)
-        self.range(cfg, "gate.margin", 0.0, 1.0, _percent_hint(cfg.margin))
+        self.choice(cfg.margin_kind, "gate.margin_kind", MARGIN_KINDS)
+        if cfg.margin_kind == "relative" and not regression:
+            raise self.fail(
+                "gate.margin_kind",
+                "relative applies to regression errors; a classification margin is absolute",
+            )
+        if regression and cfg.margin_kind == "absolute":  # in the target's units
+            self.range(cfg, "gate.margin", 0.0, math.inf)
+            self.range(cfg, "gate.max_slice_loss", 0.0, math.inf)
+        else:
+            self.range(cfg, "gate.margin", 0.0, 1.0, _percent_hint(cfg.margin))
+            self.range(cfg, "gate.max_slice_loss", 0.0, 1.0, _percent_hint(cfg.max_slice_loss))
         self.range(cfg, "gate.max_class_drop", 0.0, 1.0, _percent_hint(cfg.max_class_drop))
         self.range(cfg, "gate.alpha", 1e-6, 0.5)
         self.range(cfg, "gate.confidence", 0.5, 0.999)
@@ -310,15 +389,67 @@ class _Parser:
         self.range(cfg, "gate.cv_repeats", 1, 20)
         return cfg
 
+    def thresholds(self, thresholds: Mapping[str, Any]) -> None:
+        """Names the gate computes for this task; classification scores lie in [0, 1]."""
+        regression = self.task == "regression"
+        known = _REGRESSION_METRICS if regression else _metrics()
+        gated = known if regression else (*known, *(f"f1_{c}" for c in self._classes()))
+        for name, value in thresholds.items():
+            if name not in gated:
+                close = difflib.get_close_matches(str(name), gated, n=1)
+                hint = f" (did you mean gate.thresholds.{close[0]}?)" if close else ""
+                more = "" if regression else " or f1_<class>"
+                raise self.fail(
+                    f"gate.thresholds.{name}",
+                    f"is not a metric the gate computes{hint}; use {', '.join(known)}{more}",
+                )
+            number = not isinstance(value, bool) and isinstance(value, (int, float))
+            if regression and not number:
+                raise self.fail(f"gate.thresholds.{name}", f"must be a number, got {value!r}")
+            if not regression and not (number and 0 <= value <= 1):
+                raise self.fail(
+                    f"gate.thresholds.{name}", f"must be a number in [0, 1], got {value!r}"
+                )
+
+    def _classes(self) -> tuple[str, ...]:
+        return self.declared.classes if self.declared is not None else ()
+
     def primary_metric(self, metric: str) -> None:
-        """Only stats.METRICS have a paired bootstrap interval."""
-        if metric.startswith("f1_") and metric[3:] in CLASSES:
+        """Only stats.METRICS (regression: RMSE, MAE, R²) have a paired bootstrap interval."""
+        if self.task == "regression":
+            self.choice(metric, "gate.primary_metric", _REGRESSION_METRICS)
+            return
+        if metric.startswith("f1_") and metric not in _metrics():
             raise self.fail(
                 "gate.primary_metric",
                 f"must be one of {', '.join(_metrics())}, got {metric!r} (per-class F1 has no "
                 f"paired interval: gate it with gate.max_class_drop or gate.thresholds.{metric})",
             )
         self.choice(metric, "gate.primary_metric", _metrics())
+
+    def card(self, raw: Mapping[str, Any]) -> CardConfig:
+        known = {f.name: f for f in dataclasses.fields(CardConfig)}
+        self.reject_unknown(raw, known, "card.")
+        out: dict[str, Any] = {}
+        for key in ("intended_use", "caveats"):
+            if key in raw:
+                items = raw[key]
+                if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                    raise self.fail(f"card.{key}", f"must be a list of sentences, got {items!r}")
+                out[key] = tuple(items)
+        for key in ("summary", "data_source", "data_sha256", "data_source_other"):
+            if key in raw:
+                out[key] = self.typed(raw[key], "", f"card.{key}")
+        cfg = CardConfig(**out)
+        try:
+            cfg.summary.format(model_type="", kind="", target="", n_classes=0)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise self.fail(
+                "card.summary",
+                f"has an unknown placeholder ({exc}); use {{model_type}}, {{kind}}, {{target}}"
+                " or {n_classes}",
+            ) from None
+        return cfg
 
     def promotion(self, raw: Mapping[str, Any]) -> PromotionConfig:
         return PromotionConfig(**self.fields(PromotionConfig, raw, "promotion"))

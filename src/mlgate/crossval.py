@@ -58,25 +58,30 @@ class CrossValidation:
 
 
 def fold_indices(
-    y: Sequence[Any] | np.ndarray, k: int, repeats: int, seed: int
+    y: Sequence[Any] | np.ndarray, k: int, repeats: int, seed: int, stratify: bool = True
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train, test) index pairs of `repeats` stratified k-fold partitions (seeds seed..)."""
-    from sklearn.model_selection import StratifiedKFold
+    """(train, test) index pairs of `repeats` k-fold partitions (seeds seed..), stratified by
+    label unless `stratify` is false (a numeric target has no classes to keep shares of)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
 
     labels = np.asarray(y)
     if k < 2:
         raise ValueError(f"k must be at least 2, got {k}")
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    _, counts = np.unique(labels, return_counts=True)
-    if counts.min() < k:
-        raise ValueError(
-            f"the smallest class has {counts.min()} rows, fewer than k={k} folds; lower k"
-        )
+    if stratify:
+        _, counts = np.unique(labels, return_counts=True)
+        if counts.min() < k:
+            raise ValueError(
+                f"the smallest class has {counts.min()} rows, fewer than k={k} folds; lower k"
+            )
+    elif labels.size < k:
+        raise ValueError(f"{labels.size} rows are fewer than k={k} folds; lower k")
+    kind = StratifiedKFold if stratify else KFold
     placeholder = np.zeros(labels.size)
     folds = []
     for r in range(repeats):
-        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed + r)
+        splitter = kind(n_splits=k, shuffle=True, random_state=seed + r)
         folds.extend(splitter.split(placeholder, labels))
     return folds
 
@@ -90,10 +95,11 @@ def paired_cv(
     repeats: int = 2,
     seed: int = 0,
     confidence: float = 0.95,
+    stratify: bool = True,
 ) -> CrossValidation:
     """Train "champion" and "challenger" on the same folds; the corrected-t interval of Δ."""
     labels = np.asarray(y)
-    folds = fold_indices(labels, k, repeats, seed)
+    folds = fold_indices(labels, k, repeats, seed, stratify)
     started = time.perf_counter()
     champ, chall = [], []
     oof = {role: np.empty(labels.size, dtype=labels.dtype) for role in ("champion", "challenger")}

@@ -1,9 +1,8 @@
-"""The obesity dataset: schema, validating loader, seeded generator, the train/test split, and
+"""The dataset: read and validate the CSV against params.yaml's schema (schema.py), split it, and
 `holdout`: the one rule (load, split, pick the classes) that training, the gate and the model card
 share, so all three score the same rows over the same classes.
 
-The schema is the one of the UCI "Estimation of obesity levels based on eating habits and physical
-condition" CSV, so the real file and the generated one load through the same code.
+Validation errors are one line naming the column, the CSV line and the fix.
 """
 
 from __future__ import annotations
@@ -11,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
+from .schema import Column, Schema
 
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay for it
     import pandas as pd
@@ -24,77 +25,21 @@ if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay f
     from .config import DataConfig
 
 __all__ = [
-    "CATEGORIES",
-    "CLASSES",
-    "COLUMNS",
-    "NUMERIC_RANGES",
-    "TARGET",
     "Dataset",
     "Holdout",
     "Split",
+    "csv_line",
     "file_sha256",
     "frame_sha256",
-    "generate",
     "holdout",
     "known_rows",
     "load",
+    "read_csv",
     "split",
     "split_key",
     "split_record",
+    "validate",
 ]
-
-TARGET = "NObeyesdad"
-# Ordered by BMI band, which is also the order reports and cards list them in.
-CLASSES = (
-    "Insufficient_Weight",
-    "Normal_Weight",
-    "Overweight_Level_I",
-    "Overweight_Level_II",
-    "Obesity_Type_I",
-    "Obesity_Type_II",
-    "Obesity_Type_III",
-)
-_FREQUENCY = ("no", "Sometimes", "Frequently", "Always")
-CATEGORIES: dict[str, tuple[str, ...]] = {
-    "Gender": ("Female", "Male"),
-    "family_history_with_overweight": ("yes", "no"),
-    "FAVC": ("yes", "no"),
-    "CAEC": _FREQUENCY,
-    "SMOKE": ("yes", "no"),
-    "SCC": ("yes", "no"),
-    "CALC": _FREQUENCY,
-    "MTRANS": ("Public_Transportation", "Automobile", "Walking", "Motorbike", "Bike"),
-}
-# Plausible bounds: values outside are data errors, not outliers.
-NUMERIC_RANGES: dict[str, tuple[float, float]] = {
-    "Age": (10, 100),
-    "Height": (1.2, 2.2),
-    "Weight": (30, 200),
-    "FCVC": (1, 3),
-    "NCP": (1, 4),
-    "CH2O": (1, 3),
-    "FAF": (0, 3),
-    "TUE": (0, 2),
-}
-COLUMNS = (
-    "Gender",
-    "Age",
-    "Height",
-    "Weight",
-    "family_history_with_overweight",
-    "FAVC",
-    "FCVC",
-    "NCP",
-    "CAEC",
-    "SMOKE",
-    "CH2O",
-    "SCC",
-    "FAF",
-    "TUE",
-    "CALC",
-    "MTRANS",
-    TARGET,
-)
 
 
 @dataclass(frozen=True)
@@ -104,10 +49,11 @@ class Dataset:
     sha256: str
     rows_read: int
     duplicates_dropped: int
+    schema: Schema
 
     @property
     def features(self) -> list[str]:
-        return [c for c in COLUMNS if c != TARGET]
+        return [c.name for c in self.schema.features]
 
 
 @dataclass(frozen=True)
@@ -120,7 +66,7 @@ class Split:
     @property
     def holdout_sha256(self) -> str:
         """Identifies the holdout rows and labels: two gates can tell they scored the same rows."""
-        return frame_sha256(self.X_test.assign(**{TARGET: self.y_test}))
+        return frame_sha256(self.X_test.assign(**{str(self.y_test.name): self.y_test}))
 
 
 def file_sha256(path: str | Path) -> str:
@@ -135,19 +81,11 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
 
 
-def load(path: str | Path, target: str = TARGET) -> Dataset:
+def load(path: str | Path, schema: Schema) -> Dataset:
     """Read and validate the CSV; exact duplicate rows are dropped (the UCI file has 24)."""
-    import pandas as pd
-
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: data file not found (run 'mlgate data generate' or pass --data)")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: not a readable CSV ({first}); check the file") from None
-    _validate(frame, str(path), target)
+    frame = read_csv(path, schema)
+    validate(frame, schema, str(path))
     rows = len(frame)
     frame = frame.drop_duplicates(ignore_index=True)
     return Dataset(
@@ -156,86 +94,172 @@ def load(path: str | Path, target: str = TARGET) -> Dataset:
         sha256=file_sha256(path),
         rows_read=rows,
         duplicates_dropped=rows - len(frame),
+        schema=schema,
     )
 
 
-def _validate(frame: pd.DataFrame, where: str, target: str) -> None:
+def read_csv(path: str | Path, schema: Schema | None = None) -> pd.DataFrame:
+    """The CSV as a frame: categorical and ignored columns as text, exactly as written (so
+    `1` and `1.0` stay different categories), numeric ones parsed. Without a schema every
+    column is text (what `infer` reads)."""
     import pandas as pd
 
-    expected = [c if c != TARGET else target for c in COLUMNS]
-    missing = [c for c in expected if c not in frame.columns]
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(
+            f"{path}: data file not found (check data.path in params.yaml or pass --data)"
+        )
+    if schema is None:
+        dtype: Any = str
+    else:
+        dtype = {c.name: str for c in schema.columns if c.kind != "numeric"}
+    try:
+        frame = pd.read_csv(path, dtype=dtype)
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: not a readable CSV (the file is empty); write a header row and data"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: not a readable CSV ({first}); check the file") from None
+    if frame.empty:
+        raise DataError(f"{path}: the CSV has a header but no data rows; add rows")
+    return frame
+
+
+def csv_line(index: Any) -> int:
+    """CSV line of a row: the header is line 1 (rows keep their index from `read_csv`)."""
+    return int(index) + 2
+
+
+def validate(frame: pd.DataFrame, schema: Schema, where: str) -> None:
+    """Raise `DataError` at the first problem: columns, empty cells, types, ranges, categories,
+    then what the task needs of the target."""
+    import pandas as pd
+
+    if frame.empty:
+        raise DataError(f"{where}: no data rows; add rows to the CSV")
+    missing = [c for c in schema.names if c not in frame.columns]
     if missing:
         raise DataError(
-            f"{where}: missing column(s) {', '.join(missing)}; the UCI schema needs all 17"
+            f"{where}: missing column(s) {', '.join(missing)}; data.schema in params.yaml needs "
+            f"all {len(schema.columns)} (add them to the CSV or remove them from data.schema)"
         )
-    extra = [c for c in frame.columns if c not in expected]
+    extra = [str(c) for c in frame.columns if c not in schema.names]
     if extra:
-        raise DataError(f"{where}: unexpected column(s) {', '.join(map(str, extra))}; remove them")
-    for column in expected:
-        nan_rows = frame.index[frame[column].isna()]
-        if len(nan_rows):
-            rows = ", ".join(str(i + 2) for i in nan_rows[:5])
-            raise DataError(
-                f"{where}: column {column} has {len(nan_rows)} missing value(s) (CSV line {rows});"
-                " fill or drop those rows"
+        raise DataError(
+            f"{where}: unexpected column(s) {', '.join(extra)}; remove them, or list them in "
+            "data.schema (type: ignore keeps an id out of the model)"
+        )
+    for column in schema.columns:
+        empty = frame.index[frame[column.name].isna()]
+        if len(empty) and column.required:
+            lines = ", ".join(str(csv_line(i)) for i in empty[:5])
+            optional = (
+                ""
+                if column.name == schema.target
+                else f" or set data.schema.{column.name}.required: false"
             )
-    for column, (lo, hi) in NUMERIC_RANGES.items():
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = frame.index[values.isna()]
-        if len(bad):
             raise DataError(
-                f"{where}: column {column} must be numeric, got {frame[column][bad[0]]!r}"
-                f" on CSV line {bad[0] + 2}"
+                f"{where}: column {column.name} has {len(empty)} missing value(s) (CSV line "
+                f"{lines}); fill or drop those rows{optional}"
             )
-        out = frame.index[(values < lo) | (values > hi)]
-        if len(out):
+    for column in schema.columns:
+        cells = frame[column.name].dropna()
+        if column.kind == "numeric":
+            _check_numeric(cells, column, schema, where, pd)
+        elif column.kind == "categorical":
+            _check_categories(cells, column, where)
+    _check_target(frame[schema.target], schema, where)
+
+
+def _check_numeric(cells: Any, column: Column, schema: Schema, where: str, pd: Any) -> None:
+    values = pd.to_numeric(cells, errors="coerce")
+    bad = cells.index[values.isna()]
+    if len(bad):
+        if column.name == schema.target:
+            fix = "a regression target must be a number (set data.task: classification for labels)"
+        else:
+            fix = f"fix the value, or declare data.schema.{column.name} categorical"
+        raise DataError(
+            f"{where}: column {column.name} must be numeric, got {cells[bad[0]]!r} on CSV line "
+            f"{csv_line(bad[0])}; {fix}"
+        )
+    lo = -math.inf if column.minimum is None else column.minimum
+    hi = math.inf if column.maximum is None else column.maximum
+    out = values.index[(values < lo) | (values > hi)]
+    if len(out):
+        value = float(values[out[0]])
+        bound = "min" if value < lo else "max"
+        raise DataError(
+            f"{where}: column {column.name} value {value:g} on CSV line {csv_line(out[0])} is "
+            f"outside [{lo:g}, {hi:g}]; fix the value, or change data.schema.{column.name}.{bound}"
+            " if it is plausible"
+        )
+
+
+def _check_categories(cells: Any, column: Column, where: str) -> None:
+    text = cells.astype(str)
+    unknown = text[~text.isin(column.values)]
+    if len(unknown):
+        shown = ", ".join(column.values[:12]) + (", ..." if len(column.values) > 12 else "")
+        raise DataError(
+            f"{where}: column {column.name} has unknown category {unknown.iloc[0]!r} (CSV line "
+            f"{csv_line(unknown.index[0])}); expected one of {shown} (or add it to "
+            f"data.schema.{column.name}.values)"
+        )
+
+
+def _check_target(target: Any, schema: Schema, where: str) -> None:
+    if schema.task == "regression":
+        if target.nunique() < 2:
             raise DataError(
-                f"{where}: column {column} value {float(values[out[0]]):g} on CSV line {out[0] + 2}"
-                f" is outside [{lo:g}, {hi:g}]"
+                f"{where}: regression target {schema.target} has a single value "
+                f"({target.iloc[0]!r}); there is nothing to predict"
             )
-    allowed = dict(CATEGORIES, **{target: CLASSES})
-    for column, values in allowed.items():
-        unknown = sorted(set(frame[column].astype(str)) - set(values))
-        if unknown:
-            line = int(frame.index[frame[column].astype(str) == unknown[0]][0]) + 2
-            raise DataError(
-                f"{where}: column {column} has unknown category {unknown[0]!r} (CSV line {line});"
-                f" expected one of {', '.join(values)}"
-            )
-    counts = frame[target].value_counts()
-    rare = [f"{c} ({counts.get(c, 0)})" for c in CLASSES if 0 < counts.get(c, 0) < 2]
+        return
+    counts = target.astype(str).value_counts()
+    if counts.size < 2:
+        only = counts.index[0] if counts.size else "none"
+        raise DataError(
+            f"{where}: {schema.target} has fewer than 2 classes (only {only!r}); nothing to "
+            "classify: add rows of another class"
+        )
+    rare = [f"{c} ({counts[c]})" for c in schema.classes if 0 < counts.get(c, 0) < 2]
     if rare:
         raise DataError(
             f"{where}: class {', '.join(rare)} has fewer than 2 rows; a stratified split needs"
             " at least 2 per class: add rows or remove the class"
         )
-    if counts.size < 2:
-        raise DataError(f"{where}: {target} has fewer than 2 classes; nothing to classify")
 
 
 def split(
     dataset: Dataset,
-    target: str,
     test_size: float,
     random_state: int,
     rows: tuple[Sequence[int], Sequence[int]] | None = None,
 ) -> Split:
-    """Stratified split: the same data and params give the same holdout, row for row.
+    """The same data and params give the same holdout, row for row. Classification splits are
+    stratified (every class keeps its share); ignored columns are not model inputs.
 
     `rows`: the (train, test) row positions an earlier split of these same inputs chose (see
     `split_record`); the parts are then taken as train_test_split takes them, without importing
     scikit-learn (~1 s), which a champion move with stored evidence otherwise needs for nothing.
     """
+    schema = dataset.schema
     frame = dataset.frame
-    X = frame.drop(columns=[target])
-    y = frame[target]
+    X = frame[dataset.features]
+    y = frame[schema.target]
+    if schema.task == "regression":
+        y = y.astype(float)
     if rows is not None:
         train, test = rows
         return Split(X.take(train), X.take(test), y.take(train), y.take(test))
     from sklearn.model_selection import train_test_split
 
+    stratify = y if schema.task == "classification" else None
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=random_state, stratify=y
+        X, y, test_size=test_size, random_state=random_state, stratify=stratify
     )
     return Split(X_train, X_test, y_train, y_test)
 
@@ -246,7 +270,7 @@ class Holdout:
 
     dataset: Dataset
     split: Split
-    classes: list[str]
+    classes: list[str]  # empty for regression
 
     @property
     def sha256(self) -> str:
@@ -258,16 +282,17 @@ def holdout(
 ) -> Holdout:
     """Load, split and pick the classes: the one rule training, the gate and the card share.
 
-    The classes are those present in the whole dataset, in CLASSES order: the labels the model
-    could learn. The stratified split puts every class with enough rows into the test split, so
-    this agrees with the test split's labels; where a class is too rare to reach it, it still
-    counts (with F1 0) instead of silently dropping out of the macro averages.
+    The classes are those present in the whole dataset, in the schema's order: the labels the
+    model could learn. The stratified split puts every class with enough rows into the test
+    split, so this agrees with the test split's labels; where a class is too rare to reach it,
+    it still counts (with F1 0) instead of silently dropping out of the macro averages.
     """
-    dataset = load(path or cfg.path, cfg.target)
+    schema = cfg.schema
+    dataset = load(path or cfg.path, schema)
     rows = known_rows(known, cfg, dataset)
-    parts = split(dataset, cfg.target, cfg.test_size, cfg.random_state, rows)
-    present = set(dataset.frame[cfg.target])
-    return Holdout(dataset, parts, [c for c in CLASSES if c in present])
+    parts = split(dataset, cfg.test_size, cfg.random_state, rows)
+    present = set(dataset.frame[schema.target].astype(str))
+    return Holdout(dataset, parts, [c for c in schema.classes if c in present])
 
 
 def split_key(cfg: DataConfig, dataset: Dataset) -> str:
@@ -275,7 +300,8 @@ def split_key(cfg: DataConfig, dataset: Dataset) -> str:
     split it, and this module's code. Equal keys give the same split, row for row."""
     from importlib import metadata
 
-    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "path"}
+    # Where the file and params.yaml were read from is not what was split.
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("path", "source")}
     inputs = {
         "file": dataset.sha256,
         "settings": settings,
@@ -311,89 +337,3 @@ def known_rows(
     if sorted(train + test) != list(range(len(dataset.frame))):
         return None
     return train, test
-
-
-# --- generator -------------------------------------------------------------------------------
-
-# BMI bands behind the labels (WHO cut-offs, with the UCI file's split of the overweight band).
-_BANDS = (18.5, 25.0, 27.5, 30.0, 35.0, 40.0)
-# Class shares and P(Male | class), as in the UCI file.
-_SHARE = (0.129, 0.136, 0.137, 0.137, 0.166, 0.141, 0.154)
-_MALE = (0.36, 0.51, 0.50, 0.64, 0.56, 0.99, 0.01)
-_BMI_RANGE = (
-    (15.0, 18.5),
-    (18.5, 25.0),
-    (25.0, 27.5),
-    (27.5, 30.0),
-    (30.0, 35.0),
-    (35.0, 40.0),
-    (40.0, 50.0),
-)
-
-
-def generate(rows: int = 2111, seed: int = 42, label_noise: float = 0.6) -> pd.DataFrame:
-    """A synthetic dataset with the UCI schema whose labels follow BMI bands with noise.
-
-    Each row draws a class, then a BMI inside that class's band, a height by gender, and the
-    weight that gives that BMI. The label is re-derived from BMI plus Gaussian noise of
-    `label_noise` BMI units, so rows near a band edge are sometimes labelled as the neighbour:
-    a good model scores about 0.9, never 1.0. Lifestyle columns lean with the BMI as in the survey.
-    """
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(seed)
-    cls = rng.choice(len(CLASSES), size=rows, p=np.array(_SHARE) / sum(_SHARE))
-    male = rng.random(rows) < np.take(_MALE, cls)
-    lo, hi = np.take(_BMI_RANGE, cls, axis=0).T
-    bmi = lo + (hi - lo) * rng.beta(5, 5, rows)  # most rows sit well inside their band
-    height = np.clip(
-        np.where(male, rng.normal(1.76, 0.075, rows), rng.normal(1.63, 0.07, rows)), 1.45, 1.98
-    )
-    weight = np.clip(bmi * height**2, 39, 173)
-    bmi = weight / height**2
-    label = np.digitize(bmi + rng.normal(0, label_noise, rows), _BANDS)
-    heavy = (bmi - 17) / 33  # 0 (thin) .. 1 (very heavy): how strongly habits lean
-
-    def pick(options: tuple[str, ...], weights: list[list[float]]) -> np.ndarray:
-        # interpolate between the category weights of a thin and of a heavy person
-        w = np.outer(1 - heavy, weights[0]) + np.outer(heavy, weights[1])
-        w = np.clip(w, 1e-6, None)
-        u = rng.random(rows)[:, None]
-        return np.array(options)[(np.cumsum(w / w.sum(1, keepdims=True), 1) < u).sum(1)]
-
-    # Each class has its own habit profile, as the survey's respondents (and the UCI file's
-    # oversampled rows) cluster by class; a fixed seed keeps the profiles the same for all seeds.
-    profile = np.random.default_rng(2019).random((len(CLASSES), 6))
-
-    def scale(low: float, high: float, trait: int, spread: float) -> np.ndarray:
-        center = low + (high - low) * (0.15 + 0.7 * profile[cls, trait])
-        value = np.clip(center + rng.normal(0, spread, rows), low, high)
-        # the survey answers are integers; the UCI file's oversampled rows are not
-        return np.where(rng.random(rows) < 0.5, np.round(value), np.round(value, 6))
-
-    frame = pd.DataFrame(
-        {
-            "Gender": np.where(male, "Male", "Female"),
-            "Age": np.round(np.clip(rng.gamma(9, 1.2, rows) + 8 + 18 * profile[cls, 5], 14, 61), 1),
-            "Height": np.round(height, 2),
-            "Weight": np.round(weight, 1),
-            "family_history_with_overweight": pick(("yes", "no"), [[0.45, 0.55], [0.98, 0.02]]),
-            "FAVC": pick(("yes", "no"), [[0.75, 0.25], [0.95, 0.05]]),
-            "FCVC": scale(1, 3, 0, 0.35),
-            "NCP": scale(1, 4, 1, 0.5),
-            "CAEC": pick(_FREQUENCY, [[0.03, 0.65, 0.27, 0.05], [0.02, 0.93, 0.03, 0.02]]),
-            "SMOKE": pick(("yes", "no"), [[0.02, 0.98], [0.02, 0.98]]),
-            "CH2O": scale(1, 3, 2, 0.35),
-            "SCC": pick(("yes", "no"), [[0.09, 0.91], [0.01, 0.99]]),
-            "FAF": scale(0, 3, 3, 0.45),
-            "TUE": scale(0, 2, 4, 0.3),
-            "CALC": pick(_FREQUENCY, [[0.40, 0.55, 0.05, 0.0], [0.20, 0.78, 0.02, 0.0]]),
-            "MTRANS": pick(
-                CATEGORIES["MTRANS"],
-                [[0.70, 0.20, 0.06, 0.02, 0.02], [0.76, 0.22, 0.01, 0.005, 0.005]],
-            ),
-            TARGET: np.take(CLASSES, label),
-        }
-    )
-    return frame

@@ -9,6 +9,11 @@ Package versions come from the tree's `requirements.lock`, never from what is in
 scikit-learn release on PyPI changes nothing until a commit changes the lock, and a revert of that
 commit gives back the old fingerprint (and so the old champion). `installed_mismatches` tells when
 the running environment does not match the lock it claims.
+
+A repository without `requirements.lock` (a project that pins nothing) still works: its
+fingerprint covers params, data and training code only, and there is no lock for the installed
+packages to disagree with. A new scikit-learn that a workflow happens to install then retrains
+nothing; committing a lock is the fix, and is itself a change of the training inputs.
 """
 
 from __future__ import annotations
@@ -41,7 +46,12 @@ __all__ = [
 ]
 
 # The modules whose code decides what a training run produces (pipeline, split, data checks).
-TRAINING_CODE = ("src/mlgate/train.py", "src/mlgate/data.py")
+TRAINING_CODE = (
+    "src/mlgate/train.py",
+    "src/mlgate/data.py",
+    "src/mlgate/estimators.py",  # the pipeline around the estimator, and the trusted types
+    "src/mlgate/schema.py",  # which rows are valid and how columns are typed
+)
 LOCKFILE = "requirements.lock"
 # The packages whose version changes what `fit` learns or predicts from the same CSV:
 # scikit-learn (the estimators, the encoders, their defaults), numpy (random streams behind
@@ -58,7 +68,7 @@ def input_paths(params: Params, params_path: str = "params.yaml") -> tuple[str, 
 
     `mlgate pr` asks git whether a pull request touched them; `compute` hashes their content.
     """
-    return (params_path, params.data.path, *TRAINING_CODE, LOCKFILE)
+    return (params_path, params.data.path, *TRAINING_CODE, *project_code(params), LOCKFILE)
 
 
 @dataclass(frozen=True)
@@ -143,11 +153,26 @@ def environment_warning(fingerprint: Fingerprint) -> str | None:
     return mismatch_message(mismatches)
 
 
-def _code_sha256(read: callable) -> str:
+def _code_sha256(read: callable, project: dict[str, bytes | None] | None = None) -> str:
     digest = hashlib.sha256()
     for path in TRAINING_CODE:
         digest.update(path.encode() + b"\0" + read(path) + b"\0")
+    for path, text in sorted((project or {}).items()):
+        if text is not None:
+            digest.update(path.encode() + b"\0" + text + b"\0")
     return digest.hexdigest()
+
+
+def project_code(params: Params) -> tuple[str, ...]:
+    """Where a `model.estimator` class of the project's own would live, relative to the
+    repository root: its module's file is training code too (a changed class retrains)."""
+    from .estimators import ALIASES
+
+    spec = params.model.estimator
+    if spec in ALIASES.get(params.data.task, {}) or "." not in spec:
+        return ()
+    module = spec.rpartition(".")[0].replace(".", "/")
+    return (f"{module}.py", f"{module}/__init__.py")
 
 
 def _packaged_code(path: str) -> bytes:
@@ -167,10 +192,13 @@ def of_worktree(params: Params, data_path: str | Path, root: str | Path = ".") -
 
     if not Path(data_path).is_file():
         raise DataError(
-            f"{data_path}: data file not found (run 'mlgate data generate' or pass --data)"
+            f"{data_path}: data file not found (check data.path in params.yaml or pass --data)"
         )
     data_sha = file_sha256(data_path)
-    code_sha = _code_sha256(read)
+    project = {
+        p: (root / p).read_bytes() if (root / p).is_file() else None for p in project_code(params)
+    }
+    code_sha = _code_sha256(read, project)
     lock = root / LOCKFILE
     packages = locked_lines(lock.read_text() if lock.is_file() else None)
     return Fingerprint(
@@ -203,7 +231,10 @@ def of_revision(
         return None
     code = {path: show(path) for path in TRAINING_CODE}
     data_sha = hashlib.sha256(data).hexdigest()
-    code_sha = _code_sha256(lambda p: code[p] if code[p] is not None else _packaged_code(p))
+    project = {path: show(path) for path in project_code(params)}
+    code_sha = _code_sha256(
+        lambda p: code[p] if code[p] is not None else _packaged_code(p), project
+    )
     lock = show(LOCKFILE)
     packages = locked_lines(lock.decode() if lock is not None else None)
     return Fingerprint(

@@ -22,6 +22,11 @@ score fails the gate.
 `gate.mode: dry_run` evaluates everything and tells the true verdict, but `passed` (what the
 exit code follows) is always true; `disabled` runs nothing and passes.
 
+Regression (`Slices.task`) takes the same paths with regression.py's rules: thresholds on RMSE,
+MAE or R² in their own direction, the three verdicts of non-inferiority on the primary error's
+improvement (the margin a share of the champion's error when `gate.margin_kind` is relative),
+and `per_slice.<column>` on `data.slice_by` instead of per-class F1 and McNemar.
+
 Why one module: the result types and the five paths that build them (disabled, errored,
 challenger failed, no champion or no clean row, not comparable, paired) are one decision read
 top to bottom; split, each path would import the others' types to build the same result.
@@ -36,11 +41,12 @@ from typing import Any
 
 import numpy as np
 
-from . import checks
+from . import checks, regression
 from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_changes
 from .config import GateConfig
 from .crossval import CrossValidation
-from .noninferiority import Decision, decide, honest_interval
+from .noninferiority import OC_DROPS, Decision, decide, honest_interval
+from .regression import SliceRow
 from .stats import (
     METRICS,
     classification_metrics,
@@ -67,6 +73,7 @@ __all__ = [
     "ModelEvidence",
     "ModelRef",
     "MoreEvidence",
+    "Slices",
     "evaluate",
     "schema_changes",
 ]
@@ -122,6 +129,16 @@ class MoreEvidence:
     cv_note: str | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class Slices:
+    """The task and, for regression, each compared row's value of `data.slice_by`."""
+
+    task: str = "classification"
+    column: str | None = None
+    values: np.ndarray | None = None  # one per compared (clean) holdout row
+    order: tuple[str, ...] = ()  # the schema's categories: the table's order
+
+
 @dataclass(frozen=True)
 class MetricRow:
     """One metric of both models; `passed` is None when no check is about this metric."""
@@ -165,6 +182,10 @@ class GateResult:
     note: str | None = None
     decision: Decision | None = None  # the primary metric's verdict and its evidence
     cv: CrossValidation | None = None
+    task: str = "classification"
+    # Regression: the primary error metric per value of data.slice_by (no per-class rows).
+    per_slice: tuple[SliceRow, ...] = ()
+    slice_column: str | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -183,17 +204,21 @@ def evaluate(
     cfg: GateConfig,
     holdout_sha256: str,
     more: MoreEvidence | None = None,
+    slices: Slices | None = None,
 ) -> GateResult:
     """Run every check of DESIGN §4; never raises, and an error is never a pass.
 
     `y_true` and the predictions cover the clean holdout rows only; `more` says how many the
-    holdout had and carries the cross-validation when it ran.
+    holdout had and carries the cross-validation when it ran. `slices` asks for a regression
+    (`Slices.task`; classification when None) and carries `data.slice_by`'s values of the same
+    rows.
     """
     if cfg.mode == "disabled":
         return _disabled(y_true, challenger, champion, cfg, holdout_sha256)
     try:
         more = more or MoreEvidence()
-        return _evaluate(y_true, classes, challenger, champion, cfg, holdout_sha256, more)
+        slices = slices or Slices()
+        return _evaluate(y_true, classes, challenger, champion, cfg, holdout_sha256, more, slices)
     except Exception as exc:
         return _errored(exc, y_true, challenger, champion, cfg, holdout_sha256)
 
@@ -209,14 +234,18 @@ def _evaluate(
     cfg: GateConfig,
     holdout_sha256: str,
     more: MoreEvidence,
+    slices: Slices,
 ) -> GateResult:
     truth = np.asarray(y_true)
     if truth.ndim != 1 or (truth.size == 0 and not more.n_holdout):
         raise ValueError(
             f"the holdout must be a non-empty 1-d label array, got shape {truth.shape}"
         )
-    labels = list(classes) if classes is not None else np.unique(truth).tolist()
-    ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256, more)
+    if slices.task == "regression":
+        truth, labels = truth.astype(float), []
+    else:
+        labels = list(classes) if classes is not None else np.unique(truth).tolist()
+    ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256, more, slices)
     problem = _scoring_problem(challenger, truth.size)
     if problem is not None:
         return ctx.challenger_failed(problem)
@@ -226,7 +255,7 @@ def _evaluate(
             "per_class_f1": {c: challenger.logged_metrics.get(f"f1_{c}") for c in labels},
         }
     else:
-        challenger_scores = classification_metrics(truth, challenger.predictions, labels)
+        challenger_scores = ctx.score(challenger.predictions)
     if champion is None:
         return ctx.no_champion(challenger_scores)
     champ_problem = _scoring_problem(champion, truth.size)
@@ -246,22 +275,70 @@ class _Context:
     cfg: GateConfig
     sha256: str
     more: MoreEvidence
+    slices: Slices = field(default_factory=lambda: Slices())
+
+    @property
+    def regression(self) -> bool:
+        return self.slices.task == "regression"
+
+    def score(self, predictions: Any) -> dict[str, Any]:
+        if self.regression:
+            return regression.regression_metrics(self.truth, predictions)
+        return classification_metrics(self.truth, predictions, self.labels)
+
+    def thresholds(
+        self, scores: Mapping[str, Any], baseline: Mapping[str, Any] | None
+    ) -> tuple[Check, ...]:
+        if self.regression:
+            return regression.threshold_checks(scores, baseline, self.cfg.thresholds)
+        return checks.threshold_checks(scores, baseline, self.cfg)
+
+    def slice_rows(self, challenger: Any, champion: Any | None) -> tuple[SliceRow, ...]:
+        s = self.slices
+        if not self.regression or s.values is None or self.truth.size == 0:
+            return ()
+        rows = regression.slice_rows(
+            self.truth, s.values, challenger, champion, self.cfg.primary_metric, s.order
+        )
+        return tuple(rows)
+
+    def allowed_loss(self, champion_value: float | None) -> float:
+        """The margin in the primary metric's units (classification: as configured)."""
+        cfg = self.cfg
+        if not self.regression:
+            return cfg.margin
+        value = 0.0 if champion_value is None else champion_value
+        return regression.allowed_loss(cfg.primary_metric, value, cfg.margin, cfg.margin_kind)
+
+    def primary_check(self, decision: Decision, champion_value: float | None) -> Check:
+        if not self.regression:
+            return checks.non_inferiority_check(decision, self.cfg)
+        cfg = self.cfg
+        return regression.non_inferiority_check(
+            decision, cfg.primary_metric, champion_value or 0.0, cfg.margin, cfg.margin_kind
+        )
+
+    def decide(self, holdout: Any, margin: float) -> Decision:
+        cv = self.more.cv.interval if self.more.cv else None
+        drops = regression.oc_losses(margin) if self.regression else OC_DROPS
+        return decide(holdout, margin, cv=cv, cv_note=self.more.cv_note, drops=drops)
 
     def no_clean_rows(self, champion: ModelEvidence) -> GateResult:
         """No holdout row is clean: the challenger's thresholds on its logged metrics, the
         primary verdict from cross-validation alone (inconclusive without it), and the checks
         that need no rows (signature, budgets)."""
         logged = self.challenger.logged_metrics
-        empty = honest_interval(0.0, np.zeros(0), discordant=0, n=0, margin=self.cfg.margin)
-        cv = self.more.cv.interval if self.more.cv else None
-        decision = decide(empty, self.cfg.margin, cv=cv, cv_note=self.more.cv_note)
+        champion_value = checks.float_or_none(champion.logged_metrics.get(self.cfg.primary_metric))
+        margin = self.allowed_loss(champion_value)
+        empty = honest_interval(0.0, np.zeros(0), discordant=0, n=0, margin=margin)
+        decision = self.decide(empty, margin)
         results = (
-            *checks.threshold_checks(logged, champion.logged_metrics, self.cfg),
-            checks.non_inferiority_check(decision, self.cfg),
+            *self.thresholds(logged, champion.logged_metrics),
+            self.primary_check(decision, champion_value),
             checks.signature_check(champion, self.challenger, self.cfg, comparable=True),
             *checks.budget_checks(self.challenger, champion, self.cfg),
         )
-        rows = _logged_rows(logged, {}, results)
+        rows = _logged_rows(logged, {}, results, self.regression)
         note = f"no clean holdout row: {self.more.why_fewer}"
         return self.finish(results, rows, (), None, comparable=False, note=note, decision=decision)
 
@@ -273,15 +350,20 @@ class _Context:
             "the gate fails closed (fix the model or its input schema and re-run)",
         )
         champ_logged = self.champion.logged_metrics if self.champion else {}
-        rows = _logged_rows(self.challenger.logged_metrics, champ_logged, ())
+        rows = _logged_rows(self.challenger.logged_metrics, champ_logged, (), self.regression)
         note = "the challenger could not score the holdout; logged metrics shown for reference"
         return self.finish((check,), rows, (), None, comparable=False, note=note)
 
     def no_champion(self, challenger_scores: Mapping[str, Any]) -> GateResult:
-        results = checks.threshold_checks(challenger_scores, None, self.cfg)
-        rows = _logged_rows(challenger_scores, {}, results)
-        per_class = self.class_rows(challenger_scores["per_class_f1"], None)
+        results = self.thresholds(challenger_scores, None)
+        rows = _logged_rows(challenger_scores, {}, results, self.regression)
         note = "no champion: only the absolute thresholds apply"
+        if self.regression:
+            per_slice = self.slice_rows(self.challenger.predictions, None)
+            return self.finish(
+                results, rows, (), None, comparable=False, note=note, per_slice=per_slice
+            )
+        per_class = self.class_rows(challenger_scores["per_class_f1"], None)
         return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
     def not_comparable(
@@ -294,27 +376,41 @@ class _Context:
         # (a corrupted artifact, a missing signature) fails closed even with allow_schema_change.
         schema_changed = bool(signature.candidate)
         why = f"champion v{champion.version} could not score this holdout"
-        paired = (f"non_inferiority.{self.cfg.primary_metric}", "per_class_f1", "mcnemar")
+        paired: tuple[str, ...] = (
+            f"non_inferiority.{self.cfg.primary_metric}",
+            "per_class_f1",
+            "mcnemar",
+        )
+        if self.regression:
+            by_slice = (f"per_slice.{self.slices.column}",) if self.slices.column else ()
+            paired = (paired[0], *by_slice)
         results = (
-            *checks.threshold_checks(challenger_scores, logged, self.cfg),
+            *self.thresholds(challenger_scores, logged),
             *(checks.not_comparable_check(n, why, self.cfg, schema_changed) for n in paired),
             signature,
             *checks.budget_checks(self.challenger, champion, self.cfg),
         )
-        rows = _logged_rows(challenger_scores, logged, results)
-        champion_f1 = {
-            label: checks.float_or_none(logged.get(f"f1_{label}")) for label in self.labels
-        }
-        per_class = self.class_rows(challenger_scores["per_class_f1"], champion_f1)
+        rows = _logged_rows(challenger_scores, logged, results, self.regression)
         kind = "schema change" if schema_changed else "champion cannot score"
         note = (
             f"{kind}: {why} ({problem}); its logged metrics are shown for reference "
             "and are not comparable"
         )
+        if self.regression:
+            per_slice = self.slice_rows(self.challenger.predictions, None)
+            return self.finish(
+                results, rows, (), None, comparable=False, note=note, per_slice=per_slice
+            )
+        champion_f1 = {
+            label: checks.float_or_none(logged.get(f"f1_{label}")) for label in self.labels
+        }
+        per_class = self.class_rows(challenger_scores["per_class_f1"], champion_f1)
         return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
     def paired(self, challenger_scores: Mapping[str, Any], champion: ModelEvidence) -> GateResult:
         """Both models scored the same rows: every check of DESIGN §4 applies."""
+        if self.regression:
+            return self.paired_regression(challenger_scores, champion)
         cfg = self.cfg
         old, new = champion.predictions, self.challenger.predictions
         champion_scores = classification_metrics(self.truth, old, self.labels)
@@ -379,6 +475,65 @@ class _Context:
             results, rows, per_class, summary, comparable=True, note=None, decision=decision
         )
 
+    def paired_regression(
+        self, challenger_scores: Mapping[str, Any], champion: ModelEvidence
+    ) -> GateResult:
+        """Regression: the three verdicts on the primary error's improvement against the margin
+        (cross-validation deciding when the holdout cannot tell), each slice's error against
+        `gate.max_slice_loss`; no per-class table, no McNemar."""
+        cfg, metrics = self.cfg, regression.METRICS
+        old, new = champion.predictions, self.challenger.predictions
+        champion_scores = self.score(old)
+        deltas = regression.paired_bootstrap_deltas(
+            self.truth, old, new, metrics, cfg.n_bootstrap, cfg.seed
+        )
+        intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in metrics}
+        primary = cfg.primary_metric
+        holdout, _ = regression.improvement_interval(
+            self.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, cfg.confidence
+        )
+        sign = -1.0 if regression.DIRECTIONS[primary] == "lower" else 1.0
+        # The interval the rule uses, in the metric's own direction.
+        intervals[primary] = tuple(sorted((sign * holdout.lo, sign * holdout.hi)))
+        margin = self.allowed_loss(champion_scores[primary])
+        decision = self.decide(holdout, margin)
+        results = [
+            *self.thresholds(challenger_scores, champion_scores),
+            self.primary_check(decision, champion_scores[primary]),
+        ]
+        per_slice = self.slice_rows(new, old)
+        if self.slices.column:
+            results.append(
+                regression.per_slice_check(
+                    per_slice, self.slices.column, primary, cfg.max_slice_loss, cfg.margin_kind
+                )
+            )
+        results += [
+            checks.signature_check(champion, self.challenger, cfg, comparable=True),
+            *checks.budget_checks(self.challenger, champion, cfg),
+        ]
+        rows = tuple(
+            MetricRow(
+                m,
+                champion_scores[m],
+                challenger_scores[m],
+                challenger_scores[m] - champion_scores[m],
+                *intervals[m],
+                _row_passed(m, results),
+            )
+            for m in metrics
+        )
+        return self.finish(
+            tuple(results),
+            rows,
+            (),
+            None,
+            comparable=True,
+            note=None,
+            decision=decision,
+            per_slice=per_slice,
+        )
+
     def cv_class_drops(self) -> dict[Any, float] | None:
         """Per-class F1 drops (champion − challenger) on cross-validation's out-of-fold rows."""
         cv = self.more.cv
@@ -412,6 +567,7 @@ class _Context:
         comparable: bool,
         note: str | None,
         decision: Decision | None = None,
+        per_slice: tuple[SliceRow, ...] = (),
     ) -> GateResult:
         failed = [c for c in results if not c.passed]
         if any(not c.inconclusive for c in failed):
@@ -441,6 +597,9 @@ class _Context:
             note=note,
             decision=decision,
             cv=more.cv,
+            task=self.slices.task,
+            per_slice=per_slice,
+            slice_column=self.slices.column if per_slice else None,
         )
 
 
@@ -511,10 +670,11 @@ def _logged_rows(
     challenger_scores: Mapping[str, Any],
     champion_scores: Mapping[str, Any],
     results: Sequence[Check],
+    regression_task: bool = False,
 ) -> tuple[MetricRow, ...]:
     """Metric rows without intervals (values that were not computed on paired predictions)."""
     rows = []
-    for m in METRICS:
+    for m in regression.METRICS if regression_task else METRICS:
         new, old = (
             checks.float_or_none(challenger_scores.get(m)),
             checks.float_or_none(champion_scores.get(m)),

@@ -269,6 +269,7 @@ class Decision:
     cv: Interval | None = None
     cv_verdict: str | None = None
     cv_note: str | None = None  # why cross-validation did not run, when it was asked for
+    drops: tuple[float, ...] = OC_DROPS  # the true drops the OC table is stated at
 
     def power(self, *, inconclusive_blocks: bool) -> tuple[float, tuple[OCRow, ...]]:
         """δ95 and the OC table at `OC_DROPS`, from the deciding evidence's standard error."""
@@ -277,7 +278,7 @@ class Decision:
         d95 = detectable_drop(
             interval.se, self.margin, confidence, inconclusive_blocks=inconclusive_blocks
         )
-        return d95, operating_characteristic(interval.se, self.margin, confidence)
+        return d95, operating_characteristic(interval.se, self.margin, confidence, self.drops)
 
     def settle(self) -> str | None:
         """What would settle an inconclusive verdict, in words; None for a decided one."""
@@ -311,16 +312,21 @@ def decide(
     cv: Interval | None = None,
     cv_note: str | None = None,
     min_rows: int = MIN_ROWS,
+    drops: tuple[float, ...] = OC_DROPS,
 ) -> Decision:
     """Combine the holdout's verdict with the cross-validation's (see `Decision`)."""
     on_holdout = verdict(holdout, margin, min_rows=min_rows)
     if on_holdout != INCONCLUSIVE:
-        return Decision(on_holdout, "holdout", holdout, on_holdout, margin, cv, None, cv_note)
+        return Decision(
+            on_holdout, "holdout", holdout, on_holdout, margin, cv, None, cv_note, drops
+        )
     if cv is None:
-        return Decision(INCONCLUSIVE, "none", holdout, on_holdout, margin, None, None, cv_note)
+        return Decision(
+            INCONCLUSIVE, "none", holdout, on_holdout, margin, None, None, cv_note, drops
+        )
     on_cv = verdict(cv, margin, min_rows=min_rows)
     by = "cv" if on_cv != INCONCLUSIVE else "none"
-    return Decision(on_cv, by, holdout, on_holdout, margin, cv, on_cv, cv_note)
+    return Decision(on_cv, by, holdout, on_holdout, margin, cv, on_cv, cv_note, drops)
 
 
 # scipy.stats costs ~0.8 s to import: commands that only read a stored verdict (a champion move,

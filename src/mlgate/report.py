@@ -180,6 +180,9 @@ def _sections(
         yield from _details("Operating characteristic", _oc_table(result))
     yield ""
     yield from _details(f"All checks ({_tally(result.checks)})", _check_table(result.checks))
+    if result.per_slice:
+        yield ""
+        yield from _details(f"Per {result.slice_column}", _slice_table(result))
     if result.per_class:
         yield ""
         yield from _details("Per-class F1", _class_table(result))
@@ -230,10 +233,13 @@ def _subject(result: GateResult, tick: str = "`") -> str:
     rows = f"{holdout.n_rows} rows"
     if holdout.n_clean is not None and holdout.n_clean != holdout.n_rows:
         rows += f", {holdout.n_clean} clean"
+    relative = " of the champion's error" if result.task == "regression" else ""
+    relative = relative if cfg.margin_kind == "relative" else ""
     return (
         f"{challenger.capitalize()} vs {champion} on holdout {tick}{holdout.sha256[:12]}{tick} "
         f"({rows}) · primary metric {tick}{cfg.primary_metric}{tick}, "
-        f"margin {cfg.margin:g} (the largest loss a pass may hide) · mode {tick}{result.mode}{tick}"
+        f"margin {cfg.margin:g}{relative} (the largest loss a pass may hide) · "
+        f"mode {tick}{result.mode}{tick}"
     )
 
 
@@ -288,24 +294,31 @@ def _power_text(result: GateResult) -> str | None:
     where = "cross-validation" if source is decision.cv else "clean holdout rows"
     if d95 == float("inf"):
         return f"none: too few {where} to estimate a spread"
-    drops = " / ".join(f"{row.drop * 100:g}" for row in oc)
     chances = " / ".join(f"{row.p_block(blocks) * 100:.0f} %" for row in oc)
+    if result.task == "regression":  # losses in the error's units, not points of a score
+        what = f"a true {result.config.primary_metric} loss"
+        at = f"losses of {' / '.join(f'{row.drop:.4g}' for row in oc)}"
+    else:
+        what = "a true drop"
+        at = f"{' / '.join(f'{row.drop * 100:g}' for row in oc)} points"
     return (
-        f"this gate blocks a true drop of {d95:.4f} or more with 95 % probability (standard "
-        f"error {source.se:.4f} on {source.n} {where}); P(block) at {drops} points: {chances}"
+        f"this gate blocks {what} of {d95:.4f} or more with 95 % probability (standard "
+        f"error {source.se:.4f} on {source.n} {where}); P(block) at {at}: {chances}"
     )
 
 
 def _oc_table(result: GateResult) -> list[str]:
     blocks = result.config.on_inconclusive == "fail"
     _, oc = result.decision.power(inconclusive_blocks=blocks)
+    regression = result.task == "regression"
+    head = f"True {result.config.primary_metric} loss" if regression else "True drop"
     lines = [
-        "| True drop | P(pass) | P(inconclusive) | P(fail) | P(block) |",
+        f"| {head} | P(pass) | P(inconclusive) | P(fail) | P(block) |",
         "|---:|---:|---:|---:|---:|",
     ]
     for row in oc:
         cells = (
-            f"{row.drop:.3f}",
+            f"{row.drop:.4g}" if regression else f"{row.drop:.3f}",
             *(f"{p * 100:.1f} %" for p in (row.p_pass, row.p_inconclusive, row.p_fail)),
             f"{row.p_block(blocks) * 100:.1f} %",
         )
@@ -347,6 +360,27 @@ def _class_table(result: GateResult) -> list[str]:
     return lines
 
 
+def _slice_table(result: GateResult) -> list[str]:
+    metric = result.config.primary_metric
+    champ = f"{_version(result.champion, 'Champion')} {metric}"
+    chall = f"{_version(result.challenger, 'Challenger')} {metric}"
+    lines = [
+        f"| {result.slice_column} | {champ} | {chall} | Δ | Rows |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in result.per_slice:
+        delta = None if row.champion is None else row.challenger - row.champion
+        cells = (
+            _cell(row.value),
+            _fixed(row.champion),
+            _fixed(row.challenger),
+            _signed(delta),
+            str(row.rows),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def _chart(result: GateResult) -> list[str]:
     """Mermaid xychart of per-class F1: the champion as bars, the challenger as a line.
 
@@ -381,6 +415,13 @@ def _details(summary: str, body: list[str]) -> list[str]:
 
 def _footer(result: GateResult) -> str:
     cfg = result.config
+    if result.comparable and result.task == "regression":
+        return (
+            f"Paired bootstrap: {cfg.n_bootstrap} resamples of the clean holdout rows, percentile "
+            f"interval, seed {cfg.seed}; the primary metric's interval is never narrower than "
+            f"the normal one of the bootstrap's spread. Holdout sha256 "
+            f"`{result.holdout.sha256}`."
+        )
     if result.comparable:
         return (
             f"Paired bootstrap: {cfg.n_bootstrap} resamples of the clean holdout rows, percentile "

@@ -37,6 +37,7 @@ _FLOAT = ".4f"
 _DESCRIPTION_WIDTH = 50
 # Metric columns of `mlgate versions`, before any --metric extras.
 _VERSION_METRICS = (("Accuracy", "accuracy"), ("F1", "f1_macro"))
+_ERROR_METRICS = (("RMSE", "rmse"), ("MAE", "mae"), ("R²", "r2"))  # a regression's versions
 
 
 def _grid(rows: list[list[object]], headers: list[str], text_columns: list[int]) -> str:
@@ -76,7 +77,9 @@ def render_versions(listing: VersionList, extra_metrics: tuple[str, ...] = ()) -
         where = f" in stage {listing.stage}" if listing.stage else ""
         others = f" ({listing.total} in other stages)" if listing.stage and listing.total else ""
         return f"{listing.model} has no versions{where}{others}."
-    columns = list(_VERSION_METRICS)
+    logged = {m for r in listing.rows for m in r.metrics}
+    regression = "rmse" in logged and not logged & {key for _, key in _VERSION_METRICS}
+    columns = list(_ERROR_METRICS if regression else _VERSION_METRICS)
     shown = {key for _, key in columns}
     columns += [(m, m) for m in dict.fromkeys(extra_metrics) if m not in shown]
     headers = ["Version", "Stage", *(label for label, _ in columns), "Aliases"]
@@ -160,12 +163,19 @@ def render_alias(change: AliasChange) -> str:
     return f"{change.model} has no alias @{change.alias}; nothing to delete."
 
 
+# Regression's metrics, shown where classification's are absent (regression.METRICS).
+_ERRORS = ("rmse", "mae", "r2")
+
+
 def render_train(result: TrainResult, name: str) -> str:
     verb = "Reused" if result.reused else "Registered"
     lines = [f"{verb} {name} v{result.version} (stage: {result.stage})"]
     lines += [f"  {message}" for message in result.messages]
     lines.append(
-        "  " + "  ".join(f"{k} {result.metrics[k]:.4f}" for k in METRICS if k in result.metrics)
+        "  "
+        + "  ".join(
+            f"{k} {result.metrics[k]:.4f}" for k in (*METRICS, *_ERRORS) if k in result.metrics
+        )
     )
     lines.append(f"  run: {result.run_url or result.run_id}")
     return "\n".join(lines)

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import data
+from . import data, estimators
 from .config import Params
 from .errors import ConfigError
 from .fingerprint import Fingerprint, of_worktree
 from .registry import METRIC_TAG_PREFIX
+from .regression import regression_metrics
 from .rows import TRAINING_RECORD, training_record
 from .stats import classification_metrics, confusion_matrix
 
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from .registry import Registry
 
 __all__ = [
-    "ESTIMATORS",
-    "SKOPS_TRUSTED_TYPES",
     "TrainResult",
     "build_pipeline",
     "cross_validate",
@@ -40,19 +39,6 @@ __all__ = [
     "train",
     "version_description",
 ]
-
-ESTIMATORS = {
-    "random_forest": "sklearn.ensemble.RandomForestClassifier",
-    "extra_trees": "sklearn.ensemble.ExtraTreesClassifier",
-    "gradient_boosting": "sklearn.ensemble.GradientBoostingClassifier",
-    "decision_tree": "sklearn.tree.DecisionTreeClassifier",
-    "logistic_regression": "sklearn.linear_model.LogisticRegression",
-}
-# Types outside skops' default trust list that our pipelines contain, reviewed: a fitted tree's
-# node arrays (no code). Anything else a model needs makes skops refuse to load it, by design.
-SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
-# Linear models need scaled inputs; trees don't care and train faster without.
-_SCALED = {"logistic_regression"}
 
 
 @dataclass(frozen=True)
@@ -71,32 +57,14 @@ class TrainResult:
         return asdict(self)
 
 
-def build_pipeline(params: Params, columns: list[str]) -> Pipeline:
-    import importlib
-
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    module, _, name = ESTIMATORS[params.model.type].rpartition(".")
-    estimator_cls = getattr(importlib.import_module(module), name)
-    try:
-        estimator = estimator_cls(**dict(params.model.params))
-    except TypeError as exc:
-        raise ConfigError(
-            f"{params.source}: model.params is not valid for {params.model.type} ({exc});"
-            f" see the {name} documentation"
-        ) from None
-    categorical = [c for c in columns if c in data.CATEGORIES]
-    numeric = [c for c in columns if c not in data.CATEGORIES]
-    numeric_step = StandardScaler() if params.model.type in _SCALED else "passthrough"
-    prep = ColumnTransformer(
-        [
-            ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
-            ("numeric", numeric_step, numeric),
-        ]
+def build_pipeline(params: Params, root: str | Path = ".") -> Pipeline:
+    """The schema's preprocessing and `model.estimator` (checked against the task); `root` is
+    where a class of the project's own imports from."""
+    schema = params.data.schema
+    estimator = estimators.build(
+        params.model.estimator, params.model.params, schema.task, root, params.source
     )
-    return Pipeline([("prep", prep), ("model", estimator)])
+    return estimators.build_pipeline(schema, estimator, params.model.numeric)
 
 
 def cross_validate(
@@ -105,15 +73,18 @@ def cross_validate(
     dataset: data.Dataset,
     classes: list[str],
     challenger_inputs: Mapping[str, Any] | None = None,
+    root: str | Path = ".",
 ) -> CrossValidation:
     """Paired k-fold cross-validation of the champion's configuration and the challenger's.
 
     `champion_inputs` / `challenger_inputs`: the `training_inputs()` each version recorded when
-    it was trained (its model type and hyper-parameters); without the challenger's, `params`'
-    model is the challenger's. Both are built by this code's `build_pipeline`, trained on the
-    same folds of the whole dataset and scored on the gate's primary metric (`gate.cv_folds` x
-    `gate.cv_repeats`, seeded by `gate.seed`). Raises ConfigError when a recorded configuration
-    no longer builds.
+    it was trained (its estimator, hyper-parameters and numeric preprocessing); without the
+    challenger's, `params`' model is the challenger's. Both are built by this code's
+    `build_pipeline` on the current schema, trained on the same folds of the whole dataset and
+    scored on the gate's primary metric, oriented so that higher is better (an error is
+    negated: the interval is then the challenger's improvement), `gate.cv_folds` x
+    `gate.cv_repeats`, seeded by `gate.seed`. Folds are stratified by class for classification.
+    Raises ConfigError when a recorded configuration no longer builds.
     """
     from .crossval import paired_cv
 
@@ -123,53 +94,82 @@ def cross_validate(
         if challenger_inputs
         else params,
     }
-    target = params.data.target
-    X = dataset.frame.drop(columns=[target])
-    y = dataset.frame[target].to_numpy()
-    columns = list(X.columns)
+    pipelines = {role: build_pipeline(cfg, root) for role, cfg in configs.items()}
+    X = dataset.frame[dataset.features]  # ignored columns (ids) are no model input
+    y = dataset.frame[params.data.target].to_numpy()
+    metric = params.gate.primary_metric
+    regression = params.data.schema.task == "regression"
 
     def fit_predict(role: str, train_rows: Any, test_rows: Any) -> Any:
-        pipeline = build_pipeline(configs[role], columns)
+        from sklearn.base import clone
+
+        pipeline = clone(pipelines[role])
         pipeline.fit(X.iloc[train_rows], y[train_rows])
         return pipeline.predict(X.iloc[test_rows])
 
-    metric = params.gate.primary_metric
+    def score(truth: Any, predicted: Any) -> float:
+        if regression:
+            value = float(regression_metrics(truth, predicted)[metric])
+            return value if metric == "r2" else -value
+        return float(classification_metrics(truth, predicted, classes)[metric])
+
     cfg = params.gate
     return paired_cv(
-        y,
+        y.astype(float) if regression else y,
         fit_predict,
-        lambda truth, predicted: float(classification_metrics(truth, predicted, classes)[metric]),
+        score,
         k=cfg.cv_folds,
         repeats=cfg.cv_repeats,
         seed=cfg.seed,
         confidence=cfg.confidence,
+        stratify=not regression,
     )
 
 
 def _with_model(params: Params, inputs: Mapping[str, Any], whose: str) -> Params:
-    """`params` with the model a version recorded in its training inputs."""
+    """`params` with the model a version recorded in its training inputs (`model.estimator`,
+    or `model.type` in records written before the estimator could be any import path)."""
     from types import MappingProxyType
 
-    from .config import ModelConfig
-
     model = inputs.get("model") or {}
-    kind = str(model.get("type"))
-    if kind not in ESTIMATORS:
+    spec = model.get("estimator") or model.get("type")
+    if not isinstance(spec, str) or not spec:
         raise ConfigError(
-            f"the {whose}'s recorded model type {kind!r} is unknown to this version of mlgate;"
-            f" known: {', '.join(ESTIMATORS)}"
+            f"the {whose}'s training record names no estimator (model: {model!r});"
+            " retrain it with `mlgate train` to record one"
         )
+    numeric = str(model.get("numeric") or "auto")
     hyper = MappingProxyType(dict(model.get("params") or {}))
-    return replace(params, model=ModelConfig(kind, hyper))
+    chosen = replace(params.model, estimator=spec, params=hyper, numeric=numeric)
+    return replace(params, model=chosen)
 
 
-def evaluate(y_true: Any, y_pred: Any, classes: list[str]) -> dict[str, float]:
-    """The metrics every version logs: overall scores and one F1 per class (`f1_<class>`).
+def evaluate(y_true: Any, y_pred: Any, classes: list[str], task: str = "classification") -> dict:
+    """The metrics every version logs: classification's overall scores and one F1 per class
+    (`f1_<class>`), or regression's RMSE, MAE and R².
 
-    The gate computes its metrics with the same function, so logged and gated numbers agree.
+    The gate computes its metrics with the same functions, so logged and gated numbers agree.
     """
-    metrics = classification_metrics(y_true, y_pred, classes)
+    if task == "regression":
+        metrics = regression_metrics(y_true, y_pred)
+    else:
+        metrics = classification_metrics(y_true, y_pred, classes)
     return {k: round(float(v), 6) for k, v in metrics.items() if k != "per_class_f1"}
+
+
+def _roc_auc(pipeline: Any, X: Any, y: Any, classes: list[str]) -> dict[str, float]:
+    """Binary classification with probabilities: ROC AUC, the second class of the schema's
+    target values counting as positive."""
+    if len(classes) != 2 or not hasattr(pipeline, "predict_proba"):
+        return {}
+    from sklearn.metrics import roc_auc_score
+
+    try:
+        column = list(pipeline.classes_).index(classes[1])
+        scores = pipeline.predict_proba(X)[:, column]
+    except (AttributeError, ValueError):  # an estimator whose probabilities are unavailable
+        return {}
+    return {"roc_auc": round(float(roc_auc_score(y == classes[1], scores)), 6)}
 
 
 def pip_requirements() -> list[str]:
@@ -212,8 +212,8 @@ def _confusion_png(y_true: Any, y_pred: Any, classes: list[str], path: Path) -> 
 
 
 def _short(label: str) -> str:
-    """Column headers: 'Overweight_Level_II' -> 'Overweight II'."""
-    return label.replace("_Level", "").replace("_Type", "").replace("_", " ")
+    """Column headers: one word a line, so 'Level_II' -> 'Level II'."""
+    return label.replace("_", " ")
 
 
 def train(
@@ -254,27 +254,41 @@ def train(
             messages=[f"training inputs unchanged: reusing {name} v{existing.version}"],
         )
 
-    pipeline = build_pipeline(params, list(split.X_train.columns))
+    task = params.data.schema.task
+    pipeline = build_pipeline(params, root)
     started = time.perf_counter()
     pipeline.fit(split.X_train, split.y_train)
     fit_seconds = time.perf_counter() - started
+    # Before anything is logged: a model skops would refuse to load is never registered.
+    trusted = estimators.checked_trusted_types(pipeline, params.model.trusted_types, params.source)
     predictions = pipeline.predict(split.X_test)
-    metrics = evaluate(split.y_test, predictions, classes)
+    metrics = evaluate(split.y_test, predictions, classes, task)
+    if task == "classification":
+        metrics |= _roc_auc(pipeline, split.X_test, split.y_test, classes)
+    staged_by = "r2" if task == "regression" else "accuracy"
     validation = (
-        "passed" if metrics["accuracy"] >= params.mlflow.staging_threshold else "needs_review"
+        "passed" if metrics[staged_by] >= params.mlflow.staging_threshold else "needs_review"
     )
 
     if metrics_path:
         _write_json(metrics_path, metrics)
-    figure_path = figure_path or Path("reports/confusion_matrix.png")
-    _confusion_png(split.y_test, predictions, classes, figure_path)
+    artifacts: dict[str, Any] = {
+        "metrics.json": metrics,
+        # What this version trained on: the gate keeps these rows out of every comparison with
+        # it, and cross-validation rebuilds its configuration from the inputs.
+        TRAINING_RECORD: training_record(split.X_train, params.training_inputs()),
+    }
+    if task == "classification":
+        figure_path = figure_path or Path("reports/confusion_matrix.png")
+        _confusion_png(split.y_test, predictions, classes, figure_path)
+        artifacts["figure"] = figure_path
 
     logged_metrics = {**metrics, "fit_seconds": round(fit_seconds, 3)}
     tags = {
         **dict(params.mlflow.tags),
         **(context_tags or {}),
         "validation_status": validation,
-        "model_type": params.model.type,
+        "model_type": params.model.estimator,
         "training_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "n_features": str(split.X_train.shape[1]),
         "dataset_size": str(len(dataset.frame)),
@@ -288,17 +302,11 @@ def train(
         experiment=params.mlflow.experiment_name,
         pipeline=pipeline,
         input_example=split.X_test.head(5),
-        params={"model_type": params.model.type, **_flat_params(params)},
+        params={"model_type": params.model.estimator, **_flat_params(params)},
         metrics=logged_metrics,
-        artifacts={
-            "metrics.json": metrics,
-            "figure": figure_path,
-            # What this version trained on: the gate keeps these rows out of every comparison
-            # with it, and cross-validation rebuilds its configuration from the inputs.
-            TRAINING_RECORD: training_record(split.X_train, params.training_inputs()),
-        },
+        artifacts=artifacts,
         tags=tags,
-        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+        skops_trusted_types=trusted,
         pip_requirements=pip_requirements(),
         model_dir=model_dir,
         model_description=model_description(params, list(split.X_train.columns), classes),
@@ -311,7 +319,7 @@ def train(
         stage = "Staging"
     elif validation != "passed":
         messages.append(
-            f"accuracy {metrics['accuracy']:.4f} < staging_threshold"
+            f"{staged_by} {metrics[staged_by]:.4f} < staging_threshold"
             f" {params.mlflow.staging_threshold}: left in stage None,"
             " validation_status=needs_review"
         )
@@ -328,18 +336,22 @@ def train(
     )
 
 
-def estimator_name(model_type: str) -> str:
-    """'random_forest' -> 'RandomForest' (the scikit-learn class, without 'Classifier')."""
-    return ESTIMATORS[model_type].rpartition(".")[2].removesuffix("Classifier")
+def estimator_name(spec: str, task: str = "classification") -> str:
+    """'random_forest' -> 'RandomForest': the class an alias or import path names, without
+    'Classifier' or 'Regressor'."""
+    path = estimators.ALIASES[task].get(spec, spec)
+    return path.rpartition(".")[2].removesuffix("Classifier").removesuffix("Regressor")
 
 
 def model_description(params: Params, columns: list[str], classes: list[str]) -> str:
     """The registered model's description: a title line (what `mlgate list` shows), then what it
     predicts from what."""
-    title = f"{estimator_name(params.model.type)} {params.mlflow.registered_model_name}"
+    task = params.data.schema.task
+    title = f"{estimator_name(params.model.estimator, task)} {params.mlflow.registered_model_name}"
+    what = f"{len(classes)} classes: {', '.join(classes)}" if classes else "a number"
     return (
         f"{title.replace('_', ' ')}\n\n"
-        f"Predicts {params.data.target} ({len(classes)} classes: {', '.join(classes)})"
+        f"Predicts {params.data.target} ({what})"
         f" from {len(columns)} features ({', '.join(columns)}),"
         f" trained on {params.data.path} with the settings in params.yaml."
     )
@@ -348,7 +360,8 @@ def model_description(params: Params, columns: list[str], classes: list[str]) ->
 def version_description(params: Params, rows: int, context_tags: dict[str, str]) -> str:
     """One line per version: model type, its parameters, data size, commit and PR when known."""
     settings = " ".join(f"{k}={v}" for k, v in params.model.params.items())
-    parts = [f"{estimator_name(params.model.type)} {settings}".strip(), f"{rows} rows"]
+    name = estimator_name(params.model.estimator, params.data.schema.task)
+    parts = [f"{name} {settings}".strip(), f"{rows} rows"]
     if "git_sha" in context_tags:
         parts.append(f"commit {context_tags['git_sha'][:12]}")
     if "pr_number" in context_tags:
@@ -362,6 +375,7 @@ def _flat_params(params: Params) -> dict[str, Any]:
         "data.test_size": params.data.test_size,
         "data.random_state": params.data.random_state,
         "data.target": params.data.target,
+        "data.task": params.data.schema.task,
     }
 
 

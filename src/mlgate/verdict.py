@@ -12,14 +12,16 @@ docs/gate-json-schema.md). Keys are stable; a change that removes or renames one
 `schema_version`. Numbers are plain floats, and absent values are `null`:
 
     schema_version, verdict ("pass" | "fail" | "inconclusive" | "pass (no champion)"), passed,
-    mode, comparable, note, challenger {version, run_id}, champion {version, run_id} | null,
-    holdout {sha256, n_rows, n_clean, why_fewer}, decision {verdict, decided_by, margin,
-    holdout, cv, cv_note, detectable_drop, oc [...], settle} | null, policy {primary_metric,
-    margin, thresholds, max_class_drop, alpha, confidence, n_bootstrap, seed, interval,
-    allow_schema_change, max_size_ratio, max_latency_ratio, evidence, on_inconclusive,
-    cv_folds, cv_repeats}, metrics [{metric, champion, challenger, delta, ci_lo, ci_hi,
-    passed}], per_class [{class, champion_f1, challenger_f1, delta, support}],
-    checks [{name, candidate, baseline, threshold, direction, passed, inconclusive, message}],
+    mode, task ("classification" | "regression"), comparable, note, challenger {version,
+    run_id}, champion {version, run_id} | null, holdout {sha256, n_rows, n_clean, why_fewer},
+    decision {verdict, decided_by, margin, holdout, cv, cv_note, detectable_drop, oc [...],
+    settle} | null, policy {primary_metric, margin, margin_kind, thresholds, max_class_drop,
+    max_slice_loss, alpha, confidence, n_bootstrap, seed, interval, allow_schema_change,
+    max_size_ratio, max_latency_ratio, evidence, on_inconclusive, cv_folds, cv_repeats},
+    metrics [{metric, champion, challenger, delta, ci_lo, ci_hi, passed}], per_class [{class,
+    champion_f1, challenger_f1, delta, support}], per_slice {column, metric, rows [{value, rows,
+    champion, challenger, delta}]} | null, checks [{name, candidate, baseline, threshold,
+    direction, passed, inconclusive, message}],
     mcnemar {b, c, p_value, alpha, label} | null, links {label: url}
 """
 
@@ -131,6 +133,7 @@ def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[
         "verdict": result.verdict,
         "passed": result.passed,
         "mode": result.mode,
+        "task": result.task,
         "comparable": result.comparable,
         "note": result.note,
         "challenger": _ref_json(result.challenger),
@@ -145,8 +148,10 @@ def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[
         "policy": {
             "primary_metric": cfg.primary_metric,
             "margin": cfg.margin,
+            "margin_kind": cfg.margin_kind,
             "thresholds": {k: float(v) for k, v in cfg.thresholds.items()},
             "max_class_drop": cfg.max_class_drop,
+            "max_slice_loss": cfg.max_slice_loss,
             "alpha": cfg.alpha,
             "confidence": cfg.confidence,
             "n_bootstrap": cfg.n_bootstrap,
@@ -182,6 +187,7 @@ def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[
             }
             for row in result.per_class
         ],
+        "per_slice": _slices_json(result),
         "checks": [
             {
                 "name": c.name,
@@ -205,6 +211,26 @@ def to_json(result: GateResult, links: Mapping[str, str] | None = None) -> dict[
             "label": result.mcnemar.label,
         },
         "links": dict(links or {}),
+    }
+
+
+def _slices_json(result: GateResult) -> dict[str, Any] | None:
+    """Regression: the primary error metric per value of `data.slice_by` (null otherwise)."""
+    if not result.per_slice:
+        return None
+    return {
+        "column": result.slice_column,
+        "metric": result.config.primary_metric,
+        "rows": [
+            {
+                "value": row.value,
+                "rows": row.rows,
+                "champion": _num_json(row.champion),
+                "challenger": _num_json(row.challenger),
+                "delta": None if row.champion is None else _num_json(row.challenger - row.champion),
+            }
+            for row in result.per_slice
+        ],
     }
 
 

@@ -80,17 +80,16 @@ def _register_without_favc(root: Path) -> str:
 
     from mlgate import data
     from mlgate.config import load_params
-    from mlgate.train import SKOPS_TRUSTED_TYPES, build_pipeline, pip_requirements
+    from mlgate.estimators import REVIEWED_TYPES
+    from mlgate.train import pip_requirements
 
+    from ..obesity import pipeline_for
+
+    SKOPS_TRUSTED_TYPES = list(REVIEWED_TYPES)
     params = load_params(root / "params.yaml")
-    split = data.split(
-        data.load(root / params.data.path),
-        data.TARGET,
-        params.data.test_size,
-        params.data.random_state,
-    )
+    split = data.holdout(params.data, root / params.data.path).split
     X_train, X_test = split.X_train.drop(columns=["FAVC"]), split.X_test.drop(columns=["FAVC"])
-    pipeline = build_pipeline(params, list(X_train.columns)).fit(X_train, split.y_train)
+    pipeline = pipeline_for(params, X_train).fit(X_train, split.y_train)
     mlflow.set_tracking_uri(_uri(root))
     mlflow.set_experiment(params.mlflow.experiment_name)
     with mlflow.start_run():
@@ -314,14 +313,14 @@ CASES = [
         "params-unknown-model-type",
         ("train",),
         2,
-        "model.type must be one of",
-        _params("type: random_forest", "type: xgboost"),
+        "model.estimator 'xgboost' is neither an alias nor an import path",
+        _params("estimator: random_forest", "estimator: xgboost"),
     ),
     Case(
         "params-invalid-hyperparameter",
         ("train",),
         2,
-        "model.params is not valid for random_forest",
+        "model.params is not valid for RandomForestClassifier",
         lambda root: set_model_params(root, **{**SECOND, "max_dept": 3}),
     ),
     Case(
@@ -336,7 +335,7 @@ CASES = [
         "data-missing-file",
         ("train", "--data", "nope.csv"),
         2,
-        "nope.csv: data file not found (run 'mlgate data generate' or pass --data)",
+        "nope.csv: data file not found (check data.path in params.yaml or pass --data)",
     ),
     Case(
         "data-missing-column", ("train",), 2, "missing column(s) CAEC", _csv(_drop_column("CAEC"))

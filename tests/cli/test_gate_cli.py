@@ -73,18 +73,22 @@ def _register_variant(root: Path, reshape) -> str:
 
     from mlgate import data
     from mlgate.config import load_params
+    from mlgate.estimators import REVIEWED_TYPES
     from mlgate.rows import TRAINING_RECORD, training_record
-    from mlgate.train import SKOPS_TRUSTED_TYPES, build_pipeline, evaluate, pip_requirements
+    from mlgate.train import evaluate, pip_requirements
 
+    from ..obesity import pipeline_for
+
+    SKOPS_TRUSTED_TYPES = list(REVIEWED_TYPES)
     params = load_params(root / "params.yaml")
-    dataset = data.load(root / params.data.path)
-    split = data.split(dataset, data.TARGET, params.data.test_size, params.data.random_state)
+    holdout = data.holdout(params.data, root / params.data.path)
+    split = holdout.split
     X_train, X_test = reshape(split.X_train), reshape(split.X_test)
-    pipeline = build_pipeline(params, list(X_train.columns)).fit(X_train, split.y_train)
+    pipeline = pipeline_for(params, X_train).fit(X_train, split.y_train)
     mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
     mlflow.set_experiment(params.mlflow.experiment_name)
     with mlflow.start_run():
-        mlflow.log_metrics(evaluate(split.y_test, pipeline.predict(X_test), list(data.CLASSES)))
+        mlflow.log_metrics(evaluate(split.y_test, pipeline.predict(X_test), holdout.classes))
         # What `mlgate train` records: the training rows (on this version's own columns).
         mlflow.log_dict(training_record(X_train, params.training_inputs()), TRAINING_RECORD)
         info = mlflow.sklearn.log_model(
@@ -182,6 +186,7 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
         "verdict",
         "passed",
         "mode",
+        "task",
         "comparable",
         "note",
         "challenger",
@@ -191,12 +196,14 @@ def test_json_verdict_has_the_documented_keys(gated: Path) -> None:
         "policy",
         "metrics",
         "per_class",
+        "per_slice",
         "checks",
         "mcnemar",
         "links",
     ]
     assert document["schema_version"] == 1
     assert (document["verdict"], document["passed"], document["mode"]) == ("pass", True, "enabled")
+    assert (document["task"], document["per_slice"]) == ("classification", None)
     assert document["challenger"]["version"] == EQUAL_V
     assert document["champion"]["version"] == CHAMPION
     assert re.fullmatch(r"[0-9a-f]{64}", document["holdout"]["sha256"])

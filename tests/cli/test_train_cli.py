@@ -125,14 +125,14 @@ BAD_INPUTS = {
         "data.test_size must be a number, got 'big'",
     ),
     "unknown-model": (
-        lambda r: _edit(r / "params.yaml", "type: random_forest", "type: xgboost"),
+        lambda r: _edit(r / "params.yaml", "estimator: random_forest", "estimator: xgboost"),
         2,
-        "model.type must be one of",
+        "model.estimator 'xgboost' is neither an alias nor an import path",
     ),
     "bad-hyperparameter": (
         lambda r: _edit(r / "params.yaml", "max_depth: 12", "max_dept: 12"),
         2,
-        "model.params is not valid for random_forest",
+        "model.params is not valid for RandomForestClassifier",
     ),
     "missing-data": (lambda r: (r / "data" / "obesity.csv").unlink(), 2, "data file not found"),
     "missing-column": (lambda r: _drop_column(r, "CAEC"), 2, "missing column(s) CAEC"),

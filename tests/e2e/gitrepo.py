@@ -13,10 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mlgate.fingerprint import TRAINING_CODE
+
 from ..conftest import REPO, set_model_params
 
 MLGATE = Path(sys.executable).with_name("mlgate")
-TRAINING_FILES = ("src/mlgate/train.py", "src/mlgate/data.py", "requirements.lock")
+TRAINING_FILES = (*TRAINING_CODE, "requirements.lock")  # what the fingerprint hashes
 NULL_SHA = "0" * 40
 
 

@@ -90,6 +90,7 @@ def fresh_clone(tmp_path: Path) -> Path:
         (seed / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / rel, seed / rel)
     shutil.copytree(REPO / "data", seed / "data")
+    shutil.copytree(REPO / "examples", seed / "examples")  # "Your own model" starts from one
     # Predict latency on a shared CI machine is noise: the budget that compares two timings is
     # opened wide, as in the gate's CLI tests. It is a gate policy, not a training input, so
     # fingerprints and every number the page shows are those of the real params.yaml.
@@ -123,6 +124,11 @@ def _env() -> dict[str, str]:
         GIT_CONFIG_GLOBAL=os.devnull,
         LC_ALL="C.UTF-8",
         PYTHONIOENCODING="utf-8",
+        # a reader's own identity, for repositories other than the clone ("Your own model")
+        GIT_AUTHOR_NAME=ACTOR,
+        GIT_AUTHOR_EMAIL="ada@example.org",
+        GIT_COMMITTER_NAME=ACTOR,
+        GIT_COMMITTER_EMAIL="ada@example.org",
     )
     return env
 

@@ -30,6 +30,7 @@ from mlgate.card import (
     save,
 )
 from mlgate.champion import Move
+from mlgate.config import load_params
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "model_card.md"
 CLASSES = ("Insufficient_Weight", "Normal_Weight", "Obesity_Type_I")
@@ -114,6 +115,8 @@ FACTS = CardFacts(
         _move("2025-02-20T09:00:00Z", "2", "1", "rollback", "latency | regression", "e" * 40),
         _move("2025-03-01T11:00:00Z", "1", "3", "promote", "Merge pull request #12", "c" * 40),
     ),
+    # the obesity example's words, from this repository's params.yaml
+    text=load_params(Path(__file__).resolve().parents[2] / "params.yaml").card,
 )
 
 
@@ -219,8 +222,8 @@ def test_save_writes_only_changes(tmp_path: Path) -> None:
 
 
 def test_data_section_cites_the_uci_file_only_when_it_is_that_file() -> None:
-    from mlgate.card import UCI_SHA256
-
+    # params.yaml's card: names the file its data_source describes
+    UCI_SHA256 = FACTS.text.data_sha256
     assert data_mod.file_sha256(Path(__file__).parents[2] / "data" / "obesity.csv") == UCI_SHA256
     real = render(dataclasses.replace(FACTS, data_sha256=UCI_SHA256))
     source = next(ln for ln in real.splitlines() if ln.startswith("- **Source:**"))

@@ -12,21 +12,29 @@ def test_repo_params_load():
     params = load_params(REPO / "params.yaml")
     assert params.mlflow.registered_model_name == "obesity_classifier"
     assert params.mlflow.staging_threshold == 0.85
-    assert params.model.type == "random_forest"
+    assert params.model.estimator == "random_forest"
     assert params.gate.thresholds["accuracy"] == 0.85
+    assert params.data.schema.task == "classification"
+    assert params.data.schema.classes[0] == "Insufficient_Weight"  # ordered by BMI band
+    assert params.data.schema.slice_by == "Gender"
 
 
 def test_params_are_frozen():
-    params = parse_params("model: {type: random_forest}")
+    params = parse_params("model: {type: random_forest}")  # the key's old name still reads
+    assert params.model.estimator == "random_forest"
     with pytest.raises(AttributeError):
-        params.model.type = "x"  # type: ignore[misc]
+        params.model.estimator = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
         params.model.params["n_estimators"] = 3  # type: ignore[index]
 
 
 def test_empty_file_gives_defaults():
     params = parse_params("")
-    assert params.data.target == "NObeyesdad"
+    assert params.data.declared is None  # no schema yet: commands that need data say so
+    with pytest.raises(
+        ConfigError, match=r"data\.schema is missing; run 'mlgate data infer-schema"
+    ):
+        params.data.target  # noqa: B018
     assert params.gate.mode == "enabled"
 
 
@@ -39,7 +47,8 @@ def test_empty_file_gives_defaults():
         ("data: {test_size: 'a lot'}", "data.test_size must be a number, got 'a lot'"),
         ("data: {random_state: 1.5}", "data.random_state must be an integer, got 1.5"),
         ("promotion: {use_stages: 'yes'}", "promotion.use_stages must be true or false, got 'yes'"),
-        ("model: {type: random_forests}", "model.type must be one of"),
+        ("model: {estimator: 7}", "model.estimator must be an alias or an import path, got 7"),
+        ("model: {numeric: scaled}", "model.numeric must be one of auto, passthrough, standard"),
         ("model: {params: [1, 2]}", "model.params must be a mapping, got a list"),
         ("model: {params: {n_estimators: [1]}}", "model.params.n_estimators must be a scalar"),
         ("gate: {mode: strict}", "gate.mode must be one of enabled, dry_run, disabled"),

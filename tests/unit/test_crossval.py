@@ -11,15 +11,16 @@ from sklearn.dummy import DummyClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from mlgate import crossval
-from mlgate import data as data_mod
 from mlgate import noninferiority as ni
 from mlgate.stats import classification_metrics
 
+from ..obesity import generator
+
 
 def _data() -> tuple[np.ndarray, np.ndarray]:
-    frame = data_mod.generate(600, seed=5)
+    frame = generator().generate(600, seed=5)
     X = frame[["Height", "Weight", "Age"]].to_numpy()
-    return X, frame[data_mod.TARGET].to_numpy()
+    return X, frame[generator().TARGET].to_numpy()
 
 
 def _f1(y: np.ndarray, pred: np.ndarray) -> float:

@@ -6,32 +6,36 @@ import pytest
 from mlgate import data
 from mlgate.errors import DataError
 
+from ..obesity import generator, schema
+
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "data" / "obesity.csv"
 # sha256 of the UCI file "Estimation of obesity levels based on eating habits and physical
 # condition" as published (data/README.md): the committed copy must be that file, byte for byte.
 UCI_SHA256 = "5e9f57cc217cc64dd0cc68f602990d8d15664be12db7bbd12dfb8b5b5a41daa4"
+TARGET = "NObeyesdad"
 
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    return data.generate(rows=600, seed=3)
+    return generator().generate(rows=600, seed=3)
 
 
 def test_generator_is_deterministic(frame):
-    assert data.generate(rows=600, seed=3).equals(frame)
-    assert not data.generate(rows=600, seed=4).equals(frame)
+    assert generator().generate(rows=600, seed=3).equals(frame)
+    assert not generator().generate(rows=600, seed=4).equals(frame)
 
 
-def test_generator_matches_uci_schema(frame, tmp_path):
-    assert tuple(frame.columns) == data.COLUMNS
+def test_generator_matches_the_schema_in_params(frame, tmp_path):
+    assert tuple(frame.columns) == tuple(schema().names)
+    assert schema().classes == generator().CLASSES
     path = tmp_path / "gen.csv"
     frame.to_csv(path, index=False)
-    loaded = data.load(path)
-    assert set(loaded.frame[data.TARGET]) == set(data.CLASSES)
+    loaded = data.load(path, schema())
+    assert set(loaded.frame[TARGET]) == set(schema().classes)
     # labels follow BMI bands, with noise near the edges
     bmi = frame.Weight / frame.Height**2
-    means = bmi.groupby(frame[data.TARGET]).mean().reindex(data.CLASSES)
+    means = bmi.groupby(frame[TARGET]).mean().reindex(schema().classes)
     assert means.is_monotonic_increasing
 
 
@@ -40,7 +44,7 @@ def test_committed_dataset_is_the_real_uci_file():
 
 
 def test_real_uci_file_loads_unchanged():
-    dataset = data.load(COMMITTED)
+    dataset = data.load(COMMITTED, schema())
     assert dataset.rows_read == 2111
     assert dataset.duplicates_dropped == 24
     assert len(dataset.frame) == 2087
@@ -92,26 +96,26 @@ def _write(tmp_path, frame) -> Path:
 )
 def test_invalid_data_is_rejected_with_the_place(tmp_path, frame, mutate, message):
     with pytest.raises(DataError) as excinfo:
-        data.load(_write(tmp_path, mutate(frame.copy())))
+        data.load(_write(tmp_path, mutate(frame.copy())), schema())
     assert message in str(excinfo.value)
 
 
 def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(DataError, match="data file not found"):
-        data.load(tmp_path / "none.csv")
+        data.load(tmp_path / "none.csv", schema())
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(DataError, match="not a readable CSV"):
-        data.load(tmp_path / "empty.csv")
+        data.load(tmp_path / "empty.csv", schema())
 
 
 def test_split_is_stratified_and_reproducible(frame, tmp_path):
-    dataset = data.load(_write(tmp_path, frame))
-    a = data.split(dataset, data.TARGET, 0.2, 42)
-    b = data.split(dataset, data.TARGET, 0.2, 42)
+    dataset = data.load(_write(tmp_path, frame), schema())
+    a = data.split(dataset, 0.2, 42)
+    b = data.split(dataset, 0.2, 42)
     assert a.holdout_sha256 == b.holdout_sha256
     assert len(a.X_test) == 120
-    shares = a.y_test.value_counts(normalize=True) - dataset.frame[data.TARGET].value_counts(
+    shares = a.y_test.value_counts(normalize=True) - dataset.frame[TARGET].value_counts(
         normalize=True
     )
     assert shares.abs().max() < 0.02
-    assert data.split(dataset, data.TARGET, 0.2, 7).holdout_sha256 != a.holdout_sha256
+    assert data.split(dataset, 0.2, 7).holdout_sha256 != a.holdout_sha256

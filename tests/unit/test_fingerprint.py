@@ -132,3 +132,48 @@ def test_revision_fingerprint_reads_that_revisions_lock(tmp_path):
     assert fingerprint.of_revision("HEAD", root=root).value == before.value
     params = load_params(root / "params.yaml")
     assert fingerprint.of_worktree(params, root / params.data.path, root).value == before.value
+
+
+def test_the_projects_own_estimator_is_training_code(tmp_path):
+    """A class in the repository (model.estimator by import path) retrains when it changes, in
+    the working tree and at a git revision alike."""
+    root = _project(tmp_path)
+    (root / "models").mkdir()
+    (root / "models" / "mine.py").write_text("class Forest: ...\n")
+    text = (root / "params.yaml").read_text()
+    (root / "params.yaml").write_text(
+        text.replace("estimator: random_forest", "estimator: models.mine.Forest")
+    )
+    params = load_params(root / "params.yaml")
+    assert fingerprint.project_code(params) == ("models/mine.py", "models/mine/__init__.py")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", ".")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "init")
+    base = fingerprint.of_worktree(params, root / params.data.path, root)
+    assert fingerprint.of_revision("HEAD", root=root).value == base.value
+    (root / "models" / "mine.py").write_text("class Forest:\n    depth = 3\n")
+    assert fingerprint.of_worktree(params, root / params.data.path, root).value != base.value
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qam", "deeper")
+    assert fingerprint.of_revision("HEAD", root=root).value != base.value
+    assert fingerprint.project_code(load_params(REPO / "params.yaml")) == ()  # an alias
+
+
+def test_a_repository_without_a_lock_fingerprints_params_data_and_code(tmp_path, monkeypatch):
+    """A user's project that pins no packages: the fingerprint covers params, data and code, the
+    same in the tree and at a revision; nothing to compare installed packages with, so even CI
+    has no environment error; adding a lock later is a change of the training inputs."""
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "examples" / "diabetes", root)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", ".")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "init")
+    params = load_params(root / "params.yaml")
+    unlocked = fingerprint.of_worktree(params, root / params.data.path, root)
+    assert unlocked.packages == ()
+    assert fingerprint.of_revision("HEAD", root=root).value == unlocked.value
+    monkeypatch.setenv("CI", "true")
+    assert fingerprint.environment_warning(unlocked) is None
+    assert "requirements.lock" in fingerprint.input_paths(params)  # a lock added later counts
+    shutil.copy(REPO / "requirements.lock", root)
+    locked = fingerprint.of_worktree(params, root / params.data.path, root)
+    assert locked.packages and locked.value != unlocked.value

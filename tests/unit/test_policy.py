@@ -73,9 +73,9 @@ def test_the_base_rules_judge_and_the_changes_are_listed(repo: Path) -> None:
 
 
 def test_an_unchanged_policy_is_not_flagged(repo: Path) -> None:
-    _edit(repo, "model", type="extra_trees")  # a training input, not a rule
+    _edit(repo, "model", estimator="extra_trees")  # a training input, not a rule
     judged, change = binding(load_params(repo / "params.yaml"), "HEAD", repo)
-    assert not change.changed and judged.model.type == "extra_trees"
+    assert not change.changed and judged.model.estimator == "extra_trees"
 
 
 def test_a_base_without_params_yaml_judges_with_the_defaults(repo: Path) -> None:

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlgate import data as data_mod
 from mlgate import rows
+
+from ..obesity import generator
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def test_hashes_ignore_column_order_and_the_columns_left_out() -> None:
 
 
 def test_different_rows_hash_differently_and_columns_must_exist() -> None:
-    frame = data_mod.generate(500, seed=3).drop_duplicates()
+    frame = generator().generate(500, seed=3).drop_duplicates()
     hashes = rows.row_hashes(frame)
     assert hashes.dtype == np.uint64
     assert np.unique(hashes).size == len(frame)
@@ -82,7 +83,7 @@ def test_clean_rows_counts_and_says_why() -> None:
 
 
 def test_hash_split_keeps_each_rows_side_when_rows_are_added() -> None:
-    frame = data_mod.generate(3000, seed=11).drop_duplicates(ignore_index=True)
+    frame = generator().generate(3000, seed=11).drop_duplicates(ignore_index=True)
     hashes = rows.row_hashes(frame)
     old = np.arange(len(frame)) < 2500  # v1 had the first 2500 rows, v2 has them all
     before = rows.hash_split(hashes[old], 0.2, salt=42)
@@ -107,7 +108,7 @@ def test_hash_split_share_and_salt() -> None:
 def test_training_record_round_trips_through_json() -> None:
     import json
 
-    frame = data_mod.generate(300, seed=2).drop(columns=[data_mod.TARGET])
+    frame = generator().generate(300, seed=2).drop(columns=[generator().TARGET])
     record = json.loads(json.dumps(rows.training_record(frame, {"model": {"type": "x"}})))
     assert rows.read_record(record).tolist() == np.unique(rows.row_hashes(frame)).tolist()
     assert record["inputs"] == {"model": {"type": "x"}}

@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 
 from mlgate import data
-from mlgate.config import DataConfig
+from mlgate.config import DataConfig, load_params
 
-COMMITTED = Path(__file__).resolve().parents[2] / "data" / "obesity.csv"
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = ROOT / "data" / "obesity.csv"
 
 
 @pytest.fixture(scope="module")
 def made() -> tuple[DataConfig, data.Holdout]:
-    cfg = DataConfig()
+    cfg = load_params(ROOT / "params.yaml").data
     return cfg, data.holdout(cfg, COMMITTED)
 
 
@@ -59,7 +60,7 @@ def test_another_file_splits_again(made, tmp_path) -> None:
     shorter = tmp_path / "obesity.csv"
     lines = COMMITTED.read_text().splitlines(keepends=True)
     shorter.write_text("".join(lines[:-40]))
-    assert data.known_rows(record, cfg, data.load(shorter, cfg.target)) is None
+    assert data.known_rows(record, cfg, data.load(shorter, cfg.schema)) is None
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,249 @@
+"""The estimator params.yaml names, the pipeline the schema builds around it, and the types its
+saved form may contain.
+
+    model:
+      estimator: sklearn.ensemble.HistGradientBoostingClassifier  # or an alias: random_forest
+      params: {max_iter: 200}
+      numeric: auto          # auto | passthrough | standard
+      trusted_types: []      # extra types the saved model may contain, after review
+
+`estimator` is an import path to a class that follows the scikit-learn estimator API, including
+one in the project's own repository (`models.my_estimator.MyClassifier`, importable from the
+repository root), or one of the short names in `ALIASES`. Its predictions must fit the task:
+a classifier for classification, a regressor for regression.
+
+Models are saved with skops, which refuses to load a type it does not trust instead of running
+arbitrary code as pickle would. `REVIEWED_TYPES` are the types outside skops' defaults that
+mlgate's own pipelines contain; `model.trusted_types` adds the project's own after its review.
+A fitted model holding any other type is refused before anything is registered.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from .schema import Schema
+
+__all__ = [
+    "ALIASES",
+    "NUMERIC_MODES",
+    "REVIEWED_TYPES",
+    "build",
+    "build_pipeline",
+    "checked_trusted_types",
+    "resolve",
+    "scales_numeric",
+]
+
+ALIASES: dict[str, dict[str, str]] = {
+    "classification": {
+        "random_forest": "sklearn.ensemble.RandomForestClassifier",
+        "extra_trees": "sklearn.ensemble.ExtraTreesClassifier",
+        "gradient_boosting": "sklearn.ensemble.GradientBoostingClassifier",
+        "hist_gradient_boosting": "sklearn.ensemble.HistGradientBoostingClassifier",
+        "decision_tree": "sklearn.tree.DecisionTreeClassifier",
+        "logistic_regression": "sklearn.linear_model.LogisticRegression",
+    },
+    "regression": {
+        "random_forest": "sklearn.ensemble.RandomForestRegressor",
+        "extra_trees": "sklearn.ensemble.ExtraTreesRegressor",
+        "gradient_boosting": "sklearn.ensemble.GradientBoostingRegressor",
+        "hist_gradient_boosting": "sklearn.ensemble.HistGradientBoostingRegressor",
+        "decision_tree": "sklearn.tree.DecisionTreeRegressor",
+        "linear_regression": "sklearn.linear_model.LinearRegression",
+        "ridge": "sklearn.linear_model.Ridge",
+    },
+}
+NUMERIC_MODES = ("auto", "passthrough", "standard")
+# Estimators that depend on the scale of their inputs (penalties, distances, gradient steps);
+# `numeric: auto` standardises numeric columns for them. Trees split on thresholds and don't care.
+_SCALE_SENSITIVE = (
+    "sklearn.linear_model",
+    "sklearn.svm",
+    "sklearn.neighbors",
+    "sklearn.neural_network",
+)
+# Types outside skops' default trust list that mlgate's pipelines contain, each reviewed: they hold
+# arrays and numbers, and loading them calls no code of the file's choosing.
+REVIEWED_TYPES = (
+    "sklearn.tree._tree.Tree",  # a fitted tree's node arrays (random forests, extra trees, CART)
+    # a fitted histogram-gradient-boosting tree's node array
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "numpy.dtype",  # an imputer's column dtype, rebuilt by numpy from an empty array
+)
+_TASK_WORD = {"classification": "classifier", "regression": "regressor"}
+
+
+def resolve(
+    spec: str, task: str, root: str | Path | None = None, source: str = "params.yaml"
+) -> type:
+    """The class `model.estimator` names: an alias of the task, or `package.module.Class`.
+
+    `root` (the repository) goes on `sys.path`, so a class defined in the project imports as it
+    would from `python` started at the root; the model's loader needs that later as well.
+    """
+    key = "model.estimator"
+    aliases = ALIASES[task]
+    if spec in aliases:
+        spec = aliases[spec]
+    elif "." not in spec:
+        other = next((t for t, names in ALIASES.items() if spec in names), None)
+        if other is not None:
+            raise ConfigError(
+                f"{source}: {key} {spec!r} is a {other} alias, but data.task is {task}; use one of "
+                f"{', '.join(aliases)} or an import path"
+            )
+        close = difflib.get_close_matches(spec, list(aliases), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(
+            f"{source}: {key} {spec!r} is neither an alias nor an import path{hint}; use one of "
+            f"{', '.join(aliases)} or package.module.Class"
+        )
+    module_name, _, name = spec.rpartition(".")
+    if root is not None and str(Path(root).resolve()) not in sys.path:
+        sys.path.insert(0, str(Path(root).resolve()))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # the user's module may raise anything while importing
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(
+            f"{source}: {key} {spec!r} does not import ({type(exc).__name__}: {reason}); give a "
+            "class importable from the repository root, e.g. "
+            "sklearn.ensemble.RandomForestClassifier"
+        ) from None
+    cls = getattr(module, name, None)
+    if cls is None:
+        found = [n for n in dir(module) if not n.startswith("_")]
+        close = difflib.get_close_matches(name, found, n=1)
+        hint = f" (did you mean {module_name}.{close[0]}?)" if close else ""
+        raise ConfigError(f"{source}: {key} {spec!r}: module {module_name} has no {name}{hint}")
+    if not isinstance(cls, type) or not all(
+        callable(getattr(cls, m, None)) for m in ("fit", "predict", "get_params")
+    ):
+        raise ConfigError(
+            f"{source}: {key} {spec!r} is not a scikit-learn estimator (a class with fit, predict "
+            "and get_params); name an estimator class"
+        )
+    return cls
+
+
+def build(
+    spec: str,
+    params: Mapping[str, Any],
+    task: str,
+    root: str | Path | None = None,
+    source: str = "params.yaml",
+) -> Any:
+    """An unfitted estimator from `model.estimator` and `model.params`, checked against the task."""
+    cls = resolve(spec, task, root, source)
+    try:
+        estimator = cls(**dict(params))
+    except TypeError as exc:
+        raise ConfigError(
+            f"{source}: model.params is not valid for {cls.__name__} ({exc}); see the "
+            f"{cls.__name__} documentation"
+        ) from None
+    kind = _estimator_type(estimator)
+    if kind != _TASK_WORD[task]:
+        what = f"a {kind}" if kind else "neither a classifier nor a regressor"
+        other = "regression" if task == "classification" else "classification"
+        raise ConfigError(
+            f"{source}: model.estimator {spec!r} is {what}, but data.task is {task}; use a "
+            f"{_TASK_WORD[task]} (e.g. {ALIASES[task]['random_forest']})"
+            + (f" or set data.task: {other}" if kind else "")
+        )
+    return estimator
+
+
+def _estimator_type(estimator: Any) -> str | None:
+    """'classifier', 'regressor' or None, from scikit-learn's tags (or the old attribute)."""
+    from sklearn.base import is_classifier, is_regressor
+
+    try:
+        if is_classifier(estimator):
+            return "classifier"
+        if is_regressor(estimator):
+            return "regressor"
+    except Exception:  # objects without scikit-learn's tags: fall back to the attribute
+        pass
+    kind = getattr(estimator, "_estimator_type", None)
+    return kind if kind in ("classifier", "regressor") else None
+
+
+def scales_numeric(estimator: Any, numeric: str = "auto") -> bool:
+    """Whether numeric columns are standardised: as `model.numeric` says, or for `auto`, when the
+    estimator is of a family that depends on the inputs' scale."""
+    if numeric not in NUMERIC_MODES:
+        raise ValueError(f"numeric must be one of {', '.join(NUMERIC_MODES)}, got {numeric!r}")
+    if numeric != "auto":
+        return numeric == "standard"
+    return type(estimator).__module__.startswith(_SCALE_SENSITIVE)
+
+
+def build_pipeline(schema: Schema, estimator: Any, numeric: str = "auto") -> Pipeline:
+    """Preprocessing from the schema, then the estimator.
+
+    Categorical columns are one-hot encoded (a value never seen in training encodes as all zeros
+    rather than failing at predict time); numeric ones pass through or are standardised. Columns
+    that may be empty (`required: false`) are imputed first: the most frequent category, the
+    median number. Ignored columns and the target are not inputs.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    features = schema.features
+    categorical = [c.name for c in features if c.kind == "categorical"]
+    numbers = [c.name for c in features if c.kind == "numeric"]
+    optional = {c.name for c in features if not c.required}
+    scale = scales_numeric(estimator, numeric)
+
+    def step(final: Any, impute: str | None, columns: list[str]) -> Any:
+        if impute is None or not optional & set(columns):
+            return final
+        return Pipeline([("impute", SimpleImputer(strategy=impute)), ("transform", final)])
+
+    parts = []
+    if categorical:
+        encoder = OneHotEncoder(handle_unknown="ignore")
+        parts.append(("categorical", step(encoder, "most_frequent", categorical), categorical))
+    if numbers:
+        final = StandardScaler() if scale else "passthrough"
+        impute = "median" if optional & set(numbers) else None
+        if impute and final == "passthrough":
+            final = SimpleImputer(strategy=impute)
+            impute = None
+        parts.append(("numeric", step(final, impute, numbers), numbers))
+    return Pipeline([("prep", ColumnTransformer(parts)), ("model", estimator)])
+
+
+def checked_trusted_types(
+    pipeline: Any, extra: Iterable[str] = (), source: str = "params.yaml"
+) -> list[str]:
+    """The types outside skops' defaults that the fitted `pipeline` holds, all of them reviewed
+    (`REVIEWED_TYPES`) or trusted by `model.trusted_types`; the list MLflow's skops flavour is
+    given. Any other type is a `ConfigError` naming it: nothing falls back to pickle."""
+    import skops.io
+
+    allowed = set(REVIEWED_TYPES) | set(extra)
+    found = sorted(skops.io.get_untrusted_types(data=skops.io.dumps(pipeline)))
+    refused = [t for t in found if t not in allowed]
+    if refused:
+        listed = ", ".join(refused)
+        raise ConfigError(
+            f"{source}: the fitted model contains type {listed}, which skops does not load "
+            f"unless trusted; review it, then add it to model.trusted_types (mlgate never saves "
+            "a model with pickle)"
+        )
+    return found
