@@ -16,7 +16,7 @@ import numpy as np
 
 from . import card, data, regression, verdict
 from .champion import champion_moves, history
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .registry import load_model
 from .stats import (
     METRICS,
@@ -268,7 +268,8 @@ def stored_evidence(
         return False
     try:
         sha = data.holdout(params.data, data_path, known=gate.split).sha256
-    except DataError:  # no dataset here (a registry command run outside a project): no evidence
+    except (ConfigError, DataError):
+        # No dataset or schema here (a registry command run outside a project): no evidence.
         return False
     return gate.scored(entry.version, sha) is not None
 
