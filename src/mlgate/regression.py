@@ -125,6 +125,23 @@ def paired_bootstrap_ci(
     seed: int = 0,
 ) -> tuple[float, float, float]:
     """(point, lower, upper) of challenger − champion on `metric` (percentile interval)."""
+    point, deltas = _delta_and_resamples(
+        y_true, pred_champion, pred_challenger, metric, n_boot, confidence, seed
+    )
+    lo, hi = percentile_interval(deltas, confidence)
+    return point, lo, hi
+
+
+def _delta_and_resamples(
+    y_true: Any,
+    pred_champion: Any,
+    pred_challenger: Any,
+    metric: str,
+    n_boot: int,
+    confidence: float,
+    seed: int,
+) -> tuple[float, Any]:
+    """challenger − champion on `metric`, and its paired bootstrap resamples."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     point = (
@@ -133,9 +150,8 @@ def paired_bootstrap_ci(
     )
     deltas = paired_bootstrap_deltas(
         y_true, pred_champion, pred_challenger, (metric,), n_boot, seed
-    )
-    lo, hi = percentile_interval(deltas[metric], confidence)
-    return point, lo, hi
+    )[metric]
+    return point, deltas
 
 
 def bootstrap_ci(
@@ -191,15 +207,9 @@ def improvement_interval(
     correctness and has no meaning for a continuous error. Identical predictions give a zero
     spread: their errors are the same on every row, so no resample could differ.
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
-    point = (
-        regression_metrics(y_true, pred_challenger)[metric]
-        - regression_metrics(y_true, pred_champion)[metric]
+    point, deltas = _delta_and_resamples(
+        y_true, pred_champion, pred_challenger, metric, n_boot, confidence, seed
     )
-    deltas = paired_bootstrap_deltas(
-        y_true, pred_champion, pred_challenger, (metric,), n_boot, seed
-    )[metric]
     raw = percentile_interval(deltas, confidence)
     sign = -1.0 if DIRECTIONS[metric] == "lower" else 1.0
     gains = sign * deltas

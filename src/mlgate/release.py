@@ -268,20 +268,13 @@ def _refused(
     name = params.mlflow.registered_model_name
     earlier = target.tags.get(REJECTED_TAG)
     if earlier:
-        return Release(
-            action="rejected",
-            version=target.version,
-            previous=champion,
-            gate=None,
-            promotion=None,
-            card=None,
-            card_error=None,
-            message=f"v{target.version} failed its gate at release ({earlier}) and stays"
+        message = (
+            f"v{target.version} failed its gate at release ({earlier}) and stays"
             " rejected for these training inputs: nothing promoted (change the inputs, or"
             f" override by hand: mlgate promote {name} {target.version} Production"
-            " --reason TEXT)",
-            **facts,
+            " --reason TEXT)"
         )
+        return _rejected(target.version, champion, None, message, facts)
     # No candidate alias: the champion alias moves next, and a rejected one gets none.
     gate = run_gate(
         registry,
@@ -296,16 +289,23 @@ def _refused(
     failed = ", ".join(c.name for c in gate.result.failed_checks) or gate.result.verdict
     where = f"commit {head[:12]}" if head else "an unknown commit"
     registry.set_version_tags(name, target.version, {REJECTED_TAG: f"{where}: {failed}"})
+    against = _v(gate.champion)
+    message = f"v{target.version} failed its gate against {against} ({failed}): nothing promoted"
+    return _rejected(target.version, champion, gate, message, facts)
+
+
+def _rejected(
+    version: str, champion: str | None, gate: GateRun | None, message: str, facts: dict[str, Any]
+) -> Release:
     return Release(
         action="rejected",
-        version=target.version,
+        version=version,
         previous=champion,
         gate=gate,
         promotion=None,
         card=None,
         card_error=None,
-        message=f"v{target.version} failed its gate against"
-        f" {_v(gate.champion)} ({failed}): nothing promoted",
+        message=message,
         **facts,
     )
 
