@@ -62,46 +62,13 @@ def test_zizmor_offline_reports_no_findings(tool):
     assert result.returncode == 0, f"zizmor findings:\n{result.stdout}\n{result.stderr}"
 
 
-def test_zizmor_inline_ignores_are_only_the_justified_ones(tool):
-    zizmor = tool("zizmor")
+def _zizmor_findings(tool, *flags: str) -> set[tuple[str, str]]:
+    """(finding, workflow file) pairs zizmor reports with these flags, offline."""
     result = subprocess.run(
         [
-            zizmor,
+            tool("zizmor"),
             "--offline",
-            "--no-ignores",
-            "--format",
-            "json",
-            str(WORKFLOWS_DIR.relative_to(REPO)),
-        ],
-        cwd=REPO,
-        env=_without_tokens(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.stdout.strip(), f"zizmor printed no JSON:\n{result.stderr}"
-    findings = json.loads(result.stdout)
-    seen = set()
-    for finding in findings:
-        where = json.dumps(finding.get("locations", []))
-        files = {w.name for w in WORKFLOWS_DIR.glob("*.yml") if w.name in where}
-        seen |= {(finding["ident"], name) for name in files}
-    assert seen <= ALLOWED_IGNORES, (
-        f"unexpected (ignored) zizmor findings: {seen - ALLOWED_IGNORES}"
-    )
-
-
-# What the `auditor` persona adds, each explained in docs/github-setup.md, section 8.
-AUDITOR_EXPLAINED = {("secrets-outside-env", "pr.yml")}
-
-
-def test_the_auditor_persona_finds_only_what_the_setup_guide_explains(tool):
-    zizmor = tool("zizmor")
-    result = subprocess.run(
-        [
-            zizmor,
-            "--offline",
-            "--persona=auditor",
+            *flags,
             "--format",
             "json",
             str(WORKFLOWS_DIR.relative_to(REPO)),
@@ -117,6 +84,22 @@ def test_the_auditor_persona_finds_only_what_the_setup_guide_explains(tool):
     for finding in json.loads(result.stdout):
         where = json.dumps(finding.get("locations", []))
         seen |= {(finding["ident"], w.name) for w in WORKFLOWS_DIR.glob("*.yml") if w.name in where}
+    return seen
+
+
+def test_zizmor_inline_ignores_are_only_the_justified_ones(tool):
+    seen = _zizmor_findings(tool, "--no-ignores")
+    assert seen <= ALLOWED_IGNORES, (
+        f"unexpected (ignored) zizmor findings: {seen - ALLOWED_IGNORES}"
+    )
+
+
+# What the `auditor` persona adds, each explained in docs/github-setup.md, section 8.
+AUDITOR_EXPLAINED = {("secrets-outside-env", "pr.yml")}
+
+
+def test_the_auditor_persona_finds_only_what_the_setup_guide_explains(tool):
+    seen = _zizmor_findings(tool, "--persona=auditor")
     assert seen <= AUDITOR_EXPLAINED, f"explain or fix: {seen - AUDITOR_EXPLAINED}"
     guide = (REPO / "docs" / "github-setup.md").read_text()
     assert all(f"`{ident}`" in guide for ident, _ in AUDITOR_EXPLAINED)
