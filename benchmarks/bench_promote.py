@@ -10,8 +10,8 @@ that project three times:
               stored left): the command loads v1 and v2 from the registry to score the holdout
   before      the same project moved by mlgate as it was before champion moves reused evidence
               (commit BEFORE, its src/ taken from this repository's git history and run with
-              this interpreter and these packages; params.yaml without the gate keys it did not
-              know yet, which a promotion does not read)
+              this interpreter and these packages; params.yaml without the keys it did not know
+              yet, which a promotion does not read)
 
 and runs `mlgate promote obesity_classifier 2 Production --reason bench` in each, rotating which
 goes first. `evidence` and `no evidence` must end with v2 champion and the same model card (same
@@ -47,8 +47,6 @@ CHALLENGER_PARAMS = {"n_estimators": 150, "max_depth": 20, "random_state": 7}
 PROMOTE = ["promote", MODEL, "2", "Production", "--reason", "bench"]
 # The last commit before champion moves wrote the card from the gate's stored evidence.
 BEFORE = "f08df7b"
-# Gate settings added after BEFORE: its params.yaml parser refuses them (a promotion ignores them).
-NEWER_GATE_KEYS = ("evidence", "on_inconclusive", "cv_folds", "cv_repeats")
 VARIANTS = ("evidence", "no evidence", "before")
 BYTECODE: dict[str, Any] = {"cache": True, "prefix": None}
 
@@ -130,13 +128,34 @@ def copy(template: Path, dest: Path, variant: str) -> Path:
         del payload["predictions"], payload["split"]
         records[0].write_text(json.dumps(payload))
     if variant == "before":
-        import yaml
-
-        raw = yaml.safe_load((dest / "params.yaml").read_text())
-        for key in NEWER_GATE_KEYS:
-            raw["gate"].pop(key, None)
-        (dest / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+        path = dest / "params.yaml"
+        path.write_text(before_params(path.read_text()))
     return dest
+
+
+def before_params(text: str) -> str:
+    """params.yaml as BEFORE's parser reads it: the keys added since then (which it refuses and a
+    promotion does not use) dropped, `model.estimator` under its old name `model.type`."""
+    import yaml
+
+    raw = yaml.safe_load(text)
+    known = yaml.safe_load(
+        subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{BEFORE}:params.yaml"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    raw["model"]["type"] = raw["model"].pop("estimator")
+    kept = {}
+    for section, values in raw.items():
+        if section not in known:
+            continue
+        if isinstance(values, dict):
+            values = {k: v for k, v in values.items() if k in known[section]}
+        kept[section] = values
+    return yaml.safe_dump(kept, sort_keys=False)
 
 
 def card(project: Path) -> str:

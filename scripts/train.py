@@ -2,7 +2,7 @@
 
 import sys
 
-from mlgate.cli import main
+from mlgate.cli import run
 
 if __name__ == "__main__":
     script = "python scripts/train.py"
@@ -11,4 +11,4 @@ if __name__ == "__main__":
     if args[:1] == ["train"]:
         args = args[1:]
     # The script stands for one subcommand: its usage errors point at the script's own --help.
-    sys.exit(main(["train", *args], prog_name=script, obj={"script": script}))
+    run(["train", *args], prog_name=script, obj={"script": script})

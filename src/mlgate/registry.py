@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import gc
 import io
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,14 +111,32 @@ def connect(tracking_uri: str, check: bool = True) -> Registry:
         os.environ.setdefault(key, value)
     if check:
         _check_reachable(tracking_uri)
-    import mlflow
-    from mlflow.tracking import MlflowClient
+    with _collector_paused(first_time="mlflow" not in sys.modules):
+        import mlflow
+        from mlflow.tracking import MlflowClient
 
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    return Registry(
-        MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri), tracking_uri
-    )
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    return Registry(client, tracking_uri)
+
+
+@contextlib.contextmanager
+def _collector_paused(first_time: bool) -> Iterator[None]:
+    """The first connection of a process imports mlflow and builds its store (for sqlite: the
+    SQLAlchemy models and the schema check): ~2,000 modules and the objects they define, all
+    alive until the process ends. Python's cyclic collector would walk them again and again while
+    they are created (~0.4 s of a champion move's ~3 s, docs/performance.md); it is paused until
+    they exist, then they are moved out of its sight (`gc.freeze`) for the later collections."""
+    if not first_time or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.freeze()
 
 
 def _check_reachable(uri: str) -> None:
