@@ -141,13 +141,33 @@ class MlflowServer:
 
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    """One real tracking server for the session (backend: sqlite, or MLGATE_TEST_POSTGRES_URI)."""
-    server = MlflowServer(
-        tmp_path_factory.mktemp("mlflow-server"), os.environ.get("MLGATE_TEST_POSTGRES_URI")
-    )
+    """One real tracking server for the session, or for each pytest-xdist worker (backend: sqlite,
+    or a database of its own on the PostgreSQL server of MLGATE_TEST_POSTGRES_URI)."""
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"), postgres_backend())
     server.start()
     yield server
     server.stop()
+
+
+def postgres_backend() -> str | None:
+    """MLGATE_TEST_POSTGRES_URI, or under pytest-xdist a fresh database beside its own for this
+    worker: two servers creating MLflow's tables in one database at once would race."""
+    uri = os.environ.get("MLGATE_TEST_POSTGRES_URI")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not uri or not worker:
+        return uri
+    import sqlalchemy
+
+    server, database = uri.rsplit("/", 1)
+    own = f"{database}_{worker}"
+    engine = sqlalchemy.create_engine(uri, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{own}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{own}"')
+    finally:
+        engine.dispose()
+    return f"{server}/{own}"
 
 
 @pytest.fixture(params=["sqlite", "http"])
