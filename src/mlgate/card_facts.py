@@ -16,7 +16,7 @@ import numpy as np
 
 from . import card, data, regression, verdict
 from .champion import champion_moves, history
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, first_line
 from .registry import load_model
 from .stats import (
     METRICS,
@@ -327,7 +327,7 @@ def _comparison(
         rows = tuple(
             card.ComparisonRow(m, logged.get(m), this_scores[m], None, None, None) for m in names
         )
-        note = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        note = first_line(exc, limit=200)
         return card.Comparison(other, role, False, rows, note)
     from .challenge import clean_holdout
 

@@ -18,7 +18,7 @@ import numpy as np
 from . import data, github, report, verdict
 from .config import GateConfig, Params
 from .crossval import CrossValidation
-from .errors import ArtifactError, ConfigError, NotFoundError, UsageError
+from .errors import ArtifactError, ConfigError, NotFoundError, UsageError, first_line
 from .fingerprint import of_worktree
 from .gate import (
     VERDICT_FAIL,
@@ -110,7 +110,7 @@ def _evidence(
     try:
         loaded = load_model(registry, version.name, version.version)
     except ArtifactError as exc:  # evidence: the gate fails closed. A server down is exit 3.
-        return ModelEvidence(**base, error=f"cannot load v{version.version}: {_first_line(exc)}")
+        return ModelEvidence(**base, error=f"cannot load v{version.version}: {first_line(exc)}")
     base.update(size_bytes=loaded.size_bytes, input_schema=loaded.input_schema)
     try:
         timings = []
@@ -119,7 +119,7 @@ def _evidence(
             predictions = loaded.model.predict(X)
             timings.append(time.perf_counter() - started)
     except Exception as exc:
-        return ModelEvidence(**base, error=f"cannot score the holdout: {_first_line(exc)}")
+        return ModelEvidence(**base, error=f"cannot score the holdout: {first_line(exc)}")
     return ModelEvidence(**base, predictions=np.asarray(predictions), latency_s=min(timings))
 
 
@@ -357,9 +357,4 @@ def _cross_validate(
     try:
         return cross_validate(inputs, params, holdout.dataset, holdout.classes, mine), None
     except (ConfigError, ValueError) as exc:
-        return None, f"cannot cross-validate: {_first_line(exc)}"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
+        return None, f"cannot cross-validate: {first_line(exc)}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataError
+from .errors import DataError, first_line
 from .schema import Column, Schema
 
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay for it
@@ -120,8 +120,7 @@ def read_csv(path: str | Path, schema: Schema | None = None) -> pd.DataFrame:
             f"{path}: not a readable CSV (the file is empty); write a header row and data"
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: not a readable CSV ({first}); check the file") from None
+        raise DataError(f"{path}: not a readable CSV ({first_line(exc)}); check the file") from None
     if frame.empty:
         raise DataError(f"{path}: the CSV has a header but no data rows; add rows")
     return frame

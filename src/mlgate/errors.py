@@ -21,6 +21,7 @@ __all__ = [
     "NotFoundError",
     "RegistryError",
     "UsageError",
+    "first_line",
 ]
 
 EXIT_GATE_FAILED = 1
@@ -63,3 +64,9 @@ class ConflictError(RegistryError):
 
 class ArtifactError(RegistryError):
     """A version's stored model is missing or cannot be loaded (the server itself answered)."""
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's message, for a one-line error; its type when empty."""
+    text = str(getattr(exc, "message", None) or exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:limit]

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from .errors import ConfigError, first_line
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -115,7 +115,7 @@ def resolve(
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # the user's module may raise anything while importing
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise ConfigError(
             f"{source}: {key} {spec!r} does not import ({type(exc).__name__}: {reason}); give a "
             "class importable from the repository root, e.g. "

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from .errors import ArtifactError, NotFoundError, RegistryError, UsageError
+from .errors import ArtifactError, NotFoundError, RegistryError, UsageError, first_line
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -185,7 +185,7 @@ def translate(uri: str, what: str = "") -> Iterator[None]:
         yield
     except MlflowException as exc:
         code = getattr(exc, "error_code", "")
-        message = str(exc.message if hasattr(exc, "message") else exc).splitlines()[0]
+        message = first_line(exc)
         if code == "RESOURCE_DOES_NOT_EXIST":
             raise NotFoundError(f"{what or 'registry'}: {message}") from None
         if code in ("PERMISSION_DENIED", "UNAUTHENTICATED"):
@@ -521,23 +521,37 @@ class Registry:
             self.client.log_dict(run_id, payload, artifact_file)
 
     def load_run_dict(self, run_id: str, artifact_file: str) -> dict[str, Any] | None:
-        """A JSON artifact of a run; None when the run never logged it."""
+        """A JSON artifact of a run; None when the run never logged it.
+
+        A store that fails to answer is an error (exit 3), not a missing record: the gate would
+        otherwise judge without the rows the champion trained on. The run's listing decides
+        which it is, because MLflow reports any failed download, a 503 included, as "path does
+        not exist"."""
         import json
         import tempfile
 
         import mlflow.artifacts
         from mlflow.exceptions import MlflowException
 
-        with (
-            translate(self.uri, f"reading {artifact_file} of run {run_id}"),
-            tempfile.TemporaryDirectory(prefix="mlgate-artifact-") as tmp,
-        ):
+        what = f"reading {artifact_file} of run {run_id}"
+        folder = artifact_file.rpartition("/")[0] or None
+        try:
+            with translate(self.uri, what):
+                listed = {item.path for item in self.client.list_artifacts(run_id, folder)}
+        except NotFoundError:  # no such run
+            return None
+        if artifact_file not in listed:
+            return None
+        with tempfile.TemporaryDirectory(prefix="mlgate-artifact-") as tmp:
             try:
                 local = mlflow.artifacts.download_artifacts(
                     run_id=run_id, artifact_path=artifact_file, dst_path=tmp, tracking_uri=self.uri
                 )
-            except (MlflowException, OSError):
-                return None
+            except (MlflowException, OSError) as exc:
+                raise RegistryError(
+                    f"registry {self.uri}: {what} failed: the run lists it but the artifact store"
+                    f" did not return it ({first_line(exc)[:160]}); check the store and re-run"
+                ) from None
             return json.loads(Path(local).read_text(encoding="utf-8"))
 
     def set_model_tag(self, name: str, key: str, value: str, what: str = "") -> None:
@@ -605,8 +619,8 @@ def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
 
         def broken(exc: BaseException) -> ArtifactError:
             # Name the model URI, not the temporary folder it was downloaded to.
-            detail = str(exc).replace(str(Path(tmp).resolve()), uri).replace(tmp, uri)
-            return ArtifactError(f"cannot load {name} v{version} ({uri}): {detail.splitlines()[0]}")
+            detail = first_line(exc).replace(str(Path(tmp).resolve()), uri).replace(tmp, uri)
+            return ArtifactError(f"cannot load {name} v{version} ({uri}): {detail}")
 
         try:  # a server that fails here is an infrastructure error, raised as it is
             with translate(registry.uri, f"downloading {name} v{version}"):

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, first_line
 
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay for it
     pass
@@ -321,9 +321,7 @@ def write(schema: Schema, params_path: str | Path, data_path: str | None = None)
     try:
         document = rt.load(text) if text.strip() else None
     except Exception as exc:
-        raise ConfigError(
-            f"{path}: YAML syntax error ({str(exc).splitlines()[0]}); fix the YAML"
-        ) from None
+        raise ConfigError(f"{path}: YAML syntax error ({first_line(exc)}); fix the YAML") from None
     if document is None:
         document = CommentedMap()
     if not isinstance(document, CommentedMap):

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from mlgate.rows import TRAINING_RECORD
+
 from ..conftest import FAST_MODEL, MlflowServer
 from ..e2e.gitrepo import Clone, make_origin
 from ..helpers import client_for
@@ -58,6 +60,9 @@ class Proxy:
     def __init__(self, server: MlflowServer) -> None:
         self.server = server
         self.rule: Kill | None = None
+        # (path, status): every request whose path ends with `path` is answered `status` and not
+        # forwarded (one endpoint out, as behind a load balancer); the server stays up.
+        self.refuse: tuple[str, int] | None = None
         self.killed = threading.Event()
         self.seen: list[str] = []
         proxy = self
@@ -76,6 +81,12 @@ class Proxy:
                     and rule.body in body
                 )
                 proxy.seen.append(f"{self.command} {self.path.split('?')[0]}")
+                refuse = proxy.refuse
+                if refuse is not None and self.path.split("?")[0].endswith(refuse[0]):
+                    self.send_response(refuse[1])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if proxy.killed.is_set() or (hit and not rule.landed):
                     proxy._kill()
                     self.close_connection = True
@@ -328,6 +339,29 @@ def test_server_killed_during_the_gates_model_download_is_exit_3_not_a_verdict(
     tags = client_for(live.uri).get_model_version(name, "2").tags
     # Only the candidate's earlier pass (copied from the base model) is there: nothing new.
     assert tags.get("mlgate.gate.verdict") == "pass"
+
+
+def test_an_artifact_store_that_fails_while_the_gate_reads_a_training_record_is_exit_3(
+    project: tuple[str, Clone], live: MlflowServer
+) -> None:
+    """The champion's training record says which rows the gate may score. A store that answers
+    503 for it is an outage (exit 3), not a record that was never written: that would exclude
+    every row "trained before mlgate kept them" and print a verdict on a made-up reason."""
+    _, clone = project
+    proxy = Proxy(live)
+    proxy.refuse = (f"/{TRAINING_RECORD}", 503)
+    try:
+        code, out, err, took = mlgate(
+            clone, proxy.uri, "gate", "--challenger", "2", "--champion", "1"
+        )
+    finally:
+        proxy.close()
+    assert any(seen.endswith(TRAINING_RECORD) for seen in proxy.seen), proxy.seen
+    assert code == 3, out + err
+    line = assert_one_error_line(err, proxy.uri)
+    assert TRAINING_RECORD in line, line
+    assert "PASS" not in out and "FAIL" not in out and "INCONCLUSIVE" not in out, out
+    assert took < BOUND_S
 
 
 # --- a server that is not there -------------------------------------------------------------------
