@@ -37,7 +37,7 @@ from .errors import (
     UsageError,
 )
 from .fingerprint import environment_warning, of_worktree
-from .registry import Registry, connect, parse_stage
+from .registry import Registry, connect, own_process, parse_stage
 
 __all__ = ["main", "run"]
 
@@ -865,8 +865,10 @@ def run(args: list[str] | None = None, **extra: Any) -> None:
     pandas and SQLAlchemy are imported that is ~0.9 s on 2 cores, a fifth of a champion move
     (docs/performance.md). Nothing mlgate leaves behind needs it: its files are closed, its
     registry writes committed, and atexit handlers and `weakref.finalize` callbacks still run.
-    Only the process's own exit does this; `main` in a test or a notebook keeps the collector.
+    The first registry connection may also pause the collector while mlflow loads
+    (`registry.own_process`). `main` in a test or a notebook keeps the collector as it is.
     """
+    own_process()
     try:
         main(args, **extra)
     finally:

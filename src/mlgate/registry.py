@@ -111,7 +111,7 @@ def connect(tracking_uri: str, check: bool = True) -> Registry:
         os.environ.setdefault(key, value)
     if check:
         _check_reachable(tracking_uri)
-    with _collector_paused(first_time="mlflow" not in sys.modules):
+    with _collector_paused(first_time=_owns_process and "mlflow" not in sys.modules):
         import mlflow
         from mlflow.tracking import MlflowClient
 
@@ -121,13 +121,26 @@ def connect(tracking_uri: str, check: bool = True) -> Registry:
     return Registry(client, tracking_uri)
 
 
+_owns_process = False
+
+
+def own_process() -> None:
+    """Called by the `mlgate` console script, whose process runs one command: its first
+    connection may then pause Python's collector (`_collector_paused`). A test or a notebook
+    that calls `main` keeps the collector as it is."""
+    global _owns_process
+    _owns_process = True
+
+
 @contextlib.contextmanager
 def _collector_paused(first_time: bool) -> Iterator[None]:
-    """The first connection of a process imports mlflow and builds its store (for sqlite: the
-    SQLAlchemy models and the schema check): ~2,000 modules and the objects they define, all
-    alive until the process ends. Python's cyclic collector would walk them again and again while
-    they are created (~0.4 s of a champion move's ~3 s, docs/performance.md); it is paused until
-    they exist, then they are moved out of its sight (`gc.freeze`) for the later collections."""
+    """The first connection of a command's process imports mlflow and builds its store (for
+    sqlite: the SQLAlchemy models and the schema check): ~2,000 modules and the objects they
+    define, alive until the process ends. Python's cyclic collector would walk them again and
+    again while they are created (~0.4 s of a champion move's ~3 s, docs/performance.md): it is
+    paused until they exist, then every object of the process so far is moved out of its sight
+    (`gc.freeze`: the command's few objects of its own with them, which is why only the console
+    script asks for this)."""
     if not first_time or not gc.isenabled():
         yield
         return

@@ -24,16 +24,25 @@ def test_a_champion_move_imports_neither_scikit_learn_nor_scipy_stats():
     assert _python(code) == []
 
 
-def test_the_first_connection_pauses_the_collector_and_freezes_what_it_built(tmp_path: Path):
+def test_the_console_script_s_first_connection_pauses_the_collector_and_freezes(tmp_path: Path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     code = (
-        "import gc; from mlgate.registry import connect; "
-        f"connect({uri!r}); frozen = gc.get_freeze_count(); "
-        f"connect({uri!r}); "
+        "import gc; from mlgate import registry; registry.own_process(); "
+        f"registry.connect({uri!r}); frozen = gc.get_freeze_count(); "
+        f"registry.connect({uri!r}); "
         "print(gc.isenabled(), frozen > 100_000, gc.get_freeze_count() == frozen)"
     )
     # On again afterwards; mlflow's modules and store out of its sight; once per process.
     assert _python(code) == ["True", "True", "True"]
+
+
+def test_a_connection_from_a_test_or_a_notebook_leaves_the_collector_alone(tmp_path: Path):
+    code = (
+        "import gc; from mlgate.registry import connect; "
+        f"connect('sqlite:///{tmp_path / 'mlflow.db'}'); "
+        "print(gc.isenabled(), gc.get_freeze_count())"
+    )
+    assert _python(code) == ["True", "0"]
 
 
 def test_the_console_script_exits_without_the_last_sweep_and_keeps_the_exit_code():
