@@ -14,6 +14,7 @@ front matter's metric names, and the snapshot test reads it whole.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,10 +167,12 @@ def render(facts: CardFacts) -> str:
 
 def description(text: str, run_id: str | None, limit: int = DESCRIPTION_LIMIT) -> str:
     """The card cut to fit a version's description: whole sections while they fit, then a
-    pointer to the full card (the run's `model_card.md` artifact)."""
+    pointer to the full card (the run's `model_card.md` artifact) with the full card's digest, so
+    a change past the cut changes the description too (a re-publish compares descriptions)."""
     if len(text) <= limit:
         return text
-    tail = f"\n*Full model card: artifact `model_card.md` of run `{run_id}`.*\n"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    tail = f"\n*Full model card ({digest}): artifact `model_card.md` of run `{run_id}`.*\n"
     kept = ""
     for part in text.split("\n## "):
         piece = part if not kept else f"\n## {part}"

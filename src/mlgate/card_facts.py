@@ -73,9 +73,10 @@ def publish_card(
     data_path: str | None = None,
     model: Any = None,
 ) -> CardWrite:
-    """Render the card; write it to `path`, the version's description and its run's artifact,
-    each only when it differs from what is there. `model`: the version's loaded pyfunc model,
-    when the caller has it already."""
+    """Render the card; write it to `path`, its run's artifact and the version's description,
+    each only when it differs from what is there. The description is written last: a run that
+    fails before it leaves the old one, and the next run writes the artifact again. `model`: the
+    version's loaded pyfunc model, when the caller has it already."""
     facts = gather_facts(registry, params, name, version, data_path=data_path, model=model)
     text = card.render(facts)
     written = card.save(text, path) if path is not None else False
@@ -83,9 +84,9 @@ def publish_card(
     current = registry.get_version(name, version)
     described = (current.description or "") != summary
     if described:
-        registry.set_version_description(name, version, summary)
         if current.run_id:
             registry.log_run_text(current.run_id, text, CARD_ARTIFACT)
+        registry.set_version_description(name, version, summary)
     return CardWrite(str(path) if path is not None else None, written, described)
 
 

@@ -1,9 +1,10 @@
 """The `mlgate` command line: thin click commands and the one exception -> exit code mapping.
 
 Each command parses its options, makes one library call and prints the result with `_emit`
-(a table, or JSON with `--json`). Modules that import numpy, scipy, tabulate or mlflow at load
-time (catalog, tables, challenge, report, card_facts, release) are imported inside the commands
-that use them, so `mlgate --help` answers in a fraction of a second; the rest are imported here.
+(a table, or JSON with `--json`). Modules that import numpy or tabulate at load time (catalog,
+tables, challenge, report, card_facts, release; mlflow, pandas and scipy load later still, where
+they are used) are imported inside the commands that use them, so `mlgate --help` answers in a
+fraction of a second; the rest are imported here.
 
 Why one module: most lines are click declarations (14 commands and their options and help);
 the bodies are a few lines each, and the shared options and the exit-code map sit with them.
@@ -453,7 +454,7 @@ def gate(
     from . import challenge, report
 
     params, change = _binding(_params(params_path), policy_from, params_path)
-    run = challenge.run_gate(
+    gated = challenge.run_gate(
         _registry(params, tracking_uri),
         params,
         data_path=data_path or params.data.path,
@@ -462,10 +463,10 @@ def gate(
         pr_number=pr_number or github.pr_number(),
         policy=change,
     )
-    challenge.publish(run, report_path=report_path, json_path=json_path)
-    click.echo(report.render_run(run))
-    if not run.result.passed:
-        raise GateFailed(f"v{run.challenger} failed the gate (verdict {run.result.verdict})")
+    challenge.publish(gated, report_path=report_path, json_path=json_path)
+    click.echo(report.render_run(gated))
+    if not gated.result.passed:
+        raise GateFailed(f"v{gated.challenger} failed the gate (verdict {gated.result.verdict})")
 
 
 @main.command("pr")

@@ -291,7 +291,7 @@ def _power_text(result: GateResult) -> str | None:
     blocks = result.config.on_inconclusive == "fail"
     d95, oc = decision.power(inconclusive_blocks=blocks)
     source = decision.cv if decision.decided_by == "cv" and decision.cv else decision.holdout
-    where = "cross-validation" if source is decision.cv else "clean holdout rows"
+    where = "cross-validated rows" if source is decision.cv else "clean holdout rows"
     if d95 == float("inf"):
         return f"none: too few {where} to estimate a spread"
     chances = " / ".join(f"{row.p_block(blocks) * 100:.0f} %" for row in oc)

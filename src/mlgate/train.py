@@ -310,7 +310,7 @@ def train(
         pip_requirements=pip_requirements(),
         model_dir=model_dir,
         model_description=model_description(params, list(split.X_train.columns), classes),
-        version_description=version_description(params, len(dataset.frame), context_tags),
+        version_description=version_description(params, len(dataset.frame), context_tags or {}),
     )
     stage = "None"
     messages = []

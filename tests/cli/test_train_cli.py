@@ -272,3 +272,17 @@ def test_versions_and_the_model_carry_descriptions(fast_project):
     assert line.startswith("RandomForest n_estimators=20 max_depth=12 random_state=42 · 2087 rows")
     listing = _run("list")
     assert "| obesity_classifier | Ours " in listing.output
+
+
+def test_the_library_trains_without_context_tags(fast_project):
+    # `mlgate train` passes the commit and PR it runs for; a caller of the library may not.
+    from mlgate import data
+    from mlgate.config import load_params
+    from mlgate.registry import connect
+    from mlgate.train import train
+
+    params = load_params(fast_project / "params.yaml")
+    registry = connect(f"sqlite:///{fast_project / 'mlflow.db'}")
+    result = train(params, registry, data.holdout(params.data), root=fast_project)
+    described = registry.get_version(params.mlflow.registered_model_name, result.version)
+    assert described.description.endswith(" rows")

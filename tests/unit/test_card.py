@@ -10,6 +10,7 @@ and review the diff of tests/unit/snapshots/model_card.md like any other change.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from pathlib import Path
 
@@ -209,8 +210,23 @@ def test_description_fits_mlflow_limit_at_a_section_boundary() -> None:
     short = description(text, FACTS.run_id, limit=2500)
     assert len(short) <= 2500
     assert short.startswith("---\nmodel_name: obesity_classifier")
-    assert short.endswith(f"*Full model card: artifact `model_card.md` of run `{FACTS.run_id}`.*\n")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    pointer = f"*Full model card ({digest}): artifact `model_card.md` of run `{FACTS.run_id}`.*\n"
+    assert short.endswith(pointer)
     assert "## Promotion history" not in short
+
+
+def test_a_change_past_the_cut_changes_the_description() -> None:
+    # publish_card re-logs the full card only when the description differs: a new line in the
+    # promotion history, past the cut, must still be written.
+    older = _move("2024-12-01T08:00:00Z", None, "9", "release", "first", "e" * 40)
+    before = render(FACTS)
+    after = render(dataclasses.replace(FACTS, history=(older, *FACTS.history)))
+    assert before[:2500] == after[:2500]
+    cut_before = description(before, FACTS.run_id, limit=2500)
+    cut_after = description(after, FACTS.run_id, limit=2500)
+    assert "## Promotion history" not in cut_after
+    assert cut_before != cut_after
 
 
 def test_save_writes_only_changes(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from mlgate.gate import (
     MoreEvidence,
     evaluate,
 )
+from mlgate.report import render_text
 
 from .test_gate import CLASSES, PER_CLASS, SHA, Y, model
 
@@ -83,6 +84,8 @@ def test_cross_validation_settles_an_inconclusive_holdout() -> None:
     )
     failing = gate(EQUAL_BUT_DIFFERENT, CHAMPION, MoreEvidence(cv=cv_result(-0.06, -0.04)))
     assert failing.verdict == VERDICT_FAIL
+    # The report's power line names what the cross-validation's standard error was taken on.
+    assert "(standard error 0.0050 on 2000 cross-validated rows)" in render_text(passing)
 
 
 def test_a_worse_artifact_fails_whatever_its_configuration_does() -> None:
