@@ -30,6 +30,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(autouse=True)
+def _process_state() -> Iterator[None]:
+    """Each test starts from the process state before it. In-process CLI calls change it (MLflow's
+    environment defaults and tracking URI, a project's root on sys.path for its own estimator
+    classes): without this, a pytest-xdist worker's order of test files could change a result."""
+    environ, path = dict(os.environ), list(sys.path)
+    yield
+    os.environ.clear()
+    os.environ.update(environ)
+    sys.path[:] = path
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's params.yaml, lock and data in tmp_path, as the working directory,
