@@ -450,7 +450,8 @@ def _cli_timing(args: argparse.Namespace) -> int:
 
         edit("data", path="data/obesity.csv")
         assert run("train").returncode == 0
-        assert run("alias", "obesity_classifier", "champion", "1").returncode == 0
+        promoted = run("promote", "obesity_classifier", "1", "Production", "--reason", "baseline")
+        assert promoted.returncode == 0, promoted.stderr
         edit("data", random_state=7)
         assert run("train").returncode == 0
         times: dict[str, list[float]] = {"holdout": [], "cv": []}

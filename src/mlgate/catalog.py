@@ -429,8 +429,9 @@ def change_stage(
     """Move a version to a stage other than Production; the archived versions are listed.
 
     Production is a champion move (`release.promote`: alias, stage and history together). With
-    `promotion.use_stages` false, stages are not used at all. Everything is validated before the
-    one write.
+    `promotion.use_stages` false, stages are not used at all. The champion alias's version stays
+    in Production until another version's promotion or a rollback moves the alias. Everything is
+    validated before the one write.
     """
     stage = parse_stage(stage)
     target = registry.resolve(name, ref)
@@ -438,6 +439,15 @@ def change_stage(
         raise UsageError(
             f"promotion.use_stages is false: stage {stage} is not used; promote to Production"
             f" (moves @{cfg.champion_alias}) or set an alias with 'mlgate alias'"
+        )
+    champion = registry.aliases(name).get(cfg.champion_alias)
+    if champion == target.version:
+        # The champion outside Production would leave nothing in Production and a champion no
+        # deployment serves, with no history entry saying why.
+        raise UsageError(
+            f"{name} v{target.version} holds @{cfg.champion_alias}: it can't move to {stage};"
+            f" promote another version to Production ('mlgate promote {name} VERSION Production"
+            f" --reason ...') or roll back first ('mlgate rollback {name} --reason ...')"
         )
     archived = registry.transition_exclusive(name, target.version, stage)
     return StageChange(name, target.version, stage, target.current_stage, archived)
@@ -452,8 +462,12 @@ class AliasChange(_Json):
     action: str  # set | unchanged | deleted | absent
 
 
-def set_alias(registry: Registry, name: str, alias: str, ref: str) -> AliasChange:
+def set_alias(
+    registry: Registry, name: str, alias: str, ref: str, *, champion_alias: str
+) -> AliasChange:
+    """Point a candidate alias at a version; the champion alias is refused (`_refuse_champion`)."""
     alias = validate_alias(alias)
+    _refuse_champion(name, alias, champion_alias)
     target = registry.resolve(name, ref)
     previous = registry.aliases(name).get(alias)
     if previous == target.version:
@@ -463,10 +477,12 @@ def set_alias(registry: Registry, name: str, alias: str, ref: str) -> AliasChang
 
 
 def delete_alias(
-    registry: Registry, name: str, alias: str, *, if_exists: bool = False
+    registry: Registry, name: str, alias: str, *, champion_alias: str, if_exists: bool = False
 ) -> AliasChange:
-    """Remove an alias; a missing alias (or model) is an error unless `if_exists`."""
+    """Remove an alias; a missing alias (or model) is an error unless `if_exists`. The champion
+    alias is refused, as in `set_alias`."""
     alias = validate_alias(alias)
+    _refuse_champion(name, alias, champion_alias)
     try:
         aliases = registry.aliases(name)
     except NotFoundError:
@@ -483,3 +499,14 @@ def delete_alias(
         )
     registry.delete_alias(name, alias)
     return AliasChange(name, alias, None, previous, "deleted")
+
+
+def _refuse_champion(name: str, alias: str, champion_alias: str) -> None:
+    """The champion alias moves only through a recorded move (promote to Production, release,
+    rollback): set by hand it would skip the history, the stage, the card and the gate, and
+    `rollback` could no longer trust the history."""
+    if alias == champion_alias:
+        raise UsageError(
+            f"@{alias} of {name} moves only with a recorded reason: use 'mlgate promote {name}"
+            f" VERSION Production --reason ...' or 'mlgate rollback {name} --reason ...'"
+        )

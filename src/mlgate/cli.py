@@ -149,6 +149,26 @@ policy_from_option = click.option(
 )
 
 
+class _PrNumber(click.ParamType):
+    """Digits only, at least 1: the number names the `pr-<N>` alias and tags, so a bad one is a
+    usage error before anything is written. Passed on as text, as the event's number is."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        text = str(value)
+        if not (text.isascii() and text.isdigit() and int(text) >= 1):
+            self.fail(f"{text!r} is not a pull request number; pass a positive integer such as 12")
+        return str(int(text))
+
+
+def pr_number_option(text: str) -> Callable:
+    """`--pr-number` (and the original guide's `--pr_number`); commands differ in help only."""
+    return click.option(
+        "--pr-number", "--pr_number", "pr_number", default=None, type=_PrNumber(), help=text
+    )
+
+
 def reason_option(**kwargs: Any) -> Callable:
     """`--reason`: every champion move records why; commands differ in default and help."""
     return click.option("--reason", **kwargs)
@@ -363,9 +383,7 @@ def init_command(directory, data_path, target, task, model_name, force) -> None:
     default="reports/confusion_matrix.png",
     show_default=True,
 )
-@click.option(
-    "--pr-number", "--pr_number", "pr_number", default=None, help="Pull request number (a tag)."
-)
+@pr_number_option("Pull request number (a tag).")
 @tracking_uri_option
 @json_option
 def train_command(
@@ -419,7 +437,7 @@ def train_command(
     default=None,
     help="Version, @alias or stage [default: @champion].",
 )
-@click.option("--pr-number", default=None, help="Pull request number: sets alias pr-<N> on a pass.")
+@pr_number_option("Pull request number: sets alias pr-<N> on a pass.")
 @click.option(
     "--report",
     "report_path",
@@ -485,7 +503,7 @@ def gate(
     help="The PR's head commit the report names"
     " [default: the merge commit's second parent, or the event's head].",
 )
-@click.option("--pr-number", default=None, help="Pull request number [default: the event's].")
+@pr_number_option("Pull request number [default: the event's].")
 @click.option(
     "--report",
     "report_path",
@@ -653,7 +671,11 @@ def alias_command(
     model, alias_name, version, delete, if_exists, params_path, tracking_uri, as_json
 ) -> None:
     """Point ALIAS of MODEL at VERSION (printing the previous holder), or remove it with
-    --delete."""
+    --delete.
+
+    The champion alias is refused: it moves only with a recorded reason, through `promote
+    MODEL VERSION Production`, `release` or `rollback`.
+    """
     from . import catalog, tables
 
     if delete == (version is not None):
@@ -662,11 +684,15 @@ def alias_command(
         )
     if if_exists and not delete:
         raise UsageError("--if-exists only applies with --delete")
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    params = _params(params_path, required=False)
+    registry = _registry(params, tracking_uri)
+    champion = params.promotion.champion_alias
     if delete:
-        change = catalog.delete_alias(registry, model, alias_name, if_exists=if_exists)
+        change = catalog.delete_alias(
+            registry, model, alias_name, champion_alias=champion, if_exists=if_exists
+        )
     else:
-        change = catalog.set_alias(registry, model, alias_name, version)
+        change = catalog.set_alias(registry, model, alias_name, version, champion_alias=champion)
     _emit(change, tables.render_alias, as_json)
 
 

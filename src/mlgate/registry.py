@@ -605,7 +605,7 @@ def validate_alias(alias: str) -> str:
     if RESERVED_ALIAS_RE.match(bare):
         raise UsageError(
             f"alias {bare!r} is reserved by MLflow (@latest and @v<N> name versions);"
-            " pick another name, e.g. champion or pr-12"
+            " pick another name, e.g. candidate or pr-12"
         )
     return bare
 

@@ -423,6 +423,42 @@ CASES = [
         "give either a VERSION to point the alias at or --delete, not both or neither",
     ),
     Case(
+        "alias-moves-champion",
+        ("alias", MODEL, "champion", CHALLENGER),
+        2,
+        "@champion of obesity_classifier moves only with a recorded reason: use 'mlgate promote"
+        " obesity_classifier VERSION Production --reason ...' or 'mlgate rollback"
+        " obesity_classifier --reason ...'",
+    ),
+    Case(
+        "alias-deletes-champion",
+        ("alias", MODEL, "champion", "--delete"),
+        2,
+        "@champion of obesity_classifier moves only with a recorded reason",
+        subprocess=True,
+    ),
+    Case(
+        "promote-champion-out-of-production",
+        ("promote", MODEL, "@champion", "archived"),
+        2,
+        "obesity_classifier v1 holds @champion: it can't move to Archived; promote another"
+        " version to Production ('mlgate promote obesity_classifier VERSION Production"
+        " --reason ...') or roll back first ('mlgate rollback obesity_classifier --reason ...')",
+    ),
+    Case(
+        "gate-pr-number-not-a-number",
+        ("gate", "--challenger", CHALLENGER, "--pr-number", "abc"),
+        2,
+        "'abc' is not a pull request number; pass a positive integer such as 12",
+        subprocess=True,
+    ),
+    Case(
+        "pr-pr-number-zero",
+        ("pr", "--pr-number", "0"),
+        2,
+        "'0' is not a pull request number; pass a positive integer such as 12",
+    ),
+    Case(
         "versions-unknown-metric",
         ("versions", MODEL, "--metric", "nope"),
         2,

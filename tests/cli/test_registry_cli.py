@@ -220,17 +220,25 @@ def test_promote_to_production_archives_every_other_production_version(
 
 
 def test_promote_by_alias_to_staging_and_json(model: str, registry_uri: str) -> None:
-    payload = json.loads(ok(model, "promote", model, "@champion", "Staging", "--json"))
+    payload = json.loads(ok(model, "promote", model, "@pr-7", "Archived", "--json"))
     assert payload == {
         "model": PLACEHOLDER,
-        "version": "2",
-        "stage": "Staging",
-        "previous_stage": "Production",
+        "version": "3",
+        "stage": "Archived",
+        "previous_stage": "Staging",
         "archived": [],
         "alias": None,
         "previous_holder": None,
     }
-    assert stages(registry_uri, model) == {"1": "Archived", "2": "Staging", "3": "Staging"}
+    assert stages(registry_uri, model) == {"1": "Archived", "2": "Production", "3": "Archived"}
+    assert ok(model, "promote", model, "3", "staging") == dedent("""
+        Promoted clf_XXXXXXXX v3 to Staging.
+        +-----------+----------+---------+
+        |   Version | Before   | After   |
+        +===========+==========+=========+
+        |         3 | Archived | Staging |
+        +-----------+----------+---------+
+    """)
     assert ok(model, "promote", model, "1", "none") == dedent("""
         Promoted clf_XXXXXXXX v1 to None.
         +-----------+----------+---------+
@@ -242,8 +250,8 @@ def test_promote_by_alias_to_staging_and_json(model: str, registry_uri: str) -> 
     # A stage names its newest version: "Staging" is v3.
     code, out, _ = cli("promote", model, "staging", "Production", "--actor", "tester")
     assert code == 0
-    assert out.startswith(f"Promoted {model} v3 to Production.\n")
-    assert stages(registry_uri, model) == {"1": "None", "2": "Staging", "3": "Production"}
+    assert out.startswith(f"Promoted {model} v3 to Production; archived v2.\n")
+    assert stages(registry_uri, model) == {"1": "None", "2": "Archived", "3": "Production"}
 
 
 def test_promote_without_stages_moves_the_champion_alias(model: str, registry_uri: str) -> None:
@@ -272,11 +280,11 @@ def test_alias_set_move_and_delete(model: str, registry_uri: str) -> None:
     assert (
         ok(model, "alias", model, "pr-9", "1") == "Set @pr-9 of clf_XXXXXXXX to v1 (was unset).\n"
     )
-    assert ok(model, "alias", model, "champion", "@challenger") == (
-        "Set @champion of clf_XXXXXXXX to v3 (was v2).\n"
+    assert ok(model, "alias", model, "challenger", "@champion") == (
+        "Set @challenger of clf_XXXXXXXX to v2 (was v3).\n"
     )
-    assert ok(model, "alias", model, "@champion", "3") == (
-        "@champion of clf_XXXXXXXX already points to v3; nothing changed.\n"
+    assert ok(model, "alias", model, "@challenger", "2") == (
+        "@challenger of clf_XXXXXXXX already points to v2; nothing changed.\n"
     )
     assert json.loads(ok(model, "alias", model, "pr-7", "--delete", "--json")) == {
         "model": PLACEHOLDER,
@@ -285,7 +293,7 @@ def test_alias_set_move_and_delete(model: str, registry_uri: str) -> None:
         "previous": "3",
         "action": "deleted",
     }
-    assert aliases(registry_uri, model) == {"champion": "3", "challenger": "3", "pr-9": "1"}
+    assert aliases(registry_uri, model) == {"champion": "2", "challenger": "2", "pr-9": "1"}
 
 
 def test_alias_delete_if_exists(model: str) -> None:
@@ -400,6 +408,16 @@ def test_best_direction_flags_and_json(model: str, registry_uri: str) -> None:
 
 # --- errors: exit 2, one line, nothing changed ----------------------------------------------------
 
+CHAMPION_BY_HAND = (
+    "@champion of clf_XXXXXXXX moves only with a recorded reason: use 'mlgate promote clf_XXXXXXXX"
+    " VERSION Production --reason ...' or 'mlgate rollback clf_XXXXXXXX --reason ...'"
+)
+CHAMPION_STAYS = (
+    "clf_XXXXXXXX v2 holds @champion: it can't move to Archived; promote another version to"
+    " Production ('mlgate promote clf_XXXXXXXX VERSION Production --reason ...') or roll back"
+    " first ('mlgate rollback clf_XXXXXXXX --reason ...')"
+)
+
 ERRORS = {
     "unknown-version": (
         ["promote", "{m}", "7", "Production"],
@@ -410,7 +428,7 @@ ERRORS = {
         "clf_XXXXXXXX has no alias @nope (aliases: @challenger, @champion, @pr-7)",
     ),
     "bad-version": (
-        ["alias", "{m}", "champion", "latest-one"],
+        ["alias", "{m}", "challenger", "latest-one"],
         "version 'latest-one' is not a number, an @alias or a stage"
         " (None/Staging/Production/Archived)",
     ),
@@ -436,12 +454,12 @@ ERRORS = {
     "reserved-alias": (
         ["alias", "{m}", "v2", "1"],
         "alias 'v2' is reserved by MLflow (@latest and @v<N> name versions);"
-        " pick another name, e.g. champion or pr-12",
+        " pick another name, e.g. candidate or pr-12",
     ),
     "latest-alias": (
         ["alias", "{m}", "Latest", "1"],
         "alias 'Latest' is reserved by MLflow (@latest and @v<N> name versions);"
-        " pick another name, e.g. champion or pr-12",
+        " pick another name, e.g. candidate or pr-12",
     ),
     "invalid-alias": (
         ["alias", "{m}", "pr 7", "1"],
@@ -451,6 +469,41 @@ ERRORS = {
         ["alias", "{m}", "champion"],
         "give either a VERSION to point the alias at or --delete, not both or neither",
     ),
+    # The champion moves only through a recorded move (history, stage, card).
+    "alias-sets-champion": (
+        ["alias", "{m}", "champion", "3"],
+        CHAMPION_BY_HAND,
+    ),
+    "alias-sets-champion-with-at": (
+        ["alias", "{m}", "@champion", "1"],
+        CHAMPION_BY_HAND,
+    ),
+    "alias-deletes-champion": (
+        ["alias", "{m}", "champion", "--delete"],
+        CHAMPION_BY_HAND,
+    ),
+    "alias-deletes-champion-if-exists": (
+        ["alias", "{m}", "champion", "--delete", "--if-exists"],
+        CHAMPION_BY_HAND,
+    ),
+    "champion-out-of-production": (
+        ["promote", "{m}", "@champion", "Archived"],
+        CHAMPION_STAYS,
+    ),
+    "champion-to-staging": (
+        ["promote", "{m}", "2", "staging"],
+        CHAMPION_STAYS.replace("Archived", "Staging"),
+    ),
+    "pr-number-negative": (
+        ["train", "--pr-number", "-3"],
+        "Invalid value for '--pr-number' / '--pr_number': '-3' is not a pull request number;"
+        " pass a positive integer such as 12 (see 'main train --help')",
+    ),
+    "pr-number-not-a-number": (
+        ["gate", "--pr-number", "abc"],
+        "Invalid value for '--pr-number' / '--pr_number': 'abc' is not a pull request number;"
+        " pass a positive integer such as 12 (see 'main gate --help')",
+    ),
 }
 
 
@@ -459,10 +512,14 @@ def test_errors_exit_2_with_one_line_and_change_nothing(
     model: str, registry_uri: str, case: str
 ) -> None:
     args, message = ERRORS[case]
-    before = (stages(registry_uri, model), aliases(registry_uri, model))
+    before = (stages(registry_uri, model), aliases(registry_uri, model), history(model))
     code, err = fails(model, *(a.format(m=model) for a in args))
     assert (code, err) == (2, f"mlgate: error: {message}\n")
-    assert (stages(registry_uri, model), aliases(registry_uri, model)) == before
+    assert (stages(registry_uri, model), aliases(registry_uri, model), history(model)) == before
+
+
+def history(model: str) -> str:
+    return ok(model, "history", model, "--json")
 
 
 def test_unknown_model_suggests_close_names(model: str, registry_uri: str) -> None:

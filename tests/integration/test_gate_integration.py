@@ -43,7 +43,7 @@ def test_gate_passes_an_equal_challenger_and_fails_a_degraded_one(fast_project: 
     params.write_text(yaml.safe_dump(raw, sort_keys=False))
 
     assert _run("train").exit_code == 0
-    assert _run("alias", MODEL, "champion", "1").exit_code == 0
+    assert _run("promote", MODEL, "1", "Production", "--reason", "first").exit_code == 0
 
     # Same config, another random_state: a truly equal model.
     set_model_params(fast_project, **{**FAST_MODEL, "random_state": 7})
