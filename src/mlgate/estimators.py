@@ -171,11 +171,12 @@ def _validate_values(estimator: Any, name: str, source: str) -> None:
     thirty`), before anything is opened or registered.
 
     scikit-learn checks values only when fitting, with the method its `fit` calls first
-    (`_validate_params`, present since 1.2); it has no public spelling. Classes without it (a
-    project's own) are checked by their fit, as before.
+    (`_validate_params`, present since 1.2, reading the class's `_parameter_constraints`); it
+    has no public spelling. Classes without constraints (a project's own) are checked by their
+    fit, as before.
     """
     validate = getattr(estimator, "_validate_params", None)
-    if not callable(validate):
+    if not callable(validate) or not hasattr(estimator, "_parameter_constraints"):
         return
     from sklearn.utils._param_validation import InvalidParameterError
 
