@@ -20,9 +20,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from . import schema as schema_mod
+from . import yamltext
 from .errors import ConfigError
 from .schema import Schema
 
@@ -201,13 +200,7 @@ def load_params(path: str | os.PathLike[str] = "params.yaml") -> Params:
 
 def parse_params(text: str, source: str = "params.yaml") -> Params:
     """Validate params.yaml's text; `source` names the file in messages."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{source}: YAML syntax error{where}: {problem}; fix the YAML") from None
+    raw = yamltext.load(text, source)
     if raw is None:
         raw = {}
     return _Parser(source).params(raw)

@@ -153,6 +153,7 @@ def build(
             f"{source}: model.params is not valid for {cls.__name__} ({exc}); see the "
             f"{cls.__name__} documentation"
         ) from None
+    _validate_values(estimator, cls.__name__, source)
     kind = _estimator_type(estimator)
     if kind != _TASK_WORD[task]:
         what = f"a {kind}" if kind else "neither a classifier nor a regressor"
@@ -163,6 +164,29 @@ def build(
             + (f" or set data.task: {other}" if kind else "")
         )
     return estimator
+
+
+def _validate_values(estimator: Any, name: str, source: str) -> None:
+    """Refuse a hyper-parameter value the estimator would refuse at fit time (`max_depth:
+    thirty`), before anything is opened or registered.
+
+    scikit-learn checks values only when fitting, with the method its `fit` calls first
+    (`_validate_params`, present since 1.2, reading the class's `_parameter_constraints`); it
+    has no public spelling. Classes without constraints (a project's own) are checked by their
+    fit, as before.
+    """
+    validate = getattr(estimator, "_validate_params", None)
+    if not callable(validate) or not hasattr(estimator, "_parameter_constraints"):
+        return
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    try:
+        validate()
+    except InvalidParameterError as exc:
+        raise ConfigError(
+            f"{source}: model.params: {first_line(exc).rstrip('.')}; fix the value (see the {name}"
+            " documentation)"
+        ) from None
 
 
 def _estimator_type(estimator: Any) -> str | None:

@@ -219,6 +219,11 @@ def check(
     changed = changed_inputs(root, params, params_path, revs.base)
     if not changed:
         return PrCheck(revisions=revs, pr_number=number, changed=())
+    # The PR's model is trained below: a value its estimator refuses is the PR's error (exit 2),
+    # found before any registry is opened or the base's model trained.
+    from .train import build_pipeline
+
+    build_pipeline(params, root)
     # The rules that judge the PR are the base's (policy.py), never the PR's own params.yaml.
     judged, change = binding(params, policy_from or revs.base, root, params_path)
     uri = _configured_uri(params, tracking_uri)

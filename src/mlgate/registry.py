@@ -152,7 +152,16 @@ def _collector_paused(first_time: bool) -> Iterator[None]:
         gc.freeze()
 
 
+_WHERE_URI = "--tracking-uri, MLFLOW_TRACKING_URI or params.yaml mlflow.tracking_uri"
+_URI_FORMS = "use sqlite:///mlflow.db (three slashes) or http(s)://host:port"
+
+
 def _check_reachable(uri: str) -> None:
+    """A one-line error for a URI that cannot work, before MLflow turns it into a traceback.
+
+    The URI may come from any of three places (config.resolve_tracking_uri), so every fix names
+    all three.
+    """
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
         import requests
@@ -162,8 +171,7 @@ def _check_reachable(uri: str) -> None:
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise RegistryError(
-                f"tracking server {uri} is unreachable ({reason});"
-                " start it or fix MLFLOW_TRACKING_URI"
+                f"tracking server {uri} is unreachable ({reason}); start it or fix {_WHERE_URI}"
             ) from None
         if response.status_code in (401, 403):
             raise RegistryError(
@@ -176,15 +184,25 @@ def _check_reachable(uri: str) -> None:
                 " check the server's log"
             )
     elif parsed.scheme == "sqlite":
+        # SQLAlchemy's forms: sqlite:///relative.db, sqlite:////absolute.db, sqlite:// (memory).
+        # sqlite://mlflow.db reads mlflow.db as a host, sqlite:mlflow.db does not parse at all.
+        if uri != "sqlite://" and not uri.startswith("sqlite:///"):
+            raise UsageError(
+                f"tracking URI {uri!r} is not a valid sqlite URI; {_URI_FORMS}, in {_WHERE_URI}"
+            )
         path = uri[len("sqlite:///") :]
         parent = Path(path).parent if path and path != ":memory:" else None
         if parent is not None and not parent.is_dir():
             raise RegistryError(
-                f"registry {uri}: folder {parent} does not exist;"
-                " create it or fix MLFLOW_TRACKING_URI"
+                f"registry {uri}: folder {parent} does not exist; create it or fix {_WHERE_URI}"
             )
     elif parsed.scheme in ("", "file"):
-        pass
+        # MLflow's file store (a folder such as ./mlruns) is read-only legacy: it refuses to
+        # start rather than serve a registry.
+        raise UsageError(
+            f"tracking URI {uri!r} is a path, and MLflow's file store is not supported;"
+            f" {_URI_FORMS}, in {_WHERE_URI}"
+        )
     elif parsed.scheme not in ("databricks", "postgresql", "mysql", "mssql"):
         raise UsageError(f"tracking URI {uri!r} has an unknown scheme; use sqlite:///, http(s)://")
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from . import yamltext
 from .errors import ConfigError, first_line
 
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay for it
@@ -318,6 +319,7 @@ def write(schema: Schema, params_path: str | Path, data_path: str | None = None)
     rt.width = 4096  # one line per column, however many categories
     rt.indent(mapping=2, sequence=4, offset=2)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
+    yamltext.load(text, str(path))  # the same one-line messages as params.yaml's own reader
     try:
         document = rt.load(text) if text.strip() else None
     except Exception as exc:

@@ -146,6 +146,10 @@ def _params(old: str, new: str) -> Callable[[Path], None]:
     return lambda root: _edit(root / "params.yaml", old, new)
 
 
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
+
+
 def _gate_params(**gate: object) -> Callable[[Path], None]:
     def edit(root: Path) -> None:
         raw = yaml.safe_load((root / "params.yaml").read_text())
@@ -276,6 +280,10 @@ class Case:
 
 
 GATE_V2 = ("gate", "--challenger", CHALLENGER)
+INFER_SCHEMA_WRITE = (
+    *("data", "infer-schema", "--data", "data/obesity.csv", "--target", "NObeyesdad"),
+    *("--write", "params.yaml"),
+)
 
 CASES = [
     # params.yaml
@@ -322,6 +330,36 @@ CASES = [
         2,
         "model.params is not valid for RandomForestClassifier",
         lambda root: set_model_params(root, **{**SECOND, "max_dept": 3}),
+    ),
+    Case(
+        "params-invalid-hyperparameter-value",
+        ("train",),
+        2,
+        "params.yaml: model.params: The 'max_depth' parameter of RandomForestClassifier must be"
+        " an int in the range [1, inf) or None. Got 'thirty' instead; fix the value",
+        lambda root: set_model_params(root, **{**SECOND, "max_depth": "thirty"}),
+    ),
+    Case(
+        "params-duplicate-section",
+        ("train",),
+        2,
+        "params.yaml: key `gate` appears twice (lines ",
+        lambda root: _append(root / "params.yaml", "gate:\n  margin: 0.05\n"),
+        subprocess=True,
+    ),
+    Case(
+        "params-duplicate-nested-key",
+        ("train",),
+        2,
+        "params.yaml: key `data.test_size` appears twice (lines ",
+        _params("  test_size: 0.2\n", "  test_size: 0.2\n  test_size: 0.3\n"),
+    ),
+    Case(
+        "infer-schema-write-duplicate-key",
+        INFER_SCHEMA_WRITE,
+        2,
+        "params.yaml: key `gate` appears twice (lines ",
+        lambda root: _append(root / "params.yaml", "gate:\n  margin: 0.05\n"),
     ),
     Case(
         "params-threshold-on-unknown-metric",
@@ -522,7 +560,23 @@ CASES = [
         "sqlite-folder-missing",
         ("list", "--tracking-uri", "sqlite:////no/such/folder/mlflow.db"),
         3,
-        "registry sqlite:////no/such/folder/mlflow.db: folder /no/such/folder does not exist",
+        "registry sqlite:////no/such/folder/mlflow.db: folder /no/such/folder does not exist;"
+        " create it or fix --tracking-uri, MLFLOW_TRACKING_URI or params.yaml mlflow.tracking_uri",
+    ),
+    Case(
+        "sqlite-uri-two-slashes",
+        ("list", "--tracking-uri", "sqlite://mlflow.db"),
+        2,
+        "tracking URI 'sqlite://mlflow.db' is not a valid sqlite URI; use sqlite:///mlflow.db"
+        " (three slashes) or http(s)://host:port, in --tracking-uri, MLFLOW_TRACKING_URI or"
+        " params.yaml mlflow.tracking_uri",
+    ),
+    Case(
+        "tracking-uri-bare-path",
+        ("versions", MODEL, "--tracking-uri", "./mlruns"),
+        2,
+        "tracking URI './mlruns' is a path, and MLflow's file store is not supported; use"
+        " sqlite:///mlflow.db (three slashes)",
     ),
     # registry states
     Case(
@@ -643,6 +697,7 @@ def test_bad_input_fails_with_one_line_and_changes_nothing(root: Path, case: Cas
     if case.setup:
         case.setup(root)
     before = snapshot(_uri(root))
+    params_before = (root / "params.yaml").read_bytes()
     code, out, err = _run(root, case)
 
     assert "Traceback" not in out + err
@@ -659,6 +714,7 @@ def test_bad_input_fails_with_one_line_and_changes_nothing(root: Path, case: Cas
         assert case.message in lines[0]
         assert "vNone" not in lines[0]
     assert snapshot(_uri(root)) == before
+    assert (root / "params.yaml").read_bytes() == params_before
 
 
 def test_an_absent_champion_named_explicitly_is_no_champion(root: Path) -> None:
@@ -671,3 +727,52 @@ def test_an_absent_champion_named_explicitly_is_no_champion(root: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("mlgate gate: PASS (no champion)\n")
+
+
+# --- a project without a registry yet: a bad input must not create one ---------------------------
+
+BAD_URIS = ("sqlite://mlflow.db", "sqlite:mlflow.db", "sqlite:/mlflow.db", "mlflow.db", "./mlruns")
+
+
+@pytest.mark.parametrize("source", ["option", "environment", "params.yaml"])
+@pytest.mark.parametrize("uri", BAD_URIS)
+def test_a_malformed_local_tracking_uri_is_a_usage_error_from_every_source(
+    project: Path, monkeypatch: pytest.MonkeyPatch, uri: str, source: str
+) -> None:
+    argv = ["versions", MODEL]
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    if source == "option":
+        argv += ["--tracking-uri", uri]
+    elif source == "environment":
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    else:
+        _edit(project / "params.yaml", "tracking_uri: sqlite:///mlflow.db", f"tracking_uri: {uri}")
+    before = sorted(p.name for p in project.iterdir())
+
+    result = CliRunner().invoke(main, argv)
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"mlgate: error: tracking URI {uri!r} ")
+    assert lines[0].endswith(
+        "use sqlite:///mlflow.db (three slashes) or http(s)://host:port, in --tracking-uri,"
+        " MLFLOW_TRACKING_URI or params.yaml mlflow.tracking_uri"
+    )
+    assert sorted(p.name for p in project.iterdir()) == before  # no mlflow.db, no mlruns/
+
+
+def test_an_invalid_hyperparameter_value_creates_no_registry(project: Path) -> None:
+    set_model_params(project, **{**FAST_MODEL, "max_depth": "thirty"})
+
+    result = CliRunner().invoke(main, ["train"])
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "mlgate: error: params.yaml: model.params: The 'max_depth' parameter of"
+        " RandomForestClassifier must be an int in the range [1, inf) or None. Got 'thirty'"
+        " instead; fix the value (see the RandomForestClassifier documentation)\n"
+    )
+    assert not (project / "mlflow.db").exists()
+    assert not (project / "mlruns").exists()

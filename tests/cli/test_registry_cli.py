@@ -551,7 +551,8 @@ def test_unreachable_server_exits_3(name: str, tmp_path: Path, monkeypatch) -> N
         assert (code, err) == (
             3,
             f"mlgate: error: tracking server {uri} is unreachable (ConnectionError);"
-            " start it or fix MLFLOW_TRACKING_URI\n",
+            " start it or fix --tracking-uri, MLFLOW_TRACKING_URI"
+            " or params.yaml mlflow.tracking_uri\n",
         )
 
 

@@ -198,7 +198,7 @@ def test_unreachable_tracking_server_exits_3_naming_it(fast_project, monkeypatch
     assert result.exit_code == 3
     assert result.stderr.strip() == (
         f"mlgate: error: tracking server {uri} is unreachable (ConnectionError);"
-        " start it or fix MLFLOW_TRACKING_URI"
+        " start it or fix --tracking-uri, MLFLOW_TRACKING_URI or params.yaml mlflow.tracking_uri"
     )
     assert not (fast_project / "mlruns").exists()
 

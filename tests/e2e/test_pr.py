@@ -279,3 +279,24 @@ def test_a_pr_that_renames_the_champion_alias_is_still_compared_with_the_base_mo
     gate = json.loads((repo.path / "reports" / "gate.json").read_text())
     assert (gate["challenger"]["version"], gate["champion"]["version"]) == ("2", "1")
     assert "promotion.champion_alias champion → best" in done.stdout
+
+
+def test_a_parameter_value_the_estimator_refuses_exits_2_before_anything_is_trained(
+    repo: Clone, tmp_path: Path
+) -> None:
+    base = repo.head()
+    pr_head = branch(repo, "typo", **{**FAST_MODEL, "max_depth": "thirty"})
+    merge_pr(repo, base, pr_head)
+
+    done, outputs = run_pr(repo, tmp_path, event_file(tmp_path, 12, base, pr_head))
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr == (
+        "mlgate: error: params.yaml: model.params: The 'max_depth' parameter of"
+        " RandomForestClassifier must be an int in the range [1, inf) or None. Got 'thirty'"
+        " instead; fix the value (see the RandomForestClassifier documentation)\n"
+    )
+    assert outputs == ""
+    assert not any(
+        (repo.path / p).exists() for p in ("reports", "mlflow.db", "mlruns", "mlartifacts")
+    )
