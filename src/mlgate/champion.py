@@ -282,10 +282,14 @@ def _record_if_missing(
         # edit. Record it now, saying so, rather than leave a gap a rollback would trip over.
         current = last.to_version if last else None
         reason = f"{reason} (recorded on re-run: @{alias} already pointed to v{version})"
+    elif current is not None and last is not None and last.from_version == current:
+        # Another promoter moved the alias away from `current` after we read it and recorded
+        # that move; our write came after theirs, so ours starts where theirs ended.
+        current = last.to_version
     elif current is not None and (last is None or last.to_version != current):
-        # The alias reached `current` without an entry: a hand edit (`mlgate alias`, the MLflow
-        # UI) or a concurrent promoter's abandoned write. Account for it before our own move,
-        # so that every entry starts where the previous one ended.
+        # The alias reached `current` without an entry: a hand edit (the MLflow UI) or a
+        # concurrent promoter's abandoned write. Account for it before our own move, so that
+        # every entry starts where the previous one ended.
         record_move(
             registry,
             name,

@@ -87,6 +87,27 @@ def test_losing_a_race_leaves_the_winner_champion_and_production(uri: str) -> No
     assert [m.to_version for m in history(registry, MODEL)] == ["1"]  # the loser recorded nothing
 
 
+class _Overtaken(Registry):
+    """Another promoter's whole move to v3 (alias, stage, history) lands between our re-read of
+    the alias and our write of it."""
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        if version != "3":
+            _promote(connect(self.uri), "3")
+        super().set_alias(name, alias, version)
+
+
+def test_a_move_that_overtakes_a_recorded_one_starts_where_it_ended(uri: str) -> None:
+    registry = connect(uri)
+    _promote(registry, "1")
+    done = _promote(_Overtaken(registry.client, uri), "2", expected_champion="1")
+    assert aliases(uri, MODEL) == {"champion": "2"}
+    # The alias went 1 -> 3 -> 2 and the history says so: no made-up move back to v1.
+    moves = [(m.from_version, m.to_version, m.kind) for m in history(registry, MODEL)]
+    assert moves == [(None, "1", "release"), ("1", "3", "release"), ("3", "2", "release")]
+    assert (done.move.from_version, done.move.to_version) == ("3", "2")
+
+
 def test_rerun_after_a_crash_completes_the_move(uri: str) -> None:
     registry = connect(uri)
     _promote(registry, "1")
