@@ -25,7 +25,7 @@ import numpy as np
 
 from .checks import Check
 from .noninferiority import FAIL, INCONCLUSIVE, MIN_ROWS, PASS, Decision, Interval
-from .stats import percentile_interval
+from .stats import percentile_interval, resampled_sums
 
 __all__ = [
     "DIRECTIONS",
@@ -51,7 +51,6 @@ DIRECTIONS = {"rmse": "lower", "mae": "lower", "r2": "higher"}
 MARGIN_KINDS = ("relative", "absolute")
 
 _EPS = 1e-9
-_MAX_CELLS_PER_CHUNK = 4_000_000  # (resamples x rows) weights per chunk: ~32 MB of int64
 
 
 def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
@@ -94,16 +93,7 @@ def paired_bootstrap_deltas(
             truth**2,
         ]
     )
-    rng = np.random.default_rng(seed)
-    chunk = max(1, _MAX_CELLS_PER_CHUNK // n)
-    parts = []
-    for start in range(0, n_boot, chunk):
-        size = min(chunk, n_boot - start)
-        rows = rng.integers(0, n, size=(size, n))
-        offsets = (np.arange(size) * n)[:, None]
-        weights = np.bincount((rows + offsets).ravel(), minlength=size * n).reshape(size, n)
-        parts.append(weights @ design)
-    sums = np.concatenate(parts, axis=0)
+    sums = resampled_sums(design, n_boot, seed)
     sst = sums[:, 5] - sums[:, 4] ** 2 / n
     values = []
     for sq, ab in ((0, 1), (2, 3)):

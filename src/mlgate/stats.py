@@ -153,6 +153,14 @@ def _bootstrap_counts(
     if n == 0:
         raise ValueError("cannot bootstrap an empty holdout")
     design = _design_matrix(true_idx, champ_idx, chall_idx, len(labels))
+    return resampled_sums(design, n_boot, seed), n
+
+
+def resampled_sums(design: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """The column sums of `design` over `n_boot` bootstrap resamples of its rows, one row per
+    resample: each resample's row weights (how often each row was drawn) times the design, in
+    chunks of at most `_MAX_CELLS_PER_CHUNK` weights."""
+    n = design.shape[0]
     rng = np.random.default_rng(seed)
     chunk = max(1, _MAX_CELLS_PER_CHUNK // n)
     parts: list[np.ndarray] = []
@@ -162,7 +170,7 @@ def _bootstrap_counts(
         offsets = (np.arange(size) * n)[:, None]
         weights = np.bincount((rows + offsets).ravel(), minlength=size * n).reshape(size, n)
         parts.append(weights @ design)
-    return np.concatenate(parts, axis=0), n
+    return np.concatenate(parts, axis=0)
 
 
 def paired_bootstrap_ci(
