@@ -555,35 +555,37 @@ class Registry:
         """A JSON artifact of a run; None when the run never logged it.
 
         A store that fails to answer is an error (exit 3), not a missing record: the gate would
-        otherwise judge without the rows the champion trained on. The run's listing decides
-        which it is, because MLflow reports any failed download, a 503 included, as "path does
-        not exist"."""
+        otherwise judge without the rows the champion trained on. MLflow reports any failed
+        download, a 503 included, as "path does not exist", so after a failure the run's listing
+        decides which it was."""
         import json
         import tempfile
 
         import mlflow.artifacts
         from mlflow.exceptions import MlflowException
 
-        what = f"reading {artifact_file} of run {run_id}"
-        folder = artifact_file.rpartition("/")[0] or None
-        try:
-            with translate(self.uri, what):
-                listed = {item.path for item in self.client.list_artifacts(run_id, folder)}
-        except NotFoundError:  # no such run
-            return None
-        if artifact_file not in listed:
-            return None
         with tempfile.TemporaryDirectory(prefix="mlgate-artifact-") as tmp:
             try:
                 local = mlflow.artifacts.download_artifacts(
                     run_id=run_id, artifact_path=artifact_file, dst_path=tmp, tracking_uri=self.uri
                 )
             except (MlflowException, OSError) as exc:
-                raise RegistryError(
-                    f"registry {self.uri}: {what} failed: the run lists it but the artifact store"
-                    f" did not return it ({first_line(exc)[:160]}); check the store and re-run"
-                ) from None
-            return json.loads(Path(local).read_text(encoding="utf-8"))
+                failure = exc
+            else:
+                return json.loads(Path(local).read_text(encoding="utf-8"))
+        what = f"reading {artifact_file} of run {run_id}"
+        try:
+            with translate(self.uri, what):
+                folder = artifact_file.rpartition("/")[0] or None
+                listed = {item.path for item in self.client.list_artifacts(run_id, folder)}
+        except NotFoundError:  # no such run
+            return None
+        if artifact_file not in listed:
+            return None
+        raise RegistryError(
+            f"registry {self.uri}: {what} failed: the run lists it but the artifact store did not"
+            f" return it ({first_line(failure)[:160]}); check the store and re-run"
+        )
 
     def set_model_tag(self, name: str, key: str, value: str, what: str = "") -> None:
         with translate(self.uri, what or f"setting tag {key} on {name}"):
