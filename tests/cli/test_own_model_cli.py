@@ -238,20 +238,24 @@ def test_infer_schema_prints_and_writes_keeping_comments(diabetes: Path) -> None
     assert "slice_by" not in data  # sex is numeric again: no slice column to name
 
 
+# A CSV and the arguments that make `infer-schema` and `init` refuse it, with the message.
+_BAD_CSVS = [
+    ("a,b\n1,x\n2,y\n", ["--target", "c"], "d.csv: no target column 'c'"),
+    ("", ["--target", "b"], "d.csv: not a readable CSV (the file is empty)"),
+    ("a,b\n1,x\n2,x\n3,x\n", ["--target", "b"], "target b has a single class ('x')"),
+    (
+        "a,b\n1,x\n2,y\n",
+        ["--target", "b", "--task", "regression"],
+        "regression target b must be numeric, got 'x' on CSV line 2",
+    ),
+]
+_BAD_CSV_IDS = ["missing-target", "empty-file", "one-class", "text-regression-target"]
+
+
 @pytest.mark.parametrize(
     ("csv", "args", "message"),
-    [
-        ("a,b\n1,x\n2,y\n", ["--target", "c"], "d.csv: no target column 'c'"),
-        ("", ["--target", "b"], "d.csv: not a readable CSV (the file is empty)"),
-        ("a,b\n1,x\n2,x\n3,x\n", ["--target", "b"], "target b has a single class ('x')"),
-        (
-            "a,b\n1,x\n2,y\n",
-            ["--target", "b", "--task", "regression"],
-            "regression target b must be numeric, got 'x' on CSV line 2",
-        ),
-        ("a,b\n1,2.5\nabc,3.5\n", ["--target", "b", "--task", "bogus"], "Invalid value"),
-    ],
-    ids=["missing-target", "empty-file", "one-class", "text-regression-target", "bad-task"],
+    [*_BAD_CSVS, ("a,b\n1,2.5\nabc,3.5\n", ["--target", "b", "--task", "bogus"], "Invalid value")],
+    ids=[*_BAD_CSV_IDS, "bad-task"],
 )
 def test_infer_schema_bad_input(tmp_path: Path, monkeypatch, csv, args, message) -> None:
     monkeypatch.chdir(tmp_path)
@@ -266,20 +270,7 @@ def test_infer_schema_bad_input(tmp_path: Path, monkeypatch, csv, args, message)
     assert (tmp_path / "params.yaml").read_text() == "# mine\n"
 
 
-@pytest.mark.parametrize(
-    ("csv", "args", "message"),
-    [
-        ("a,b\n1,x\n2,y\n", ["--target", "c"], "d.csv: no target column 'c'"),
-        ("", ["--target", "b"], "d.csv: not a readable CSV (the file is empty)"),
-        ("a,b\n1,x\n2,x\n3,x\n", ["--target", "b"], "target b has a single class ('x')"),
-        (
-            "a,b\n1,x\n2,y\n",
-            ["--target", "b", "--task", "regression"],
-            "regression target b must be numeric, got 'x' on CSV line 2",
-        ),
-    ],
-    ids=["missing-target", "empty-file", "one-class", "text-regression-target"],
-)
+@pytest.mark.parametrize(("csv", "args", "message"), _BAD_CSVS, ids=_BAD_CSV_IDS)
 def test_init_bad_input_writes_nothing(tmp_path: Path, csv, args, message) -> None:
     root = tmp_path / "repo"
     root.mkdir()
