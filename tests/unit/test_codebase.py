@@ -121,3 +121,15 @@ HARNESS_MAX_LINES = 400
 def test_harness_files_stay_short(path: Path):
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= HARNESS_MAX_LINES, f"{path.relative_to(REPO)}: {lines} lines: split it"
+
+
+def test_comments_cite_documents_the_repository_holds():
+    # The design notes the package was written from are not in the repository; the README's
+    # Architecture section is where a comment sends the reader.
+    cited = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "DESIGN" in line
+    ]
+    assert cited == []
