@@ -5,13 +5,13 @@ predictions here as `ModelEvidence`; `evaluate` returns every check with its num
 verdict, and never raises: an unexpected error becomes a failed `gate.error` check, because a
 gate that cannot decide must not let a model through (fail closed).
 
-Checks, in order (DESIGN §4), each one rule of checks.py (which documents them): `threshold.*`,
-`non_inferiority.<primary>`, `per_class_f1`, `mcnemar`, `signature`, `budget.size`,
-`budget.latency`. The verdict is "fail" when any check fails, "inconclusive" when the only
-checks not passed could not tell (non-inferiority or per-class inside the noise, or too few
-clean rows), and then `passed` follows `gate.on_inconclusive` (fail: blocks; warn, pass: does
-not; only pass earns the candidate aliases, challenge.py). Every paired verdict carries its
-`Decision`: the interval, and the power it implies.
+Checks, in order (README, Architecture, "The gate's checks"), each one rule of checks.py (which
+documents them): `threshold.*`, `non_inferiority.<primary>`, `per_class_f1`, `mcnemar`,
+`signature`, `budget.size`, `budget.latency`. The verdict is "fail" when any check fails,
+"inconclusive" when the only checks not passed could not tell (non-inferiority or per-class
+inside the noise, or too few clean rows), and then `passed` follows `gate.on_inconclusive` (fail:
+blocks; warn, pass: does not; only pass earns the candidate aliases, challenge.py). Every paired
+verdict carries its `Decision`: the interval, and the power it implies.
 
 Without a champion only thresholds apply (verdict "pass (no champion)"). When the champion
 cannot score the holdout (typically a schema change), its logged metrics are shown for
@@ -209,7 +209,7 @@ def evaluate(
     more: MoreEvidence | None = None,
     slices: Slices | None = None,
 ) -> GateResult:
-    """Run every check of DESIGN §4; never raises, and an error is never a pass.
+    """Run every check the gate has; never raises, and an error is never a pass.
 
     `y_true` and the predictions cover the clean holdout rows only; `more` says how many the
     holdout had and carries the cross-validation when it ran. `slices` asks for a regression
@@ -411,7 +411,7 @@ class _Context:
         return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
     def paired(self, challenger_scores: Mapping[str, Any], champion: ModelEvidence) -> GateResult:
-        """Both models scored the same rows: every check of DESIGN §4 applies."""
+        """Both models scored the same rows: every check applies, the paired ones included."""
         if self.regression:
             return self.paired_regression(challenger_scores, champion)
         cfg = self.cfg
