@@ -52,6 +52,10 @@ verdict is then "inconclusive" unless another check failed.
   under `LATENCY_FLOOR_S` is not judged (timer and scheduler noise dominate there), and a ratio
   over the limit by less than its measured noise (half the interquartile range of the per-pair
   ratios) is inconclusive, not a fail.
+
+Why one module: every rule's message names the settings and evidence of the others (the
+per-class rule defers to cross-validation as non-inferiority does, McNemar reads the
+non-inferiority check), and the report lists them as one table of the same `Check`.
 """
 
 from __future__ import annotations
@@ -62,8 +66,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .config import GateConfig
+from .multiplicity import ClassDrop
 from .noninferiority import FAIL, INCONCLUSIVE, MIN_ROWS, PASS, Decision
-from .stats import METRICS, ClassDrop
+from .stats import METRICS
 
 if TYPE_CHECKING:
     from .gate import ModelEvidence

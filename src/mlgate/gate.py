@@ -45,12 +45,11 @@ from . import checks, regression
 from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_changes
 from .config import GateConfig
 from .crossval import CrossValidation
+from .multiplicity import ClassDrop, class_sign_tests
 from .noninferiority import OC_DROPS, Decision, decide, honest_interval
 from .regression import SliceRow
 from .stats import (
     METRICS,
-    ClassDrop,
-    class_sign_tests,
     classification_metrics,
     mcnemar,
     paired_bootstrap_deltas,

@@ -22,13 +22,10 @@ import numpy as np
 
 __all__ = [
     "METRICS",
-    "ClassDrop",
     "McNemarResult",
     "bootstrap_ci",
-    "class_sign_tests",
     "classification_metrics",
     "confusion_matrix",
-    "holm",
     "mcnemar",
     "mcnemar_exact",
     "paired_bootstrap_ci",
@@ -412,71 +409,3 @@ def per_class_scores(matrix: np.ndarray) -> list[tuple[int, float, float, float]
             )
         )
     return out
-
-
-class ClassDrop(NamedTuple):
-    """One class's exact sign test on the rows where the two models differ *for that class*.
-
-    A row counts for class c when its truth is c (a hit or a miss of c) or a model predicted c
-    (a false alarm of c). `worse`: rows the champion handles right for c and the challenger
-    wrong; `better`: the reverse. `p_value`: one-sided exact binomial P(X >= worse | worse +
-    better, 1/2), the evidence that the challenger is worse on c; `adjusted`: Holm's adjustment
-    of it across every class (so that one of seven classes failing by chance stays rare).
-    """
-
-    label: Any
-    worse: int
-    better: int
-    p_value: float
-    adjusted: float
-
-
-def class_sign_tests(
-    y_true: Sequence[Any] | np.ndarray,
-    pred_champion: Sequence[Any] | np.ndarray,
-    pred_challenger: Sequence[Any] | np.ndarray,
-    classes: Sequence[Any],
-) -> list[ClassDrop]:
-    """Per-class exact sign tests, Holm-adjusted across `classes` (Holm, *Scand. J. Stat.* 6,
-    1979: step-down, the family-wise error stays below the level whatever the dependence).
-
-    An F1 drop within row noise is no evidence: four discordant rows all one way have a
-    one-sided p of 0.0625, and among seven classes one such pattern is common under no
-    difference at all.
-    """
-    truth = np.asarray(y_true)
-    old, new = np.asarray(pred_champion), np.asarray(pred_challenger)
-    raw = []
-    for label in classes:
-        is_c = truth == label
-        # For class c a row is handled right when a c row is predicted c, or a non-c row is not.
-        old_ok = np.where(is_c, old == label, old != label)
-        new_ok = np.where(is_c, new == label, new != label)
-        worse = int(np.count_nonzero(old_ok & ~new_ok))
-        better = int(np.count_nonzero(new_ok & ~old_ok))
-        raw.append((label, worse, better, _sign_p(worse, better)))
-    adjusted = holm([p for *_, p in raw])
-    return [ClassDrop(*row, a) for row, a in zip(raw, adjusted, strict=True)]
-
-
-def _sign_p(worse: int, better: int) -> float:
-    """One-sided exact P(X >= worse) for X ~ Binomial(worse + better, 1/2)."""
-    n = worse + better
-    if n == 0 or worse == 0:
-        return 1.0
-    from scipy.stats import binom
-
-    return float(min(1.0, binom.sf(worse - 1, n, 0.5)))
-
-
-def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (reject where adjusted <= level)."""
-    p = np.asarray(p_values, dtype=float)
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    adjusted = np.empty(m)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adjusted[i] = running
-    return adjusted.tolist()

@@ -226,7 +226,7 @@ def test_percentile_interval_covers_the_true_difference(metric: str) -> None:
 
 
 def test_holm_adjusts_step_down_and_keeps_order() -> None:
-    from mlgate.stats import holm
+    from mlgate.multiplicity import holm
 
     # m = 4: sorted 0.01, 0.02, 0.03, 0.5 -> 0.04, 0.06, 0.06 (monotone), 0.5
     assert holm([0.03, 0.01, 0.5, 0.02]) == pytest.approx([0.06, 0.04, 0.5, 0.06])
@@ -236,7 +236,7 @@ def test_holm_adjusts_step_down_and_keeps_order() -> None:
 def test_class_sign_tests_count_rows_that_differ_for_each_class() -> None:
     from scipy.stats import binomtest
 
-    from mlgate.stats import class_sign_tests
+    from mlgate.multiplicity import class_sign_tests
 
     y = np.array(["a"] * 10 + ["b"] * 10)
     old = y.copy()
