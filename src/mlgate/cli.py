@@ -30,6 +30,7 @@ from .champion import History, Who, history
 from .config import Params, default_params, load_params, resolve_tracking_uri
 from .errors import (
     EXIT_GATE_FAILED,
+    EXIT_INTERNAL,
     EXIT_REGISTRY,
     EXIT_USAGE,
     GateFailed,
@@ -75,8 +76,7 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             _fail(ctx, None, "interrupted", _EXIT_INTERRUPTED)
         except Exception as exc:
-            message = f"unexpected {type(exc).__name__}: {exc}; re-run with --verbose and report it"
-            _fail(ctx, exc, message, EXIT_REGISTRY)
+            _fail(ctx, exc, *_unexpected(exc))
 
     def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
         # Errors in the group's own options (`mlgate --bogus`) come before `invoke`.
@@ -88,6 +88,21 @@ class _Group(click.Group):
 
 def _exit_code(exc: MlgateError) -> int:
     return next(code for kind, code in _EXIT_CODES if isinstance(exc, kind))
+
+
+def _unexpected(exc: Exception) -> tuple[str, int]:
+    """The message and exit code of an exception that no mlgate error explains. An I/O error or
+    an MLflow exception that escaped the registry's translation is still the environment's
+    (exit 3); anything else is a bug, and says so (exit 4), so it does not read as an outage."""
+    mlflow_errors = sys.modules.get("mlflow.exceptions")  # loaded only if mlflow ran
+    infrastructure = isinstance(exc, OSError) or (
+        mlflow_errors is not None and isinstance(exc, mlflow_errors.MlflowException)
+    )
+    text = str(exc).strip()
+    what = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if infrastructure:
+        return f"{what}; check the tracking server, the network and the disk", EXIT_REGISTRY
+    return f"internal error ({what}); please report it, with the output of --verbose", EXIT_INTERNAL
 
 
 def _usage_message(exc: click.UsageError) -> str:
@@ -254,7 +269,8 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 def main(ctx: click.Context, verbose: bool) -> None:
     """Gate, promote and roll back MLflow models from CI.
 
-    Exit codes: 0 ok, 1 gate failed, 2 usage/config/data error, 3 registry/infrastructure error.
+    Exit codes: 0 ok, 1 gate failed, 2 usage/config/data error, 3 registry/infrastructure error,
+    4 internal error (a bug in mlgate: please report it).
     """
     ctx.ensure_object(dict)
     # A `model.estimator` class of the project's own imports from the repository root, as it

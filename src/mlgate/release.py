@@ -2,7 +2,7 @@
 
 `release` compares the training-input fingerprint of the working tree with the one of the last
 released commit (the alias history's; `--before` only when none is recorded). Git is the source of
-truth (DESIGN §3):
+truth (README, Architecture, "Git is the source of truth"):
 
 - the tree is older than the last released commit (a stale re-run): nothing changes;
 - unchanged inputs and a champion exist: nothing to release (a manual rollback is respected);

@@ -23,8 +23,6 @@ from mlgate.cli import main
 from ..conftest import REPO, free_port
 from ..helpers import Spec, aliases, init_sqlite, populate, stages
 
-pytestmark = pytest.mark.server  # the http half of each test; the sqlite half is fast
-
 PLACEHOLDER = "clf_XXXXXXXX"  # expected outputs name the model this; the test's name replaces it
 
 

@@ -8,7 +8,7 @@ promote and rollback. Each stage runs once per module and builds on the ones it 
 
 The `production` environment's required reviewers cannot be simulated here: act runs the
 `promote` job as if it had been approved. Artifacts and the GitHub API are the stand-ins of
-tests/workflows/engine.py.
+tests/workflows/engine.py and github_api.py.
 """
 
 from __future__ import annotations

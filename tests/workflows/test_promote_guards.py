@@ -1,7 +1,7 @@
 """promote.yml's guards in act: a repository without a registry, and a manual run off main.
 
 No registry server is needed: both stop before mlgate talks to one. The GitHub API and git
-hosting are the stand-ins of tests/workflows/engine.py.
+hosting are the stand-ins of tests/workflows/github_api.py.
 """
 
 from __future__ import annotations
