@@ -110,7 +110,9 @@ def render_text(result: GateResult) -> str:
         )
     if (power := _power_text(result)) is not None:
         lines.append(f"power: {power}")
-    if result.decision is not None and (settle := result.decision.settle()):
+    if result.decision is not None and (
+        settle := result.decision.settle(result.config.evidence == "cv")
+    ):
         lines.append(f"what would settle it: {settle}")
     lines += ["", f"checks ({_tally(result.checks)}):"]
     for c in result.checks:
@@ -160,7 +162,9 @@ def _sections(
         yield "**Inconclusive: the evidence cannot tell a loss of the margin from no loss**"
         yield ""
         yield from (f"- {_UNSURE} `{c.name}`: {cell(c.message)}" for c in unsure)
-        if result.decision is not None and (settle := result.decision.settle()):
+        if result.decision is not None and (
+            settle := result.decision.settle(result.config.evidence == "cv")
+        ):
             yield ""
             yield f"What would settle it: {cell(settle)}."
     if result.metrics:
