@@ -680,17 +680,24 @@ def _promote_champion(registry, params, model, version, reason, actor, as_json) 
     is_flag=True,
     help="With --delete: succeed (exit 0) when there is no such alias or model.",
 )
+@reason_option(
+    default=None,
+    help="Why, for the alias history and the model card (the champion alias only)"
+    " [default: alias command].",
+)
+@actor_option
 @params_option
 @tracking_uri_option
 @json_option
 def alias_command(
-    model, alias_name, version, delete, if_exists, params_path, tracking_uri, as_json
+    model, alias_name, version, delete, if_exists, reason, actor, params_path, tracking_uri, as_json
 ) -> None:
     """Point ALIAS of MODEL at VERSION (printing the previous holder), or remove it with
     --delete.
 
-    The champion alias is refused: it moves only with a recorded reason, through `promote
-    MODEL VERSION Production`, `release` or `rollback`.
+    The champion alias moves as `promote MODEL VERSION Production` moves it: alias, Production
+    stage, alias history and model card together, with the reason "alias command" unless
+    --reason is given. It can't be deleted: roll back or promote another version instead.
     """
     from . import catalog, tables
 
@@ -701,8 +708,21 @@ def alias_command(
     if if_exists and not delete:
         raise UsageError("--if-exists only applies with --delete")
     params = _params(params_path, required=False)
-    registry = _registry(params, tracking_uri)
     champion = params.promotion.champion_alias
+    is_champion = catalog.validate_alias(alias_name) == champion
+    if reason is not None and not (is_champion and not delete):
+        raise UsageError(
+            f"--reason applies only when setting @{champion}: other aliases keep no history"
+        )
+    registry = _registry(params, tracking_uri)
+    if is_champion and not delete:
+        if not as_json:
+            click.echo(
+                f"@{champion} is the champion alias: moving it as 'mlgate promote {model}"
+                f" {version} Production' does (stage, alias history, model card)."
+            )
+        reason = reason or "alias command"
+        return _promote_champion(registry, params, model, version, reason, actor, as_json)
     if delete:
         change = catalog.delete_alias(
             registry, model, alias_name, champion_alias=champion, if_exists=if_exists
