@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -297,22 +296,24 @@ def _set_candidate_aliases(
 def publish(run: GateRun, *, report_path: str | None = None, json_path: str | None = None) -> None:
     """Everything a gate leaves besides the terminal text: the markdown report (the PR comment)
     and the JSON verdict where asked, the step summary and the Actions outputs."""
-    files = (
-        (report_path, lambda: report.render_markdown(run.result, run.links, report.warning(run))),
-        (json_path, lambda: json.dumps(verdict.to_json(run.result, run.links), indent=2) + "\n"),
-    )
-    for path, render in files:
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(render(), encoding="utf-8")
-    github.append_summary(report.render_step_summary(run.result, run.links, report.warning(run)))
-    github.write_outputs(
+    github.publish(
         {
             "verdict": run.result.verdict,
-            "passed": str(run.result.passed).lower(),
+            "passed": run.result.passed,
             "challenger_version": run.challenger,
-            "champion_version": run.champion or "",
-        }
+            "champion_version": run.champion,
+        },
+        summary=[report.render_step_summary(run.result, run.links, report.warning(run))],
+        files=[
+            (
+                report_path,
+                lambda: report.render_markdown(run.result, run.links, report.warning(run)),
+            ),
+            (
+                json_path,
+                lambda: json.dumps(verdict.to_json(run.result, run.links), indent=2) + "\n",
+            ),
+        ],
     )
 
 

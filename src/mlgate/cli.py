@@ -230,23 +230,14 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
     its warnings; GateFailed when the gate rejected the candidate."""
     from . import report, tables
 
+    summary = [f"**mlgate {result.action.replace('_', ' ')}**: {result.message}"]
     if result.gate is not None and not as_json:
         click.echo(report.render_run(result.gate))
-        github.append_summary(
-            report.render_step_summary(
-                result.gate.result, result.gate.links, report.warning(result.gate)
-            )
-        )
-
-    champion = result.version if result.action != "rejected" else result.previous or ""
-    github.write_outputs(
-        {
-            "changed": str(result.changed).lower(),
-            "champion_version": champion,
-            "action": result.action,
-        }
-    )
-    github.append_summary(f"**mlgate {result.action.replace('_', ' ')}**: {result.message}")
+        gate = result.gate
+        summary.insert(0, report.render_step_summary(gate.result, gate.links, report.warning(gate)))
+    champion = result.version if result.action != "rejected" else result.previous
+    outputs = {"changed": result.changed, "champion_version": champion, "action": result.action}
+    github.publish(outputs, summary)
     if as_json:
         click.echo(
             json.dumps({**(extra or {}), **result.to_json()}, indent=2, sort_keys=True, default=str)
@@ -430,7 +421,7 @@ def train_command(
         figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
     )
-    github.write_outputs({"version": result.version, "reused": str(result.reused).lower()})
+    github.publish({"version": result.version, "reused": result.reused})
     name = params.mlflow.registered_model_name
     _emit(result, lambda r: tables.render_train(r, name), as_json)
 
