@@ -335,6 +335,11 @@ def _power_text(result: GateResult) -> str | None:
             "degrees of freedom)"
         )
     chances = " / ".join(f"{row.p_block(blocks) * 100:.0f} %" for row in oc)
+    if d95 == 0.0:  # nothing can pass: every challenger, an equal one too, is blocked
+        return (
+            f"this gate blocks even an equally good challenger with 95 % probability or more: "
+            f"{source.n} {where} cannot vouch for the margin (P(block) {chances})"
+        )
     if result.task == "regression":  # losses in the error's units, not points of a score
         what = f"a true {result.config.primary_metric} loss"
         at = f"losses of {' / '.join(f'{row.drop:.4g}' for row in oc)}"
