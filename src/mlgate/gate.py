@@ -5,13 +5,13 @@ predictions here as `ModelEvidence`; `evaluate` returns every check with its num
 verdict, and never raises: an unexpected error becomes a failed `gate.error` check, because a
 gate that cannot decide must not let a model through (fail closed).
 
-Checks, in order (DESIGN §4), each one rule of checks.py (which documents them): `threshold.*`,
-`non_inferiority.<primary>`, `per_class_f1`, `mcnemar`, `signature`, `budget.size`,
-`budget.latency`. The verdict is "fail" when any check fails, "inconclusive" when the only
-checks not passed could not tell (non-inferiority or per-class inside the noise, or too few
-clean rows), and then `passed` follows `gate.on_inconclusive` (fail: blocks; warn, pass: does
-not; only pass earns the candidate aliases, challenge.py). Every paired verdict carries its
-`Decision`: the interval, and the power it implies.
+Checks, in order (README, Architecture, "The gate's checks"), each one rule of checks.py (which
+documents them): `threshold.*`, `non_inferiority.<primary>`, `per_class_f1`, `mcnemar`,
+`signature`, `budget.size`, `budget.latency`. The verdict is "fail" when any check fails,
+"inconclusive" when the only checks not passed could not tell (non-inferiority or per-class
+inside the noise, or too few clean rows), and then `passed` follows `gate.on_inconclusive` (fail:
+blocks; warn, pass: does not; only pass earns the candidate aliases, challenge.py). Every paired
+verdict carries its `Decision`: the interval, and the power it implies.
 
 Without a champion only thresholds apply (verdict "pass (no champion)"). When the champion
 cannot score the holdout (typically a schema change), its logged metrics are shown for
@@ -45,13 +45,13 @@ from . import checks, regression
 from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_changes
 from .config import GateConfig
 from .crossval import CrossValidation
+from .multiplicity import ClassDrop, class_sign_tests
 from .noninferiority import OC_DROPS, Decision, decide, honest_interval
 from .regression import SliceRow
 from .stats import (
     METRICS,
     classification_metrics,
     mcnemar,
-    paired_bootstrap_class_f1,
     paired_bootstrap_deltas,
     percentile_interval,
 )
@@ -94,7 +94,9 @@ class ModelEvidence:
     predictions: np.ndarray | None = None  # labels predicted on the holdout
     input_schema: _Schema | None = None  # (column, type) pairs from the signature
     size_bytes: int | None = None
-    latency_s: float | None = None  # wall time of predict() on the holdout
+    latency_s: float | None = None  # median wall time of predict() on the holdout
+    # Each timed predict, interleaved with the other model's (same index, same moment).
+    latency_runs: tuple[float, ...] = ()
     logged_metrics: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     error: str | None = None  # why it could not score the holdout
 
@@ -206,7 +208,7 @@ def evaluate(
     more: MoreEvidence | None = None,
     slices: Slices | None = None,
 ) -> GateResult:
-    """Run every check of DESIGN §4; never raises, and an error is never a pass.
+    """Run every check the gate has; never raises, and an error is never a pass.
 
     `y_true` and the predictions cover the clean holdout rows only; `more` says how many the
     holdout had and carries the cross-validation when it ran. `slices` asks for a regression
@@ -408,7 +410,7 @@ class _Context:
         return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
     def paired(self, challenger_scores: Mapping[str, Any], champion: ModelEvidence) -> GateResult:
-        """Both models scored the same rows: every check of DESIGN §4 applies."""
+        """Both models scored the same rows: every check applies, the paired ones included."""
         if self.regression:
             return self.paired_regression(challenger_scores, champion)
         cfg = self.cfg
@@ -436,11 +438,6 @@ class _Context:
             cv = self.more.cv.interval if self.more.cv else None
             decision = decide(holdout, cfg.margin, cv=cv, cv_note=self.more.cv_note)
         non_inferiority = checks.non_inferiority_check(decision, cfg)
-        class_deltas = paired_bootstrap_class_f1(
-            self.truth, old, new, self.labels, cfg.n_bootstrap, cfg.seed
-        )
-        upper = np.quantile(class_deltas, 0.5 + cfg.confidence / 2, axis=0)
-        lower = {label: bool(u < 0) for label, u in zip(self.labels, upper, strict=True)}
         results = (
             *checks.threshold_checks(challenger_scores, champion_scores, cfg),
             non_inferiority,
@@ -448,8 +445,8 @@ class _Context:
                 challenger_scores["per_class_f1"],
                 champion_scores["per_class_f1"],
                 {label: int(np.count_nonzero(self.truth == label)) for label in self.labels},
-                lower,
-                self.cv_class_drops(),
+                {t.label: t for t in class_sign_tests(self.truth, old, new, self.labels)},
+                self.cv_classes(),
                 cfg,
             ),
             checks.mcnemar_check(summary, non_inferiority),
@@ -534,14 +531,18 @@ class _Context:
             per_slice=per_slice,
         )
 
-    def cv_class_drops(self) -> dict[Any, float] | None:
-        """Per-class F1 drops (champion − challenger) on cross-validation's out-of-fold rows."""
+    def cv_classes(self) -> tuple[dict[Any, float], dict[Any, ClassDrop]] | None:
+        """Per-class F1 drops (champion − challenger) and sign tests on cross-validation's
+        out-of-fold rows, when it ran."""
         cv = self.more.cv
         if cv is None or cv.oof_champion is None or cv.truth is None:
             return None
         old = classification_metrics(cv.truth, cv.oof_champion, self.labels)["per_class_f1"]
         new = classification_metrics(cv.truth, cv.oof_challenger, self.labels)["per_class_f1"]
-        return {label: old[label] - new[label] for label in self.labels}
+        tests = class_sign_tests(cv.truth, cv.oof_champion, cv.oof_challenger, self.labels)
+        return {label: old[label] - new[label] for label in self.labels}, {
+            t.label: t for t in tests
+        }
 
     def class_rows(
         self,

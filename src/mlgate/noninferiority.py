@@ -280,8 +280,11 @@ class Decision:
         )
         return d95, operating_characteristic(interval.se, self.margin, confidence, self.drops)
 
-    def settle(self) -> str | None:
-        """What would settle an inconclusive verdict, in words; None for a decided one."""
+    def settle(self, cv_configured: bool = False) -> str | None:
+        """What would settle an inconclusive verdict, in words; None for a decided one.
+
+        `cv_configured`: `gate.evidence` is already `cv` (then it is not offered as a setting;
+        only why it did not run)."""
         if self.verdict != INCONCLUSIVE:
             return None
         parts = []
@@ -296,6 +299,8 @@ class Decision:
                 )
         if self.cv is None and self.cv_note:
             parts.append(f"cross-validation, once possible ({self.cv_note})")
+        elif self.cv is None and cv_configured:
+            parts.append("the cross-validation `gate.evidence: cv` runs once no other check fails")
         elif self.cv is None:
             parts.append("more evidence from `gate.evidence: cv`")
         else:

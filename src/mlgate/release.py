@@ -2,7 +2,7 @@
 
 `release` compares the training-input fingerprint of the working tree with the one of the last
 released commit (the alias history's; `--before` only when none is recorded). Git is the source of
-truth (DESIGN §3):
+truth (README, Architecture, "Git is the source of truth"):
 
 - the tree is older than the last released commit (a stale re-run): nothing changes;
 - unchanged inputs and a champion exist: nothing to release (a manual rollback is respected);
@@ -47,7 +47,7 @@ from .champion import (
 )
 from .errors import MlgateError, NotFoundError, UsageError
 from .fingerprint import Fingerprint, of_revision, of_worktree
-from .git import git
+from .git import git, resolve
 from .policy import PolicyChange
 from .registry import load_model
 from .train import train
@@ -166,7 +166,7 @@ def release(
     new = of_worktree(params, data_path, root)
     champion = _champion(registry, name, alias)
     moves = _moves(registry, name)
-    head = git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    head = resolve(root, "HEAD")
     released = _last_released(moves, alias, root)
     base = released or before
     facts: dict[str, Any] = dict(name=name, fingerprint=new.value, before=base)
@@ -176,7 +176,7 @@ def release(
         return _nothing(
             champion,
             f"{head[:12]} is older than the last released commit {released[:12]}:"
-            f" a stale run changes nothing ({_v(champion)} stays champion)",
+            f" a stale run changes nothing ({_champion_label(champion)} stays champion)",
             facts,
         )
     old = _before(base, params_path, root)
@@ -196,7 +196,7 @@ def release(
         return _nothing(
             champion,
             f"{head[:12]} was released already and @{alias} moved since: nothing changes"
-            f" ({_v(champion)} stays champion)",
+            f" ({_champion_label(champion)} stays champion)",
             facts,
         )
     facts["trained"] = target is None
@@ -231,7 +231,7 @@ def release(
     written, error = _card(registry, params, name, target.version, card_file, data_path)
     verb = {"promoted": "promoted", "rolled_back": "restored (rollback)"}.get(action)
     message = (
-        f"v{target.version} is champion (was {_v(champion)}): {verb}"
+        f"v{target.version} is champion (was {_champion_label(champion)}): {verb}"
         if verb
         else f"v{target.version} is already champion"
     )
@@ -289,7 +289,7 @@ def _refused(
     failed = ", ".join(c.name for c in gate.result.failed_checks) or gate.result.verdict
     where = f"commit {head[:12]}" if head else "an unknown commit"
     registry.set_version_tags(name, target.version, {REJECTED_TAG: f"{where}: {failed}"})
-    against = _v(gate.champion)
+    against = _champion_label(gate.champion)
     message = f"v{target.version} failed its gate against {against} ({failed}): nothing promoted"
     return _rejected(target.version, champion, gate, message, facts)
 
@@ -339,7 +339,7 @@ def _last_released(moves: list[Move], alias: str, root: str | Path) -> str | Non
     """
     for move in reversed(champion_moves(moves, alias)):
         if move.commit:
-            return git(root, "rev-parse", "--verify", "--quiet", f"{move.commit}^{{commit}}")
+            return resolve(root, move.commit)
     return None
 
 
@@ -361,14 +361,14 @@ def _before(before: str | None, params_path: str, root: str | Path) -> Fingerpri
     """
     if not before or _NULL_SHA.match(before):
         return None
-    missing = git(root, "rev-parse", "--verify", "--quiet", f"{before}^{{commit}}") is None
+    missing = resolve(root, before) is None
     if _FULL_SHA.match(before) and missing:
         return None
     # A shallow clone also lacks HEAD^: that is missing history, not a first commit.
     first_commit = (
         before in ("HEAD~1", "HEAD^")
-        and git(root, "rev-parse", "--verify", "--quiet", "HEAD^") is None
-        and git(root, "rev-parse", "--verify", "--quiet", "HEAD") is not None
+        and resolve(root, "HEAD^") is None
+        and resolve(root, "HEAD") is not None
         and git(root, "rev-parse", "--is-shallow-repository") == "false"
     )
     if first_commit:
@@ -534,7 +534,7 @@ def _move(
         action, message = "already_champion", f"v{version} is already champion"
     else:
         action = "rolled_back" if kind == "rollback" else "promoted"
-        message = f"v{version} is champion (was {_v(current)})"
+        message = f"v{version} is champion (was {_champion_label(current)})"
     return Release(
         action=action,
         name=name,
@@ -568,5 +568,5 @@ def _card(
         return None, f"model card not written ({exc}); re-run the command to write it"
 
 
-def _v(version: str | None) -> str:
+def _champion_label(version: str | None) -> str:
     return f"v{version}" if version else "no champion"

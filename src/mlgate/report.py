@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .gate import VERDICT_FAIL, VERDICT_INCONCLUSIVE, VERDICT_NO_CHAMPION, Check, GateResult
+from .markdown import cell
 
 if TYPE_CHECKING:
     from .challenge import GateRun
@@ -71,7 +72,7 @@ def warning(run: GateRun) -> str | None:
 
 def warning_block(text: str) -> str:
     """`warning()`'s line as a GitHub alert, the most prominent thing a comment can show."""
-    return f"> [!WARNING]\n> **{_cell(text)}**"
+    return f"> [!WARNING]\n> **{cell(text)}**"
 
 
 def render_text(result: GateResult) -> str:
@@ -109,7 +110,9 @@ def render_text(result: GateResult) -> str:
         )
     if (power := _power_text(result)) is not None:
         lines.append(f"power: {power}")
-    if result.decision is not None and (settle := result.decision.settle()):
+    if result.decision is not None and (
+        settle := result.decision.settle(result.config.evidence == "cv")
+    ):
         lines.append(f"what would settle it: {settle}")
     lines += ["", f"checks ({_tally(result.checks)}):"]
     for c in result.checks:
@@ -136,32 +139,34 @@ def _sections(
     yield _subject(result)
     if links:
         yield ""
-        yield " · ".join(f"[{_cell(label)}]({url})" for label, url in links.items())
+        yield " · ".join(f"[{cell(label)}]({url})" for label, url in links.items())
     if result.dry_run:
         yield ""
         yield "> **Dry run** (`gate.mode: dry_run`): this verdict is reported, it does not block."
     if result.holdout.why_fewer and result.champion is not None:
         yield ""
-        why = _cell(result.holdout.why_fewer)
+        why = cell(result.holdout.why_fewer)
         yield f"> Compared only on rows neither model trained on: {why}."
     if result.note:
         yield ""
-        yield f"> ⚠️ {_cell(result.note)}"
+        yield f"> ⚠️ {cell(result.note)}"
     failed = [c for c in result.failed_checks if not c.inconclusive]
     if failed:
         yield ""
         yield "**Failed checks**"
         yield ""
-        yield from (f"- {_NO} `{c.name}`: {_cell(c.message)}" for c in failed)
+        yield from (f"- {_NO} `{c.name}`: {cell(c.message)}" for c in failed)
     unsure = [c for c in result.failed_checks if c.inconclusive]
     if unsure:
         yield ""
         yield "**Inconclusive: the evidence cannot tell a loss of the margin from no loss**"
         yield ""
-        yield from (f"- {_UNSURE} `{c.name}`: {_cell(c.message)}" for c in unsure)
-        if result.decision is not None and (settle := result.decision.settle()):
+        yield from (f"- {_UNSURE} `{c.name}`: {cell(c.message)}" for c in unsure)
+        if result.decision is not None and (
+            settle := result.decision.settle(result.config.evidence == "cv")
+        ):
             yield ""
-            yield f"What would settle it: {_cell(settle)}."
+            yield f"What would settle it: {cell(settle)}."
     if result.metrics:
         yield ""
         yield from _metric_table(result)
@@ -338,7 +343,7 @@ def _check_table(checks: tuple[Check, ...]) -> list[str]:
             _num(c.candidate),
             _num(c.baseline),
             _bound(c),
-            _cell(c.message),
+            cell(c.message),
         )
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -350,7 +355,7 @@ def _class_table(result: GateResult) -> list[str]:
     lines = [f"| Class | {champ} | {chall} | Δ | Support |", "|---|---:|---:|---:|---:|"]
     for row in result.per_class:
         cells = (
-            _cell(row.label),
+            cell(row.label),
             _fixed(row.champion_f1),
             _fixed(row.challenger_f1),
             _signed(row.delta),
@@ -371,7 +376,7 @@ def _slice_table(result: GateResult) -> list[str]:
     for row in result.per_slice:
         delta = None if row.champion is None else row.challenger - row.champion
         cells = (
-            _cell(row.value),
+            cell(row.value),
             _fixed(row.champion),
             _fixed(row.challenger),
             _signed(delta),
@@ -486,11 +491,6 @@ def _series(values: list[float | None]) -> str:
 
 def _quote(text: str) -> str:
     return text.replace('"', "'")
-
-
-def _cell(text: str) -> str:
-    """Text safe inside a markdown table cell or a one-line bullet."""
-    return text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
 
 
 def render_run(run: GateRun) -> str:
