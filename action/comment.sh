@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check the gate report a `pr` run left, and compose the comment. The artifact was written by the
 # pull request's job, so every field is validated before use and the body is plain markdown; the
-# verdict line comes from GitHub (the run's conclusion), not from the artifact.
+# verdict line comes from GitHub (the head commit's `gate` check run), not from the artifact.
 set -euo pipefail
 if [ "$RUN_EVENT" != pull_request ] || [ "$RUN_PATH" != .github/workflows/pr.yml ]; then
   echo "::error::the triggering run is not .github/workflows/pr.yml for a pull request ($RUN_PATH, $RUN_EVENT): nothing posted."
@@ -30,10 +30,15 @@ if [ "$current" != "$RUN_HEAD_SHA" ]; then
   echo "post=false" >> "$GITHUB_OUTPUT"
   exit 0
 fi
-case "$CONCLUSION" in
+conclusion="$(curl -fsS --retry 3 -H "Authorization: Bearer $GH_TOKEN" \
+  -H "Accept: application/vnd.github+json" \
+  "$GITHUB_API_URL/repos/$GITHUB_REPOSITORY/commits/$RUN_HEAD_SHA/check-runs?check_name=gate&filter=latest" \
+  | jq -r '[.check_runs[] | select(.name == "gate")] | max_by(.id) | .conclusion // "none"')"
+case "$conclusion" in
   success) verdict="✅ the \`gate\` check passed" ;;
   failure) verdict="❌ the \`gate\` check failed" ;;
-  *) verdict="⚠️ the \`gate\` check ended: $CONCLUSION" ;;
+  none) verdict="⚠️ no \`gate\` check run found on this commit" ;;
+  *) verdict="⚠️ the \`gate\` check ended: $conclusion" ;;
 esac
 {
   echo "**mlgate on ${RUN_HEAD_SHA:0:7}: $verdict.** The report below comes from the pull request's job."

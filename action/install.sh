@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install mlgate into the job's Python, every package checked against a hash:
-#   uv        pip --require-hashes from action/uv.txt;
+#   uv        pip --require-hashes from requirements-uv.lock;
 #   packages  the repository's lockfile ($LOCK) when it has one, else mlgate's own
 #             (the fingerprint records its numpy, pandas, scikit-learn and scipy lines, so a
 #             change of lockfile retrains the model);
@@ -14,7 +14,7 @@ python="$(command -v python)"
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$CACHE_DIR}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-python -m pip install -q --require-hashes --no-deps -r "$action/action/uv.txt"
+python -m pip install -q --require-hashes --no-deps -r "$action/requirements-uv.lock"
 uv_pip() { python -m uv pip "$@" --python "$python" --compile-bytecode; }
 
 if [ -f "$LOCK" ]; then

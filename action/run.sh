@@ -25,6 +25,9 @@ record_card() { # the card the command (re)wrote, for the card job
 }
 
 status=0
+if [[ "$COMMAND" =~ ^(release|promote|rollback)$ ]] && [ "${GITHUB_REF:-}" != refs/heads/main ]; then
+  fail "$COMMAND runs on refs/heads/main only, not on ${GITHUB_REF:-no ref}."
+fi
 if [[ "$COMMAND" =~ ^(release|promote|rollback)$ ]] && [ -z "${MLFLOW_TRACKING_URI:-}" ]; then
   echo "::notice::No MLFLOW_TRACKING_URI secret in the 'production' environment: nothing to $COMMAND (docs/github-setup.md, section 1)."
   echo "exit_code=0" >> "$GITHUB_OUTPUT"
@@ -60,21 +63,12 @@ case "$COMMAND" in
     fi
     ;;
   release)
-    if [ "${GITHUB_REF:-}" != refs/heads/main ]; then
-      fail "release runs on refs/heads/main only, not on ${GITHUB_REF:-no ref}."
-    fi
-    policy="$POLICY_FROM"
-    if [ -z "$policy" ]; then
-      # The rules that bind this release are those main had before the push, never a commit
-      # inside the push (a rebase merge's HEAD^1 is the PR's own).
-      if [[ "$BEFORE_SHA" =~ ^[0-9a-f]{40}$ ]] && [ "$BEFORE_SHA" != 0000000000000000000000000000000000000000 ] \
-        && git merge-base --is-ancestor "$BEFORE_SHA" HEAD 2> /dev/null; then
-        policy="$BEFORE_SHA"
-      else
-        fail "the push's before commit (${BEFORE_SHA:-none}) is not an ancestor of ${GITHUB_SHA:0:7}: pass policy-from, the commit whose params.yaml binds this release."
-      fi
-    fi
-    mlgate release --params "$PARAMS" --before "$BEFORE_SHA" --policy-from "$policy" || status=$?
+    # The rules that bind the release are those of the last released commit (mlgate release
+    # finds it in the alias history), else of the push's `before`: never a commit inside the
+    # push. policy-from overrides both.
+    args=(--params "$PARAMS" --before "$BEFORE_SHA")
+    [ -z "$POLICY_FROM" ] || args+=(--policy-from "$POLICY_FROM")
+    mlgate release "${args[@]}" || status=$?
     if [ "$status" = 0 ] || [ "$status" = 1 ]; then
       read_model_name
       record_card "$name"

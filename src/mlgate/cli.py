@@ -822,14 +822,23 @@ def release_command(
     run here otherwise (trained first if no version has these inputs); a candidate that failed
     that gate once stays rejected. Run from the repository's top level. Exit 1 when the gate
     fails, 3 when @champion moved meanwhile.
+
+    In CI (CI=true) without --policy-from, the rules (gate:, promotion:) are the last released
+    commit's when it is an ancestor of HEAD, else --before's when that is one, else exit 2:
+    never those of a commit inside the push.
     """
     from . import card_facts, release
 
-    params, change = _binding(_params(params_path), policy_from, params_path)
+    params = _params(params_path)
+    registry = _registry(params, tracking_uri)
+    if policy_from is None and github.in_ci():
+        # In CI the rules never come from the push itself (release.policy_commit).
+        policy_from = release.policy_commit(registry, params, before)
+    params, change = _binding(params, policy_from, params_path)
     if change is not None and change.changed and not as_json:
         click.echo(f"warning: {change.describe()}")
     result = release.release(
-        _registry(params, tracking_uri),
+        registry,
         params,
         policy=change,
         who=_who(actor),

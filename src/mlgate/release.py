@@ -60,6 +60,7 @@ __all__ = [
     "ACTIONS",
     "REJECTED_TAG",
     "Release",
+    "policy_commit",
     "promote",
     "release",
     "rollback",
@@ -292,6 +293,42 @@ def _refused(
     against = _champion_label(gate.champion)
     message = f"v{target.version} failed its gate against {against} ({failed}): nothing promoted"
     return _rejected(target.version, champion, gate, message, facts)
+
+
+def policy_commit(
+    registry: Registry, params: Params, before: str | None, root: str | Path = "."
+) -> str | None:
+    """The commit whose `gate:` and `promotion:` judge a release when none is named (CI).
+
+    Rules the push itself brought never judge it: the last released commit (the alias history's)
+    when it is an ancestor of HEAD, else `before` (the push's) when that is one. Never HEAD^1:
+    in a rebase merge, a multi-commit push or a merge-queue batch that is a commit of the push
+    (commit 1 relaxes the margin, commit 2 ships the weaker model). None only for a first
+    release (nothing recorded, no champion, no `before`): there is nothing to protect yet, and
+    the tree's own rules apply. Anything else is a UsageError (exit 2).
+    """
+    name = params.mlflow.registered_model_name
+    alias = params.promotion.champion_alias
+    head = git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    if head is None:
+        raise UsageError("release: no commit checked out; run it in a clone of the repository")
+    released = _last_released(_moves(registry, name), alias, root)
+    if released and _is_ancestor(root, released, head):
+        return released
+    known = None
+    if before and not _NULL_SHA.match(before):
+        known = git(root, "rev-parse", "--verify", "--quiet", f"{before}^{{commit}}")
+    if known and _is_ancestor(root, known, head):
+        return known
+    if released is None and known is None and _champion(registry, name, alias) is None:
+        return None
+    last = f"the last released commit {released[:12]}" if released else "no released commit"
+    raise UsageError(
+        f"release: no trusted commit to take the rules from for {head[:12]}: {last} and"
+        f" --before {_short(before) if before else 'none'} are not ancestors of it (a force push,"
+        " or history this clone lacks); check out with fetch-depth: 0, or name a reviewed commit"
+        " with --policy-from REV"
+    )
 
 
 def _rejected(

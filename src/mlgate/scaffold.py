@@ -12,7 +12,6 @@ mlgate itself with hashes, reads the model's name from params.yaml at run time, 
 steps, so an upgrade is one reviewed line per job. Their security shape (permissions, the
 comment workflow that never runs PR code, the production environment) is that of mlgate's own
 .github/workflows, which a test compares job by job.
-
 """
 
 from __future__ import annotations

@@ -127,6 +127,7 @@ def test_the_action_refuses_a_model_name_that_is_not_a_plain_name(tmp_path):
         "GITHUB_OUTPUT": str(output),
         "GITHUB_ACTION_PATH": str(REPO),
         "COMMAND": "rollback",
+        "GITHUB_REF": "refs/heads/main",
         "PARAMS": "params.yaml",
         "REASON": "why",
         "VERSION": "",

@@ -105,11 +105,16 @@ def test_the_action_installs_with_hashes_and_compiles_bytecode():
         if line.lstrip().startswith("uv_pip install"):
             assert "--require-hashes" in line or "--no-deps --no-build-isolation" in line, line
     assert "--compile-bytecode" in script
-    for pinned in ("uv.txt", "build.txt"):
-        text = (REPO / "action" / pinned).read_text()
+    for pinned in ("requirements-uv.lock", "action/build.txt"):
+        text = (REPO / pinned).read_text()
         requirements = [ln for ln in text.splitlines() if re.match(r"^[a-z]", ln)]
         assert requirements and all("==" in r for r in requirements), pinned
         assert text.count("--hash=sha256:") >= len(requirements), pinned
+    # The build backend a user's lock lacks is the one mlgate's own lock pins.
+    build = (REPO / "action" / "build.txt").read_text()
+    backend = re.search(r"^setuptools==.*?(?=^\S|\Z)", build, re.M | re.S)
+    lock = (REPO / "requirements.lock").read_text()
+    assert backend and backend.group(0).split("    #")[0] in lock
 
 
 def test_release_publishes_by_trusted_publishing_from_a_job_that_runs_no_repository_code():

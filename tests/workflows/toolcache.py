@@ -23,7 +23,7 @@ WORKFLOWS = REPO / ".github" / "workflows"
 # mlgate's own action and the workflows `mlgate init` writes, which call it.
 ACTION = REPO / "action.yml"
 TEMPLATES = REPO / "src" / "mlgate" / "templates" / "workflows"
-# ../shared/actions beside the clone; MLGATE_TEST_ACTIONS_DIR for a clone that lives elsewhere.
+# ../shared/actions beside the clone, or where MLGATE_TEST_ACTIONS_DIR says (a worktree elsewhere).
 ACTIONS_DIR = Path(os.environ.get("MLGATE_TEST_ACTIONS_DIR") or REPO.parent / "shared" / "actions")
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
 # Stand-ins for actions whose code would talk to GitHub's artifact storage.
@@ -31,8 +31,8 @@ STOOD_IN = {
     "actions/upload-artifact": STAND_INS / "upload-artifact",
     "actions/download-artifact": STAND_INS / "download-artifact",
 }
-# What the action installs with hashes before the lockfile: uv, and the build backend.
-UV_REQUIREMENTS = REPO / "action" / "uv.txt"
+# uv as the action installs it: pinned with its hashes; then the build backend, by hash.
+UV_LOCK = REPO / "requirements-uv.lock"
 BUILD_REQUIREMENTS = REPO / "action" / "build.txt"
 
 
@@ -94,7 +94,7 @@ def prepare_tool_cache(cache: Path, lock: Path = REPO / "requirements.lock") -> 
         hashed = [uv, "pip", "install", "-q", "--python", python, "--require-hashes"]
         pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         for args in (
-            [*pip, "--require-hashes", "--no-deps", "-r", str(UV_REQUIREMENTS)],
+            [*pip, "--require-hashes", "--no-deps", "-r", str(UV_LOCK)],
             [*hashed, "--compile-bytecode", "-r", str(BUILD_REQUIREMENTS), "-r", str(lock)],
         ):
             done = subprocess.run(args, capture_output=True, text=True, check=False)
