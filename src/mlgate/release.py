@@ -309,7 +309,7 @@ def policy_commit(
     """
     name = params.mlflow.registered_model_name
     alias = params.promotion.champion_alias
-    head = git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    head = resolve(root, "HEAD")
     if head is None:
         raise UsageError("release: no commit checked out; run it in a clone of the repository")
     released = _last_released(_moves(registry, name), alias, root)
@@ -317,7 +317,7 @@ def policy_commit(
         return released
     known = None
     if before and not _NULL_SHA.match(before):
-        known = git(root, "rev-parse", "--verify", "--quiet", f"{before}^{{commit}}")
+        known = resolve(root, before)
     if known and _is_ancestor(root, known, head):
         return known
     if released is None and known is None and _champion(registry, name, alias) is None:
