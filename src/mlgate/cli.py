@@ -215,6 +215,8 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
     its warnings; GateFailed when the gate rejected the candidate."""
     from . import report, tables
 
+    for line in getattr(result, "ignored", ()):
+        click.echo(f"warning: {line}", err=True)
     if result.gate is not None and not as_json:
         click.echo(report.render_run(result.gate))
         github.append_summary(
@@ -257,10 +259,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
     Exit codes: 0 ok, 1 gate failed, 2 usage/config/data error, 3 registry/infrastructure error.
     """
     ctx.ensure_object(dict)
-    # A `model.estimator` class of the project's own imports from the repository root, as it
-    # would under `python -m`; the console script alone has its own folder on sys.path instead.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    # The working directory is not put on sys.path: a `yaml.py` or `tabulate.py` in a checkout
+    # would run in place of the library. A `model.estimator` module of the project is loaded
+    # from its file alone (estimators.import_module).
     if not verbose:
         # MLflow configures its loggers when imported (later, inside a command): set the level
         # it reads rather than the loggers themselves.
@@ -410,6 +411,7 @@ def train_command(
         holdout,
         fingerprint=fingerprint,
         context_tags=github.context_tags(pr_number),
+        committed_only="a CI run (CI=true)" if os.environ.get("CI") == "true" else None,
         metrics_path=Path(metrics_path),
         figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
@@ -417,6 +419,9 @@ def train_command(
     github.write_outputs({"version": result.version, "reused": str(result.reused).lower()})
     name = params.mlflow.registered_model_name
     _emit(result, lambda r: tables.render_train(r, name), as_json)
+    if not as_json:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
 
 
 # --- gate ----------------------------------------------------------------------------------------
