@@ -34,13 +34,10 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 import bench_pr_job  # noqa: E402
 
-from tests.workflows.engine import (  # noqa: E402
-    Act,
-    FakeGitHubAPI,
-    act_binary,
-    missing_actions,
-)
+from tests.workflows.engine import Act  # noqa: E402
 from tests.workflows.events import Project  # noqa: E402
+from tests.workflows.github_api import FakeGitHubAPI  # noqa: E402
+from tests.workflows.toolcache import act_binary, missing_actions  # noqa: E402
 
 BASE_PARAMS = {"n_estimators": 100, "max_depth": 20, "random_state": 42}  # params.yaml's
 

@@ -24,6 +24,19 @@ SHARED_UCI = REPO.parent / "shared" / "data" / "uci_obesity.csv"
 FAST_MODEL = {"n_estimators": 30, "max_depth": 12, "random_state": 42}
 
 
+# Fixtures that start a real `mlflow server` or run a job in act: a test that uses one is marked
+# for it, so the fast lane (README, "-m 'not slow and not server'") cannot start either by accident.
+_MARKED_BY_FIXTURE = {"mlflow_server": "server", "act_engine": "slow"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in _MARKED_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -96,7 +109,9 @@ class MlflowServer:
     def start(self, timeout: float = 90) -> None:
         mlflow_bin = Path(sys.executable).with_name("mlflow")
         log = open(self.root / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
-        env, app = dict(os.environ), []
+        # MLflow 3's server also starts a job runner and seven huey consumers (its GenAI jobs),
+        # each importing mlflow again: mlgate uses none of them.
+        env, app = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"), []
         if self.auth is not None:
             config = self.root / "basic_auth.ini"
             config.write_text(
@@ -182,7 +197,7 @@ def postgres_backend() -> str | None:
     return f"{server}/{own}"
 
 
-@pytest.fixture(params=["sqlite", "http"])
+@pytest.fixture(params=["sqlite", pytest.param("http", marks=pytest.mark.server)])
 def registry_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Parametrizes a test over the embedded sqlite registry and the real HTTP server.
 

@@ -507,6 +507,7 @@ def _refuse_champion(name: str, alias: str, champion_alias: str) -> None:
     `rollback` could no longer trust the history."""
     if alias == champion_alias:
         raise UsageError(
-            f"@{alias} of {name} moves only with a recorded reason: use 'mlgate promote {name}"
-            f" VERSION Production --reason ...' or 'mlgate rollback {name} --reason ...'"
+            f"@{alias} of {name} moves only with a recorded reason and is never deleted: use"
+            f" 'mlgate alias {name} {alias} VERSION --reason ...' or 'mlgate rollback {name}"
+            " --reason ...'"
         )

@@ -30,6 +30,7 @@ from .champion import History, Who, history
 from .config import Params, default_params, load_params, resolve_tracking_uri
 from .errors import (
     EXIT_GATE_FAILED,
+    EXIT_INTERNAL,
     EXIT_REGISTRY,
     EXIT_USAGE,
     GateFailed,
@@ -75,8 +76,7 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             _fail(ctx, None, "interrupted", _EXIT_INTERRUPTED)
         except Exception as exc:
-            message = f"unexpected {type(exc).__name__}: {exc}; re-run with --verbose and report it"
-            _fail(ctx, exc, message, EXIT_REGISTRY)
+            _fail(ctx, exc, *_unexpected(exc))
 
     def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
         # Errors in the group's own options (`mlgate --bogus`) come before `invoke`.
@@ -88,6 +88,21 @@ class _Group(click.Group):
 
 def _exit_code(exc: MlgateError) -> int:
     return next(code for kind, code in _EXIT_CODES if isinstance(exc, kind))
+
+
+def _unexpected(exc: Exception) -> tuple[str, int]:
+    """The message and exit code of an exception that no mlgate error explains. An I/O error or
+    an MLflow exception that escaped the registry's translation is still the environment's
+    (exit 3); anything else is a bug, and says so (exit 4), so it does not read as an outage."""
+    mlflow_errors = sys.modules.get("mlflow.exceptions")  # loaded only if mlflow ran
+    infrastructure = isinstance(exc, OSError) or (
+        mlflow_errors is not None and isinstance(exc, mlflow_errors.MlflowException)
+    )
+    text = str(exc).strip()
+    what = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if infrastructure:
+        return f"{what}; check the tracking server, the network and the disk", EXIT_REGISTRY
+    return f"internal error ({what}); please report it, with the output of --verbose", EXIT_INTERNAL
 
 
 def _usage_message(exc: click.UsageError) -> str:
@@ -217,23 +232,14 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 
     for line in getattr(result, "ignored", ()):
         click.echo(f"warning: {line}", err=True)
+    summary = [f"**mlgate {result.action.replace('_', ' ')}**: {result.message}"]
     if result.gate is not None and not as_json:
         click.echo(report.render_run(result.gate))
-        github.append_summary(
-            report.render_step_summary(
-                result.gate.result, result.gate.links, report.warning(result.gate)
-            )
-        )
-
-    champion = result.version if result.action != "rejected" else result.previous or ""
-    github.write_outputs(
-        {
-            "changed": str(result.changed).lower(),
-            "champion_version": champion,
-            "action": result.action,
-        }
-    )
-    github.append_summary(f"**mlgate {result.action.replace('_', ' ')}**: {result.message}")
+        gate = result.gate
+        summary.insert(0, report.render_step_summary(gate.result, gate.links, report.warning(gate)))
+    champion = result.version if result.action != "rejected" else result.previous
+    outputs = {"changed": result.changed, "champion_version": champion, "action": result.action}
+    github.publish(outputs, summary)
     if as_json:
         click.echo(
             json.dumps({**(extra or {}), **result.to_json()}, indent=2, sort_keys=True, default=str)
@@ -256,7 +262,8 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 def main(ctx: click.Context, verbose: bool) -> None:
     """Gate, promote and roll back MLflow models from CI.
 
-    Exit codes: 0 ok, 1 gate failed, 2 usage/config/data error, 3 registry/infrastructure error.
+    Exit codes: 0 ok, 1 gate failed, 2 usage/config/data error, 3 registry/infrastructure error,
+    4 internal error (a bug in mlgate: please report it).
     """
     ctx.ensure_object(dict)
     # The working directory is not put on sys.path: a `yaml.py` or `tabulate.py` in a checkout
@@ -416,7 +423,7 @@ def train_command(
         figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
     )
-    github.write_outputs({"version": result.version, "reused": str(result.reused).lower()})
+    github.publish({"version": result.version, "reused": result.reused})
     name = params.mlflow.registered_model_name
     _emit(result, lambda r: tables.render_train(r, name), as_json)
     if not as_json:
@@ -669,17 +676,24 @@ def _promote_champion(registry, params, model, version, reason, actor, as_json) 
     is_flag=True,
     help="With --delete: succeed (exit 0) when there is no such alias or model.",
 )
+@reason_option(
+    default=None,
+    help="Why, for the alias history and the model card (the champion alias only)"
+    " [default: alias command].",
+)
+@actor_option
 @params_option
 @tracking_uri_option
 @json_option
 def alias_command(
-    model, alias_name, version, delete, if_exists, params_path, tracking_uri, as_json
+    model, alias_name, version, delete, if_exists, reason, actor, params_path, tracking_uri, as_json
 ) -> None:
     """Point ALIAS of MODEL at VERSION (printing the previous holder), or remove it with
     --delete.
 
-    The champion alias is refused: it moves only with a recorded reason, through `promote
-    MODEL VERSION Production`, `release` or `rollback`.
+    The champion alias moves as `promote MODEL VERSION Production` moves it: alias, Production
+    stage, alias history and model card together, with the reason "alias command" unless
+    --reason is given. It can't be deleted: roll back or promote another version instead.
     """
     from . import catalog, tables
 
@@ -690,8 +704,21 @@ def alias_command(
     if if_exists and not delete:
         raise UsageError("--if-exists only applies with --delete")
     params = _params(params_path, required=False)
-    registry = _registry(params, tracking_uri)
     champion = params.promotion.champion_alias
+    is_champion = catalog.validate_alias(alias_name) == champion
+    if reason is not None and not (is_champion and not delete):
+        raise UsageError(
+            f"--reason applies only when setting @{champion}: other aliases keep no history"
+        )
+    registry = _registry(params, tracking_uri)
+    if is_champion and not delete:
+        if not as_json:
+            click.echo(
+                f"@{champion} is the champion alias: moving it as 'mlgate promote {model}"
+                f" {version} Production' does (stage, alias history, model card)."
+            )
+        reason = reason or "alias command"
+        return _promote_champion(registry, params, model, version, reason, actor, as_json)
     if delete:
         change = catalog.delete_alias(
             registry, model, alias_name, champion_alias=champion, if_exists=if_exists
@@ -777,14 +804,23 @@ def release_command(
     run here otherwise (trained first if no version has these inputs); a candidate that failed
     that gate once stays rejected. Run from the repository's top level. Exit 1 when the gate
     fails, 3 when @champion moved meanwhile.
+
+    In CI (CI=true) without --policy-from, the rules (gate:, promotion:) are the last released
+    commit's when it is an ancestor of HEAD, else --before's when that is one, else exit 2:
+    never those of a commit inside the push.
     """
     from . import card_facts, release
 
-    params, change = _binding(_params(params_path), policy_from, params_path)
+    params = _params(params_path)
+    registry = _registry(params, tracking_uri)
+    if policy_from is None and github.in_ci():
+        # In CI the rules never come from the push itself (release.policy_commit).
+        policy_from = release.policy_commit(registry, params, before)
+    params, change = _binding(params, policy_from, params_path)
     if change is not None and change.changed and not as_json:
         click.echo(f"warning: {change.describe()}")
     result = release.release(
-        _registry(params, tracking_uri),
+        registry,
         params,
         policy=change,
         who=_who(actor),

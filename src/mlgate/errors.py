@@ -1,15 +1,16 @@
 """One exception base, typed subclasses; cli.py maps each to the process status.
 
-Exit codes: 0 ok, 1 gate failed, 2 usage/config/data, 3 registry/infrastructure. Every outcome
-that is not a success is raised, a failed gate included (`GateFailed`); cli.py turns the
-exception into one line on stderr and its exit code. Library code raises these and never prints or
-exits.
+Exit codes: 0 ok, 1 gate failed, 2 usage/config/data, 3 registry/infrastructure, 4 internal
+error (an exception none of these explains: a bug to report, not an outage). Every outcome that
+is not a success is raised, a failed gate included (`GateFailed`); cli.py turns the exception into
+one line on stderr and its exit code. Library code raises these and never prints or exits.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "EXIT_GATE_FAILED",
+    "EXIT_INTERNAL",
     "EXIT_REGISTRY",
     "EXIT_USAGE",
     "ArtifactError",
@@ -27,6 +28,7 @@ __all__ = [
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REGISTRY = 3
+EXIT_INTERNAL = 4
 
 
 class MlgateError(Exception):

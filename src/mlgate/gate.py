@@ -5,13 +5,13 @@ predictions here as `ModelEvidence`; `evaluate` returns every check with its num
 verdict, and never raises: an unexpected error becomes a failed `gate.error` check, because a
 gate that cannot decide must not let a model through (fail closed).
 
-Checks, in order (DESIGN §4), each one rule of checks.py (which documents them): `threshold.*`,
-`non_inferiority.<primary>`, `per_class_f1`, `mcnemar`, `signature`, `budget.size`,
-`budget.latency`. The verdict is "fail" when any check fails, "inconclusive" when the only
-checks not passed could not tell (non-inferiority or per-class inside the noise, or too few
-clean rows), and then `passed` follows `gate.on_inconclusive` (fail: blocks; warn, pass: does
-not; only pass earns the candidate aliases, challenge.py). Every paired verdict carries its
-`Decision`: the interval, and the power it implies.
+Checks, in order (README, Architecture, "The gate's checks"), each one rule of checks.py (which
+documents them): `threshold.*`, `non_inferiority.<primary>`, `per_class_f1`, `mcnemar`,
+`signature`, `budget.size`, `budget.latency`. The verdict is "fail" when any check fails,
+"inconclusive" when the only checks not passed could not tell (non-inferiority or per-class
+inside the noise, or too few clean rows), and then `passed` follows `gate.on_inconclusive` (fail:
+blocks; warn, pass: does not; only pass earns the candidate aliases, challenge.py). Every paired
+verdict carries its `Decision`: the interval, and the power it implies.
 
 Without a champion only thresholds apply (verdict "pass (no champion)"). When the champion
 cannot score the holdout (typically a schema change), its logged metrics are shown for
@@ -45,13 +45,23 @@ from . import checks, regression
 from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_changes
 from .config import GateConfig
 from .crossval import CrossValidation
-from .noninferiority import OC_DROPS, Decision, decide, honest_interval
+from .multiplicity import ClassDrop, class_sign_tests
+from .noninferiority import (
+    MIN_ROWS,
+    OC_DROPS,
+    Decision,
+    decide,
+    honest_interval,
+    min_holdout_rows,
+    projected_cv_se,
+    stage_confidence,
+)
 from .regression import SliceRow
+from .rows import DataChange
 from .stats import (
     METRICS,
     classification_metrics,
     mcnemar,
-    paired_bootstrap_class_f1,
     paired_bootstrap_deltas,
     percentile_interval,
 )
@@ -94,7 +104,9 @@ class ModelEvidence:
     predictions: np.ndarray | None = None  # labels predicted on the holdout
     input_schema: _Schema | None = None  # (column, type) pairs from the signature
     size_bytes: int | None = None
-    latency_s: float | None = None  # wall time of predict() on the holdout
+    latency_s: float | None = None  # median wall time of predict() on the holdout
+    # Each timed predict, interleaved with the other model's (same index, same moment).
+    latency_runs: tuple[float, ...] = ()
     logged_metrics: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     error: str | None = None  # why it could not score the holdout
 
@@ -127,6 +139,9 @@ class MoreEvidence:
     why_fewer: str | None = None
     cv: CrossValidation | None = None
     cv_note: str | None = None
+    n_data: int | None = None  # rows of the data file (the cross-validation's folds)
+    # How the data file differs from the champion's, row by row (None: nothing recorded).
+    data_change: DataChange | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,6 +201,7 @@ class GateResult:
     # Regression: the primary error metric per value of data.slice_by (no per-class rows).
     per_slice: tuple[SliceRow, ...] = ()
     slice_column: str | None = None
+    data_change: DataChange | None = None  # the data file against the champion's
 
     @property
     def dry_run(self) -> bool:
@@ -206,7 +222,7 @@ def evaluate(
     more: MoreEvidence | None = None,
     slices: Slices | None = None,
 ) -> GateResult:
-    """Run every check of DESIGN §4; never raises, and an error is never a pass.
+    """Run every check the gate has; never raises, and an error is never a pass.
 
     `y_true` and the predictions cover the clean holdout rows only; `more` says how many the
     holdout had and carries the cross-validation when it ran. `slices` asks for a regression
@@ -318,10 +334,39 @@ class _Context:
             decision, cfg.primary_metric, champion_value or 0.0, cfg.margin, cfg.margin_kind
         )
 
+    @property
+    def two_stage(self) -> bool:
+        """Cross-validation follows an inconclusive holdout (`gate.evidence: cv`)."""
+        return self.cfg.evidence == "cv"
+
+    @property
+    def stage_confidence(self) -> float:
+        """The primary interval's confidence: each of two stages at half the level."""
+        return stage_confidence(self.cfg.confidence, self.two_stage)
+
     def decide(self, holdout: Any, margin: float) -> Decision:
-        cv = self.more.cv.interval if self.more.cv else None
+        """The primary verdict of the procedure as configured, and its power."""
+        cfg, more = self.cfg, self.more
         drops = regression.oc_losses(margin) if self.regression else OC_DROPS
-        return decide(holdout, margin, cv=cv, cv_note=self.more.cv_note, drops=drops)
+        min_rows = MIN_ROWS
+        if self.two_stage and not self.regression:
+            min_rows = min_holdout_rows(margin, self.stage_confidence)
+        stage, projected = None, False
+        if more.cv is not None:
+            stage = (more.cv.interval.se, max(len(more.cv.deltas) - 1, 1))
+        elif self.two_stage and more.n_data:
+            se = projected_cv_se(holdout, more.n_data, cfg.cv_folds, cfg.cv_repeats)
+            stage, projected = (se, cfg.cv_folds * cfg.cv_repeats - 1), True
+        return decide(
+            holdout,
+            margin,
+            cv=more.cv.interval if more.cv else None,
+            cv_note=more.cv_note,
+            min_rows=min_rows,
+            drops=drops,
+            cv_stage=stage,
+            cv_projected=projected,
+        )
 
     def no_clean_rows(self, champion: ModelEvidence) -> GateResult:
         """No holdout row is clean: the challenger's thresholds on its logged metrics, the
@@ -408,7 +453,7 @@ class _Context:
         return self.finish(results, rows, per_class, None, comparable=False, note=note)
 
     def paired(self, challenger_scores: Mapping[str, Any], champion: ModelEvidence) -> GateResult:
-        """Both models scored the same rows: every check of DESIGN §4 applies."""
+        """Both models scored the same rows: every check applies, the paired ones included."""
         if self.regression:
             return self.paired_regression(challenger_scores, champion)
         cfg = self.cfg
@@ -430,17 +475,11 @@ class _Context:
                 discordant=test.b + test.c,
                 n=int(self.truth.size),
                 margin=cfg.margin,
-                confidence=cfg.confidence,
+                confidence=self.stage_confidence,
             )
             intervals[metric] = (holdout.lo, holdout.hi)  # the interval the rule uses
-            cv = self.more.cv.interval if self.more.cv else None
-            decision = decide(holdout, cfg.margin, cv=cv, cv_note=self.more.cv_note)
+            decision = self.decide(holdout, cfg.margin)
         non_inferiority = checks.non_inferiority_check(decision, cfg)
-        class_deltas = paired_bootstrap_class_f1(
-            self.truth, old, new, self.labels, cfg.n_bootstrap, cfg.seed
-        )
-        upper = np.quantile(class_deltas, 0.5 + cfg.confidence / 2, axis=0)
-        lower = {label: bool(u < 0) for label, u in zip(self.labels, upper, strict=True)}
         results = (
             *checks.threshold_checks(challenger_scores, champion_scores, cfg),
             non_inferiority,
@@ -448,8 +487,8 @@ class _Context:
                 challenger_scores["per_class_f1"],
                 champion_scores["per_class_f1"],
                 {label: int(np.count_nonzero(self.truth == label)) for label in self.labels},
-                lower,
-                self.cv_class_drops(),
+                {t.label: t for t in class_sign_tests(self.truth, old, new, self.labels)},
+                self.cv_classes(),
                 cfg,
             ),
             checks.mcnemar_check(summary, non_inferiority),
@@ -490,7 +529,7 @@ class _Context:
         intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in metrics}
         primary = cfg.primary_metric
         holdout, _ = regression.improvement_interval(
-            self.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, cfg.confidence
+            self.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, self.stage_confidence
         )
         sign = -1.0 if regression.DIRECTIONS[primary] == "lower" else 1.0
         # The interval the rule uses, in the metric's own direction.
@@ -534,14 +573,18 @@ class _Context:
             per_slice=per_slice,
         )
 
-    def cv_class_drops(self) -> dict[Any, float] | None:
-        """Per-class F1 drops (champion − challenger) on cross-validation's out-of-fold rows."""
+    def cv_classes(self) -> tuple[dict[Any, float], dict[Any, ClassDrop]] | None:
+        """Per-class F1 drops (champion − challenger) and sign tests on cross-validation's
+        out-of-fold rows, when it ran."""
         cv = self.more.cv
         if cv is None or cv.oof_champion is None or cv.truth is None:
             return None
         old = classification_metrics(cv.truth, cv.oof_champion, self.labels)["per_class_f1"]
         new = classification_metrics(cv.truth, cv.oof_challenger, self.labels)["per_class_f1"]
-        return {label: old[label] - new[label] for label in self.labels}
+        tests = class_sign_tests(cv.truth, cv.oof_champion, cv.oof_challenger, self.labels)
+        return {label: old[label] - new[label] for label in self.labels}, {
+            t.label: t for t in tests
+        }
 
     def class_rows(
         self,
@@ -600,6 +643,7 @@ class _Context:
             task=self.slices.task,
             per_slice=per_slice,
             slice_column=self.slices.column if per_slice else None,
+            data_change=more.data_change,
         )
 
 

@@ -280,7 +280,7 @@ def _decision_json(result: GateResult) -> dict[str, Any] | None:
             }
             for row in oc
         ],
-        "settle": decision.settle(),
+        "settle": decision.settle(result.config.evidence == "cv"),
     }
 
 

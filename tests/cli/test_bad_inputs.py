@@ -461,18 +461,10 @@ CASES = [
         "give either a VERSION to point the alias at or --delete, not both or neither",
     ),
     Case(
-        "alias-moves-champion",
-        ("alias", MODEL, "champion", CHALLENGER),
-        2,
-        "@champion of obesity_classifier moves only with a recorded reason: use 'mlgate promote"
-        " obesity_classifier VERSION Production --reason ...' or 'mlgate rollback"
-        " obesity_classifier --reason ...'",
-    ),
-    Case(
         "alias-deletes-champion",
         ("alias", MODEL, "champion", "--delete"),
         2,
-        "@champion of obesity_classifier moves only with a recorded reason",
+        "@champion of obesity_classifier moves only with a recorded reason and is never deleted",
         subprocess=True,
     ),
     Case(

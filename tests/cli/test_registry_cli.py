@@ -23,8 +23,6 @@ from mlgate.cli import main
 from ..conftest import REPO, free_port
 from ..helpers import Spec, aliases, init_sqlite, populate, stages
 
-pytestmark = pytest.mark.server  # the http half of each test; the sqlite half is fast
-
 PLACEHOLDER = "clf_XXXXXXXX"  # expected outputs name the model this; the test's name replaces it
 
 
@@ -296,6 +294,46 @@ def test_alias_set_move_and_delete(model: str, registry_uri: str) -> None:
     assert aliases(registry_uri, model) == {"champion": "2", "challenger": "2", "pr-9": "1"}
 
 
+def test_alias_champion_is_the_recorded_promotion(model: str, registry_uri: str) -> None:
+    """The guide's `alias M champion V`: the same move as `promote M V Production`."""
+    code, out, err = cli("alias", model, "champion", "3", "--actor", "tester")
+    assert code == 0
+    assert out.replace(model, PLACEHOLDER) == dedent("""
+        @champion is the champion alias: moving it as 'mlgate promote clf_XXXXXXXX 3 Production'
+        Promoted clf_XXXXXXXX v3 to Production; archived v2.
+        +-----------+------------+------------+
+        |   Version | Before     | After      |
+        +===========+============+============+
+        |         3 | Staging    | Production |
+        +-----------+------------+------------+
+        |         2 | Production | Archived   |
+        +-----------+------------+------------+
+        removed aliases: @challenger, @pr-7
+        recorded: promote by tester: alias command
+    """).replace("\nremoved", "\n  removed").replace("\nrecorded", "\n  recorded").replace(
+        "Production'\n", "Production' does (stage, alias history, model card).\n"
+    )
+    assert err.startswith("warning: model card not written")  # these versions have no MLmodel
+    assert aliases(registry_uri, model) == {"champion": "3"}
+    assert stages(registry_uri, model) == {"1": "Archived", "2": "Archived", "3": "Production"}
+    code, out, _ = cli("alias", model, "@champion", "2", "--reason", "v3 drifted", "--json")
+    assert code == 0
+    assert json.loads(out)["version"] == "2"
+    moves = json.loads(ok(model, "history", model, "--json"))["moves"]
+    # (The seeded champion, set outside mlgate, is recorded first as an external move.)
+    assert [(m["to_version"], m["kind"], m["reason"]) for m in moves[1:]] == [
+        ("3", "promote", "alias command"),
+        ("2", "promote", "v3 drifted"),
+    ]
+    # --reason belongs to the champion's history: another alias has none.
+    code, err = fails(model, "alias", model, "challenger", "1", "--reason", "why")
+    assert (code, err) == (
+        2,
+        "mlgate: error: --reason applies only when setting @champion: other aliases keep no"
+        " history\n",
+    )
+
+
 def test_alias_delete_if_exists(model: str) -> None:
     code, err = fails(model, "alias", model, "pr-3", "--delete")
     assert code == 2
@@ -408,9 +446,10 @@ def test_best_direction_flags_and_json(model: str, registry_uri: str) -> None:
 
 # --- errors: exit 2, one line, nothing changed ----------------------------------------------------
 
-CHAMPION_BY_HAND = (
-    "@champion of clf_XXXXXXXX moves only with a recorded reason: use 'mlgate promote clf_XXXXXXXX"
-    " VERSION Production --reason ...' or 'mlgate rollback clf_XXXXXXXX --reason ...'"
+CHAMPION_DELETED = (
+    "@champion of clf_XXXXXXXX moves only with a recorded reason and is never deleted: use"
+    " 'mlgate alias clf_XXXXXXXX champion VERSION --reason ...' or 'mlgate rollback clf_XXXXXXXX"
+    " --reason ...'"
 )
 CHAMPION_STAYS = (
     "clf_XXXXXXXX v2 holds @champion: it can't move to Archived; promote another version to"
@@ -469,22 +508,14 @@ ERRORS = {
         ["alias", "{m}", "champion"],
         "give either a VERSION to point the alias at or --delete, not both or neither",
     ),
-    # The champion moves only through a recorded move (history, stage, card).
-    "alias-sets-champion": (
-        ["alias", "{m}", "champion", "3"],
-        CHAMPION_BY_HAND,
-    ),
-    "alias-sets-champion-with-at": (
-        ["alias", "{m}", "@champion", "1"],
-        CHAMPION_BY_HAND,
-    ),
+    # The champion moves only through a recorded move (history, stage, card), never away.
     "alias-deletes-champion": (
         ["alias", "{m}", "champion", "--delete"],
-        CHAMPION_BY_HAND,
+        CHAMPION_DELETED,
     ),
     "alias-deletes-champion-if-exists": (
         ["alias", "{m}", "champion", "--delete", "--if-exists"],
-        CHAMPION_BY_HAND,
+        CHAMPION_DELETED,
     ),
     "champion-out-of-production": (
         ["promote", "{m}", "@champion", "Archived"],
@@ -601,3 +632,19 @@ def test_manage_registry_script_is_the_cli(model: str) -> None:
     )
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.replace(model, PLACEHOLDER) == ok(model, "versions", model, "--limit", "1")
+
+
+def test_guide_alias_command_moves_the_champion(model: str, registry_uri: str) -> None:
+    """The original guide's `python scripts/manage_registry.py alias M champion V` works."""
+    script = str(REPO / "scripts" / "manage_registry.py")
+    result = subprocess.run(
+        [sys.executable, script, "alias", model, "champion", "3", "--actor", "tester"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Promoted {model} v3 to Production; archived v2." in result.stdout
+    assert "recorded: promote by tester: alias command" in result.stdout
+    assert aliases(registry_uri, model) == {"champion": "3"}

@@ -13,8 +13,6 @@ from mlgate.errors import NotFoundError, UsageError
 
 from ..helpers import Spec, client_for, experiment_id, init_sqlite, populate, stages
 
-pytestmark = pytest.mark.server  # the http half of each parametrized test
-
 
 class CountingClient:
     """A real MlflowClient that counts the calls made through it."""

@@ -42,3 +42,45 @@ def test_version_and_usage_errors():
     assert CliRunner().invoke(main, ["--version"]).output.startswith("mlgate, version ")
     result = CliRunner().invoke(main, ["no-such-command"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "line"),
+    [
+        pytest.param(
+            KeyError("Gender"),
+            4,
+            "internal error (KeyError: 'Gender'); please report it, with the output of --verbose",
+            id="a-bug-is-internal",
+        ),
+        pytest.param(
+            ConnectionResetError("connection reset by peer"),
+            3,
+            "ConnectionResetError: connection reset by peer; check the tracking server, the"
+            " network and the disk",
+            id="untranslated-io-is-infrastructure",
+        ),
+    ],
+)
+def test_an_exception_mlgate_does_not_explain_has_its_own_exit_code(
+    tmp_path, monkeypatch, raised, code, line
+):
+    # The fault is put into the library under a real command: no input makes mlgate fail this way.
+    import mlgate.schema_inference
+
+    def fails(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(mlgate.schema_inference, "infer", fails)
+    (tmp_path / "d.csv").write_text("a,y\n1,x\n2,z\n")
+    args = ["data", "infer-schema", "--data", str(tmp_path / "d.csv"), "--target", "y"]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stderr) == (code, f"mlgate: error: {line}\n")
+    verbose = CliRunner().invoke(main, ["--verbose", *args])
+    assert verbose.exit_code == code and "Traceback" in verbose.stderr
+
+
+def test_help_documents_every_exit_code():
+    text = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
+    assert "Exit codes: 0 ok, 1 gate failed, 2 usage/config/data error, 3" in text
+    assert "4 internal error (a bug in mlgate: please report it)" in text

@@ -12,14 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.workflows.engine import (
-    ACTIONS_DIR,
-    Act,
-    FakeGitHubAPI,
-    act_binary,
-    missing_actions,
-    workflow_python,
-)
+from tests.workflows.engine import Act
+from tests.workflows.github_api import FakeGitHubAPI
+from tests.workflows.toolcache import ACTIONS_DIR, act_binary, missing_actions, workflow_python
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = REPO / ".github" / "workflows"

@@ -5,7 +5,7 @@ secret, and the PR credential is a user of it.
 Deleting an alias needs MANAGE on the model; a PR credential with EDIT (enough to register
 versions and set `pr-<N>`) is refused, and the job warns instead of going red on every closed
 PR. A credential that cannot even read the model still fails the job. Git hosting and the GitHub
-API are the stand-ins of tests/workflows/engine.py.
+API are the stand-ins of tests/workflows/github_api.py.
 """
 
 from __future__ import annotations
