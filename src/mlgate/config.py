@@ -127,7 +127,7 @@ class PromotionConfig:
     model_cards_dir: str = "model_cards"
     # Who builds the version a release promotes: "pr" reuses the PR's version when it passes
     # verification (the one its comment showed), "release" trains every release in the release
-    # job itself, so no artifact a PR job wrote reaches production (DESIGN §5b).
+    # job itself, so no artifact a PR job wrote reaches production (README, Architecture).
     build: str = "pr"
 
 

@@ -654,11 +654,11 @@ class UntrustedModelError(ArtifactError):
     """A version whose stored model is not the form mlgate loads; nothing of it was loaded."""
 
 
-# What a model must be before any byte of it is loaded (DESIGN §5b). A PR job's credential can
-# register versions and write their artifacts, and an MLmodel file chooses the code that loads it:
-# MLflow imports its `loader_module` and puts its `code:` folders on sys.path. So only MLflow's
-# scikit-learn flavor saved with skops passes, and the skops types it may hold come from the
-# caller (the binding policy), never from the MLmodel's own `skops_trusted_types`.
+# What a model must be before any byte of it is loaded (README, Architecture). A PR job's
+# credential can register versions and write their artifacts, and an MLmodel file chooses the code
+# that loads it: MLflow imports its `loader_module` and puts its `code:` folders on sys.path. So
+# only MLflow's scikit-learn flavor saved with skops passes, and the skops types it may hold come
+# from the caller (the binding policy), never from the MLmodel's own `skops_trusted_types`.
 _FLAVORS = frozenset({"python_function", "sklearn"})
 _LOADER = "mlflow.sklearn"
 _SKOPS_FILE = re.compile(r"^[A-Za-z0-9_.-]+\.skops$")

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 from . import data, estimators
 from .config import Params
 from .errors import ConfigError, UsageError
-from .fingerprint import Fingerprint, input_paths, of_worktree
-from .git import git
+from .fingerprint import Fingerprint, of_worktree, uncommitted_inputs
 from .registry import METRIC_TAG_PREFIX
 from .regression import regression_metrics
 from .rows import TRAINING_RECORD, canonical_value, training_record
@@ -61,15 +60,6 @@ class TrainResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def changed_inputs(params: Params, root: str | Path = ".") -> tuple[str, ...] | None:
-    """The tracked training inputs that differ from HEAD (what a version trained now would not
-    match in its recorded commit); None outside a git repository or before its first commit."""
-    if git(root, "rev-parse", "--verify", "--quiet", "HEAD") is None:
-        return None
-    listed = git(root, "diff", "--name-only", "HEAD", "--", *input_paths(params)) or ""
-    return tuple(listed.splitlines())
 
 
 def build_pipeline(params: Params, root: str | Path = ".") -> Pipeline:
@@ -296,7 +286,7 @@ def train(
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     if fingerprint is None:
         fingerprint = of_worktree(params, dataset.path, root)
-    dirty = changed_inputs(params, root)
+    dirty = uncommitted_inputs(params, root)
     if dirty and committed_only:
         raise UsageError(
             f"the training inputs {', '.join(dirty)} differ from the commit: {committed_only}"
