@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from . import __version__, data, github
+from . import data, github
 from .champion import History, Who, history
 from .config import Params, default_params, load_params, resolve_tracking_uri
 from .errors import (
@@ -255,8 +255,23 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 # --- the group ---------------------------------------------------------------------------------
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from .provenance import version_line
+
+        click.echo(version_line())
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="mlgate")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the commit this mlgate was built from.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and MLflow's own logging.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
@@ -353,8 +368,15 @@ def data_infer_schema(data_path: str, target: str, task: str | None, write_path:
     help="[default: inferred from the target]",
 )
 @click.option("--model-name", default=None, help="Registered model [default: <folder>_model].")
+@click.option(
+    "--action",
+    default=None,
+    metavar="OWNER/REPO@SHA",
+    help="mlgate's GitHub Action to pin, by full commit SHA [default: the repository and commit"
+    " this mlgate was built from, as mlgate --version prints].",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that exist and differ.")
-def init_command(directory, data_path, target, task, model_name, force) -> None:
+def init_command(directory, data_path, target, task, model_name, action, force) -> None:
     """Put mlgate into the git repository at DIRECTORY: params.yaml (its data schema inferred
     with --data and --target), the four GitHub workflows, model_cards/ and .gitignore lines.
 
@@ -363,10 +385,11 @@ def init_command(directory, data_path, target, task, model_name, force) -> None:
     from . import scaffold
 
     planned = scaffold.plan(
-        directory, data=data_path, target=target, task=task, model_name=model_name
+        directory, data=data_path, target=target, task=task, model_name=model_name, action=action
     )
     for item in scaffold.apply(planned, force=force):
         click.echo(f"{item.action:>9}  {item.path}")
+    click.echo(f"\nThe workflows call {planned.action.uses}.")
     click.echo("\nNext steps:")
     for number, step in enumerate(scaffold.next_steps(planned), start=1):
         click.echo(f"  {number}. {step}")
