@@ -190,8 +190,9 @@ def _set_margin(clone: Clone, margin: float) -> None:
 
 def test_in_ci_a_push_is_judged_by_the_last_released_commits_rules(tmp_path: Path) -> None:
     """A rebase merge of two commits: the first relaxes the gate (margin 0.5), the second ships a
-    weaker model (macro-F1 about 0.24 lower). `HEAD^1` is the first commit, whose rules would pass it; in CI without
-    --policy-from, release takes the rules of the last released commit and the gate fails."""
+    weaker model (macro-F1 about 0.24 lower). `HEAD^1` is the first commit, whose rules would
+    pass it; in CI without --policy-from, release takes the rules of the last released commit
+    and the gate fails."""
     uri = f"sqlite:///{tmp_path / 'registry.db'}"
     _, main = make_origin(tmp_path, uri, FAST_MODEL)
     _run(main, "release", "--before", NULL_SHA, CI="true")

@@ -384,8 +384,9 @@ def test_a_docs_push_before_a_merges_run_does_not_lose_its_release(life: Lifecyc
 @pytest.mark.server
 def test_a_push_of_two_commits_is_judged_by_the_released_commits_rules(life: Lifecycle):
     """One push (a rebase merge) of two commits: the first relaxes the gate (margin 0.5), the
-    second ships a weaker model (macro-F1 about 0.24 lower). HEAD^1 is the first commit, under whose rules it would
-    pass; the release judges with the last released commit's rules, and fails."""
+    second ships a weaker model (macro-F1 about 0.24 lower). HEAD^1 is the first commit, under
+    whose rules it would pass; the release judges with the last released commit's rules, and
+    fails."""
     life.first_release()
     project = life.project
     champion = aliases(life.uri, MODEL)["champion"]
