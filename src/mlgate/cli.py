@@ -230,6 +230,8 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
     its warnings; GateFailed when the gate rejected the candidate."""
     from . import report, tables
 
+    for line in getattr(result, "ignored", ()):
+        click.echo(f"warning: {line}", err=True)
     summary = [f"**mlgate {result.action.replace('_', ' ')}**: {result.message}"]
     if result.gate is not None and not as_json:
         click.echo(report.render_run(result.gate))
@@ -279,10 +281,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
     4 internal error (a bug in mlgate: please report it).
     """
     ctx.ensure_object(dict)
-    # A `model.estimator` class of the project's own imports from the repository root, as it
-    # would under `python -m`; the console script alone has its own folder on sys.path instead.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    # The working directory is not put on sys.path: a `yaml.py` or `tabulate.py` in a checkout
+    # would run in place of the library. A `model.estimator` module of the project is loaded
+    # from its file alone (estimators.import_module).
     if not verbose:
         # MLflow configures its loggers when imported (later, inside a command): set the level
         # it reads rather than the loggers themselves.
@@ -440,6 +441,7 @@ def train_command(
         holdout,
         fingerprint=fingerprint,
         context_tags=github.context_tags(pr_number),
+        committed_only="a CI run (CI=true)" if os.environ.get("CI") == "true" else None,
         metrics_path=Path(metrics_path),
         figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
@@ -447,6 +449,9 @@ def train_command(
     github.publish({"version": result.version, "reused": result.reused})
     name = params.mlflow.registered_model_name
     _emit(result, lambda r: tables.render_train(r, name), as_json)
+    if not as_json:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
 
 
 # --- gate ----------------------------------------------------------------------------------------
