@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import data, github, report, verdict
+from . import data, estimators, github, report, verdict
 from .config import GateConfig, Params
 from .crossval import CrossValidation
 from .errors import ArtifactError, ConfigError, NotFoundError, UsageError, first_line
@@ -28,12 +28,15 @@ from .gate import (
     Slices,
     evaluate,
 )
+from .noninferiority import stage_confidence
 from .policy import PolicyChange
 from .registry import load_model
 from .rows import (
     TRAINING_RECORD,
     CleanRows,
+    DataChange,
     clean_rows,
+    data_change,
     read_record,
     record_columns,
     row_hashes,
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GateRun",
+    "binding_trust",
     "clean_holdout",
     "publish",
     "resolve_challenger",
@@ -57,6 +61,12 @@ __all__ = [
 # meet the same moments of a shared runner, and a thread pool's start-up contention (measured:
 # one HistGradientBoosting batch 14-144 ms with threads, 25 ms +-2 % single-threaded) is out.
 _LATENCY_PAIRS = 7
+# Cross-validation repeats partitions more the smaller the file (about _CV_ROWS scored rows in
+# all: the corrected variance's 1/J term and the t's degrees of freedom both improve), at least
+# gate.cv_repeats, at most _CV_MAX_REPEATS, and no more than fit _CV_BUDGET_S seconds.
+_CV_MAX_REPEATS = 10
+_CV_ROWS = 10_000
+_CV_BUDGET_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,13 @@ def resolve_challenger(
     return found
 
 
+def binding_trust(params: Params, policy: PolicyChange | None) -> tuple[str, ...]:
+    """The project's `model.trusted_types` a stored model is loaded with: the base's when the
+    rules come from a base (`--policy-from`), so a change cannot trust a type for its own
+    model; the tree's otherwise."""
+    return policy.trusted_types if policy is not None else params.model.trusted_types
+
+
 def resolve_champion(registry: Registry, name: str, ref: str, default_alias: str) -> Version | None:
     """The champion; None only when the champion alias does not exist yet (a first model).
 
@@ -107,12 +124,12 @@ def resolve_champion(registry: Registry, name: str, ref: str, default_alias: str
 
 
 def _evidence(
-    registry: Registry, version: Version, X: Any, metrics: dict[str, float]
+    registry: Registry, version: Version, X: Any, metrics: dict[str, float], trusted: tuple
 ) -> tuple[ModelEvidence, Any]:
     """The version's predictions on `X` and the loaded model (None when it could not score)."""
     base = dict(version=version.version, run_id=version.run_id, logged_metrics=metrics)
     try:
-        loaded = load_model(registry, version.name, version.version)
+        loaded = load_model(registry, version.name, version.version, trusted)
     except ArtifactError as exc:  # evidence: the gate fails closed. A server down is exit 3.
         error = f"cannot load v{version.version}: {first_line(exc)}"
         return ModelEvidence(**base, error=error), None
@@ -165,13 +182,17 @@ def run_gate(
     pr_number: str | None = None,
     policy: PolicyChange | None = None,
     candidate_aliases: bool = True,
+    trusted_types: tuple[str, ...] | None = None,
 ) -> GateRun:
     """Gate with `params.gate` (the binding rules: the caller took them from the base when it
     passes `policy`), record the verdict, and when `policy` says the change edited the gate
     settings, also evaluate under the change's own settings for the report.
 
     `candidate_aliases=False` records the verdict but sets no candidate alias on a pass: for a
-    caller that moves the champion alias itself right after (release)."""
+    caller that moves the champion alias itself right after (release).
+
+    Both models are loaded with the types of `binding_trust` trusted, or `trusted_types` when
+    given (release, for a version it built itself from the merged tree)."""
     name = params.mlflow.registered_model_name
     holdout = data.holdout(params.data, data_path)
     split = holdout.split
@@ -186,11 +207,14 @@ def run_gate(
     run_ids = [v.run_id for v in (challenger, champion) if v is not None]
     logged = registry.run_metrics(run_ids)
     # Both score the whole holdout (a schema change shows on any row); only clean rows count.
+    trusted = estimators.trusted_types(
+        trusted_types if trusted_types is not None else binding_trust(params, policy)
+    )
     challenger_ev, challenger_model = _evidence(
-        registry, challenger, split.X_test, logged.get(challenger.run_id, {})
+        registry, challenger, split.X_test, logged.get(challenger.run_id, {}), trusted
     )
     champion_ev, champion_model = (
-        _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {}))
+        _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {}), trusted)
         if champion
         else (None, None)
     )
@@ -209,7 +233,15 @@ def run_gate(
         else replace(ev, predictions=ev.predictions[clean.mask])
         for ev in (challenger_ev, champion_ev)
     )
-    more = MoreEvidence(n_holdout=clean.n_holdout, why_fewer=clean.reason())
+    dataset = holdout.dataset
+    target = dataset.frame[params.data.target].to_numpy()
+    change = data_change(champion_record, dataset.frame, target) if champion_record else None
+    more = MoreEvidence(
+        n_holdout=clean.n_holdout,
+        why_fewer=clean.reason(),
+        n_data=len(dataset.frame),
+        data_change=change,
+    )
     slices = _slices(params, split.X_test, clean.mask)
 
     def judge(gate: GateConfig, more: MoreEvidence) -> GateResult:
@@ -220,7 +252,7 @@ def run_gate(
     result = judge(params.gate, more)
     if result.verdict == VERDICT_INCONCLUSIVE and params.gate.evidence == "cv" and champion:
         records = (champion_record, _training_record(registry, challenger))
-        cv, note = _cross_validate(params, holdout, champion, *records)
+        cv, note = _cross_validate(params, holdout, champion, *records, change)
         more = replace(more, cv=cv, cv_note=note)
         result = judge(params.gate, more)
     informational = None
@@ -374,9 +406,14 @@ def _cross_validate(
     champion: Version,
     record: dict[str, Any] | None,
     challenger_record: dict[str, Any] | None,
+    change: DataChange | None = None,
 ) -> tuple[CrossValidation | None, str | None]:
-    """Cross-validate the champion's recorded configuration against the challenger's (its
-    record, else the working tree's); or None and why not."""
+    """Cross-validate the champion's recipe (its recorded configuration on its recorded data)
+    against the challenger's (its record, else the working tree's, on this data file); or None
+    and why not.
+
+    Small files get more repeated partitions (the corrected variance's 1/J term shrinks with
+    them), as many as fit `_CV_BUDGET_S`."""
     inputs = (record or {}).get("inputs")
     if not inputs:
         return None, (
@@ -384,7 +421,23 @@ def _cross_validate(
             "with, and it recorded none (retrain it with this mlgate to record it)"
         )
     mine = (challenger_record or {}).get("inputs")
+    cfg = params.gate
+    n_rows = len(holdout.dataset.frame)
+    more_repeats = min(_CV_MAX_REPEATS, max(cfg.cv_repeats, -(-_CV_ROWS // max(n_rows, 1))))
+    options: dict[str, Any] = dict(
+        confidence=stage_confidence(cfg.confidence, cfg.evidence == "cv"),
+        max_repeats=more_repeats,
+        budget_s=_CV_BUDGET_S,
+    )
+    if change is not None:
+        options.update(champion_labels=change.labels, scored=change.agreed)
     try:
-        return cross_validate(inputs, params, holdout.dataset, holdout.classes, mine), None
+        cv = cross_validate(inputs, params, holdout.dataset, holdout.classes, mine, **options)
     except (ConfigError, ValueError) as exc:
         return None, f"cannot cross-validate: {first_line(exc)}"
+    if change is None:
+        return cv, (
+            f"champion v{champion.version} recorded no labelled data file: its configuration "
+            "was retrained on this file (a change of data alone cannot show here)"
+        )
+    return cv, None

@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from . import __version__, data, github
+from . import data, github
 from .champion import History, Who, history
 from .config import Params, default_params, load_params, resolve_tracking_uri
 from .errors import (
@@ -232,6 +232,8 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
     its warnings; GateFailed when the gate rejected the candidate."""
     from . import report, tables
 
+    for line in getattr(result, "ignored", ()):
+        click.echo(f"warning: {line}", err=True)
     summary = [f"**mlgate {result.action.replace('_', ' ')}**: {result.message}"]
     if result.gate is not None and not as_json:
         click.echo(report.render_run(result.gate))
@@ -255,8 +257,23 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 # --- the group ---------------------------------------------------------------------------------
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from .provenance import version_line
+
+        click.echo(version_line())
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="mlgate")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the commit this mlgate was built from.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and MLflow's own logging.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
@@ -266,10 +283,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
     4 internal error (a bug in mlgate: please report it).
     """
     ctx.ensure_object(dict)
-    # A `model.estimator` class of the project's own imports from the repository root, as it
-    # would under `python -m`; the console script alone has its own folder on sys.path instead.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    # The working directory is not put on sys.path: a `yaml.py` or `tabulate.py` in a checkout
+    # would run in place of the library. A `model.estimator` module of the project is loaded
+    # from its file alone (estimators.import_module).
     if not verbose:
         # MLflow configures its loggers when imported (later, inside a command): set the level
         # it reads rather than the loggers themselves.
@@ -354,8 +370,15 @@ def data_infer_schema(data_path: str, target: str, task: str | None, write_path:
     help="[default: inferred from the target]",
 )
 @click.option("--model-name", default=None, help="Registered model [default: <folder>_model].")
+@click.option(
+    "--action",
+    default=None,
+    metavar="OWNER/REPO@SHA",
+    help="mlgate's GitHub Action to pin, by full commit SHA [default: the repository and commit"
+    " this mlgate was built from, as mlgate --version prints].",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that exist and differ.")
-def init_command(directory, data_path, target, task, model_name, force) -> None:
+def init_command(directory, data_path, target, task, model_name, action, force) -> None:
     """Put mlgate into the git repository at DIRECTORY: params.yaml (its data schema inferred
     with --data and --target), the four GitHub workflows, model_cards/ and .gitignore lines.
 
@@ -364,10 +387,11 @@ def init_command(directory, data_path, target, task, model_name, force) -> None:
     from . import scaffold
 
     planned = scaffold.plan(
-        directory, data=data_path, target=target, task=task, model_name=model_name
+        directory, data=data_path, target=target, task=task, model_name=model_name, action=action
     )
     for item in scaffold.apply(planned, force=force):
         click.echo(f"{item.action:>9}  {item.path}")
+    click.echo(f"\nThe workflows call {planned.action.uses}.")
     click.echo("\nNext steps:")
     for number, step in enumerate(scaffold.next_steps(planned), start=1):
         click.echo(f"  {number}. {step}")
@@ -419,6 +443,7 @@ def train_command(
         holdout,
         fingerprint=fingerprint,
         context_tags=github.context_tags(pr_number),
+        committed_only="a CI run (CI=true)" if os.environ.get("CI") == "true" else None,
         metrics_path=Path(metrics_path),
         figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
@@ -426,6 +451,9 @@ def train_command(
     github.publish({"version": result.version, "reused": result.reused})
     name = params.mlflow.registered_model_name
     _emit(result, lambda r: tables.render_train(r, name), as_json)
+    if not as_json:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
 
 
 # --- gate ----------------------------------------------------------------------------------------
@@ -801,14 +829,23 @@ def release_command(
     run here otherwise (trained first if no version has these inputs); a candidate that failed
     that gate once stays rejected. Run from the repository's top level. Exit 1 when the gate
     fails, 3 when @champion moved meanwhile.
+
+    In CI (CI=true) without --policy-from, the rules (gate:, promotion:) are the last released
+    commit's when it is an ancestor of HEAD, else --before's when that is one, else exit 2:
+    never those of a commit inside the push.
     """
     from . import card_facts, release
 
-    params, change = _binding(_params(params_path), policy_from, params_path)
+    params = _params(params_path)
+    registry = _registry(params, tracking_uri)
+    if policy_from is None and github.in_ci():
+        # In CI the rules never come from the push itself (release.policy_commit).
+        policy_from = release.policy_commit(registry, params, before)
+    params, change = _binding(params, policy_from, params_path)
     if change is not None and change.changed and not as_json:
         click.echo(f"warning: {change.describe()}")
     result = release.release(
-        _registry(params, tracking_uri),
+        registry,
         params,
         policy=change,
         who=_who(actor),

@@ -48,8 +48,18 @@ from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_
 from .config import GateConfig
 from .crossval import CrossValidation
 from .multiplicity import ClassDrop, class_sign_tests
-from .noninferiority import OC_DROPS, Decision, decide, honest_interval
+from .noninferiority import (
+    MIN_ROWS,
+    OC_DROPS,
+    Decision,
+    decide,
+    honest_interval,
+    min_holdout_rows,
+    projected_cv_se,
+    stage_confidence,
+)
 from .regression import SliceRow
+from .rows import DataChange
 from .stats import (
     METRICS,
     classification_metrics,
@@ -131,6 +141,9 @@ class MoreEvidence:
     why_fewer: str | None = None
     cv: CrossValidation | None = None
     cv_note: str | None = None
+    n_data: int | None = None  # rows of the data file (the cross-validation's folds)
+    # How the data file differs from the champion's, row by row (None: nothing recorded).
+    data_change: DataChange | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,6 +203,7 @@ class GateResult:
     # Regression: the primary error metric per value of data.slice_by (no per-class rows).
     per_slice: tuple[SliceRow, ...] = ()
     slice_column: str | None = None
+    data_change: DataChange | None = None  # the data file against the champion's
 
     @property
     def dry_run(self) -> bool:
@@ -302,10 +316,37 @@ class _Context:
     def primary_check(self, decision: Decision, champion_value: float | None) -> Check:
         return self.rules.primary_check(self, decision, champion_value)
 
+    @property
+    def two_stage(self) -> bool:
+        """Cross-validation follows an inconclusive holdout (`gate.evidence: cv`)."""
+        return self.cfg.evidence == "cv"
+
+    @property
+    def stage_confidence(self) -> float:
+        """The primary interval's confidence: each of two stages at half the level."""
+        return stage_confidence(self.cfg.confidence, self.two_stage)
+
     def decide(self, holdout: Any, margin: float) -> Decision:
-        cv = self.more.cv.interval if self.more.cv else None
+        """The primary verdict of the procedure as configured, and its power."""
+        cfg, more = self.cfg, self.more
         drops = self.rules.oc_drops(margin)
-        return decide(holdout, margin, cv=cv, cv_note=self.more.cv_note, drops=drops)
+        min_rows = self.rules.min_rows(self, margin)
+        stage, projected = None, False
+        if more.cv is not None:
+            stage = (more.cv.interval.se, max(len(more.cv.deltas) - 1, 1))
+        elif self.two_stage and more.n_data:
+            se = projected_cv_se(holdout, more.n_data, cfg.cv_folds, cfg.cv_repeats)
+            stage, projected = (se, cfg.cv_folds * cfg.cv_repeats - 1), True
+        return decide(
+            holdout,
+            margin,
+            cv=more.cv.interval if more.cv else None,
+            cv_note=more.cv_note,
+            min_rows=min_rows,
+            drops=drops,
+            cv_stage=stage,
+            cv_projected=projected,
+        )
 
     def no_clean_rows(self, champion: ModelEvidence) -> GateResult:
         """No holdout row is clean: the challenger's thresholds on its logged metrics, the
@@ -432,6 +473,7 @@ class _Context:
             task=self.slices.task,
             per_slice=per_slice,
             slice_column=self.slices.column if per_slice else None,
+            data_change=more.data_change,
         )
 
 
@@ -464,6 +506,10 @@ class _ClassificationRules:
     def oc_drops(self, margin: float) -> Any:
         return OC_DROPS
 
+    def min_rows(self, ctx: _Context, margin: float) -> int:
+        """Rows the holdout needs for a verdict; two stages size them from the margin."""
+        return min_holdout_rows(margin, ctx.stage_confidence) if ctx.two_stage else MIN_ROWS
+
     def paired_checks(self, ctx: _Context) -> tuple[str, ...]:
         """The checks besides the primary one that need both models' predictions."""
         return ("per_class_f1", "mcnemar")
@@ -487,7 +533,7 @@ class _ClassificationRules:
         self, ctx: _Context, challenger_scores: Mapping[str, Any], champion: ModelEvidence
     ) -> GateResult:
         """Classification: the three verdicts on the primary score's change against the margin,
-        per-class F1 (Holm-adjusted drops), McNemar as a label."""
+        per-class F1 with its sign tests, McNemar as a label."""
         cfg = ctx.cfg
         old, new = champion.predictions, ctx.challenger.predictions
         champion_scores = classification_metrics(ctx.truth, old, ctx.labels)
@@ -507,11 +553,10 @@ class _ClassificationRules:
                 discordant=test.b + test.c,
                 n=int(ctx.truth.size),
                 margin=cfg.margin,
-                confidence=cfg.confidence,
+                confidence=ctx.stage_confidence,
             )
             intervals[metric] = (holdout.lo, holdout.hi)  # the interval the rule uses
-            cv = ctx.more.cv.interval if ctx.more.cv else None
-            decision = decide(holdout, cfg.margin, cv=cv, cv_note=ctx.more.cv_note)
+            decision = ctx.decide(holdout, cfg.margin)
         non_inferiority = checks.non_inferiority_check(decision, cfg)
         results = (
             *checks.threshold_checks(challenger_scores, champion_scores, cfg),
@@ -590,6 +635,9 @@ class _RegressionRules:
     def oc_drops(self, margin: float) -> Any:
         return regression.oc_losses(margin)
 
+    def min_rows(self, ctx: _Context, margin: float) -> int:
+        return MIN_ROWS
+
     def paired_checks(self, ctx: _Context) -> tuple[str, ...]:
         return (f"per_slice.{ctx.slices.column}",) if ctx.slices.column else ()
 
@@ -631,7 +679,7 @@ class _RegressionRules:
         intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in metrics}
         primary = cfg.primary_metric
         holdout, _ = regression.improvement_interval(
-            ctx.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, cfg.confidence
+            ctx.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, ctx.stage_confidence
         )
         sign = -1.0 if regression.DIRECTIONS[primary] == "lower" else 1.0
         # The interval the rule uses, in the metric's own direction.

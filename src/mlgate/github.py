@@ -34,6 +34,11 @@ def in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
+def in_ci() -> bool:
+    """A CI run (`CI=true`, which GitHub Actions and most CI services set), or Actions itself."""
+    return os.environ.get("CI", "").lower() == "true" or in_actions()
+
+
 def event() -> dict[str, Any]:
     path = os.environ.get("GITHUB_EVENT_PATH")
     if not path or not os.path.isfile(path):

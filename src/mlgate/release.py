@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import data
 from .card_facts import CardWrite, publish_card, stored_evidence
-from .challenge import GateRun, run_gate
+from .challenge import GateRun, binding_trust, run_gate
 from .champion import (
     UNCHANGED,
     Move,
@@ -46,10 +46,11 @@ from .champion import (
     was_champion,
 )
 from .errors import MlgateError, NotFoundError, UsageError
+from .estimators import trusted_types
 from .fingerprint import Fingerprint, of_revision, of_worktree
 from .git import git, resolve
 from .policy import PolicyChange
-from .registry import load_model
+from .registry import BUILT_BY_TAG, load_model, verify_model
 from .train import train
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ __all__ = [
     "ACTIONS",
     "REJECTED_TAG",
     "Release",
+    "policy_commit",
     "promote",
     "release",
     "rollback",
@@ -97,6 +99,8 @@ class Release:
     before: str | None = None  # the revision compared with (None: none, e.g. a first push)
     trained: bool = False
     gate: GateRun | None = None  # the gate this release ran (None: a trusted one, a rollback)
+    # release: the versions of these inputs it would not load, one line each (version and why)
+    ignored: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -131,6 +135,7 @@ class Release:
                 fingerprint=self.fingerprint,
                 before=self.before,
                 trained=self.trained,
+                ignored=list(self.ignored),
                 gated=self.gate is not None,
                 verdict=self.gate.result.verdict if self.gate else None,
             )
@@ -189,8 +194,9 @@ def release(
             f" (v{champion} stays champion)",
             facts,
         )
-    target = registry.find_by_fingerprint(name, new.value)
-    if released is not None and released == head and (target is None or target.version != champion):
+    candidates = registry.versions_by_fingerprint(name, new.value)
+    holds = champion is not None and any(v.version == champion for v in candidates)
+    if released is not None and released == head and not holds:
         # This commit was released and the champion moved since (a manual move): a re-run must
         # not undo that.
         return _nothing(
@@ -199,9 +205,13 @@ def release(
             f" ({_champion_label(champion)} stays champion)",
             facts,
         )
+    trust = binding_trust(params, policy)
+    target, ignored = _reusable(registry, params, candidates, champion, moves, trust)
+    facts["ignored"] = ignored
     facts["trained"] = target is None
     if target is None:
         target = _train(registry, params, new, data_path, context_tags or {})
+        trust = params.model.trusted_types  # built here, from the merged tree's own rules
     reason = reason or _commit_subject(root) or f"release of inputs {new.value[:12]}"
     # Decided before looking at the alias, so a re-run after a crash records the right kind.
     kind = "rollback" if was_champion(moves, target.version, alias) else "release"
@@ -210,9 +220,22 @@ def release(
         action = "already_champion"
     elif kind == "rollback":
         action = "rolled_back"
+    elif target.tags.get(REJECTED_TAG) and not _push_changed(
+        before, base, old, new, params_path, root
+    ):
+        # Rejected by an earlier run, which failed for it; a push that changes no training input
+        # (docs, a workflow) has nothing new to say about it.
+        return _nothing(
+            champion,
+            f"v{target.version} stays rejected ({target.tags[REJECTED_TAG]}); the champion stays"
+            f" {_champion_label(champion)}: this push changes no training input",
+            facts,
+        )
     else:
         action = "promoted"
-        refused = _refused(registry, params, target, champion, head, data_path, policy, facts)
+        refused = _refused(
+            registry, params, target, champion, head, data_path, policy, trust, facts
+        )
         if isinstance(refused, Release):
             return refused
         gate = refused
@@ -256,6 +279,7 @@ def _refused(
     head: str | None,
     data_path: str,
     policy: PolicyChange | None,
+    trust: tuple[str, ...],
     facts: dict[str, Any],
 ) -> Release | GateRun:
     """The candidate's gate at release, or the Release that says it is rejected.
@@ -283,6 +307,7 @@ def _refused(
         challenger_ref=target.version,
         policy=policy,
         candidate_aliases=False,
+        trusted_types=trust,
     )
     if gate.result.passed:
         return gate
@@ -292,6 +317,73 @@ def _refused(
     against = _champion_label(gate.champion)
     message = f"v{target.version} failed its gate against {against} ({failed}): nothing promoted"
     return _rejected(target.version, champion, gate, message, facts)
+
+
+def _reusable(
+    registry: Registry,
+    params: Params,
+    candidates: list[Version],
+    champion: str | None,
+    moves: list[Move],
+    trust: tuple[str, ...],
+) -> tuple[Version | None, tuple[str, ...]]:
+    """The version of these inputs the release may use, and a line for each one it ignored.
+
+    The champion is used as it is (a re-run finishing its bookkeeping); a former champion is
+    restored when it still passes verification (a revert). Otherwise, under `promotion.build:
+    pr`, the newest version that passes verification: a PR job's credential could have
+    registered any of them, so one whose stored model is not the form mlgate loads is ignored,
+    never loaded and never judged. None: this release trains its own.
+    """
+    alias = params.promotion.champion_alias
+    for version in candidates:
+        if version.version == champion:
+            return version, ()
+    former = [v for v in candidates if was_champion(moves, v.version, alias)]
+    rest = [] if params.promotion.build == "release" else candidates
+    ignored: list[str] = []
+    for version in [*former, *(v for v in rest if v not in former)]:
+        why = verify_model(registry, version.name, version.version, trusted_types(trust))
+        if why is None:
+            return version, tuple(ignored)
+        ignored.append(f"{why}; ignored")
+    return None, tuple(ignored)
+
+
+def policy_commit(
+    registry: Registry, params: Params, before: str | None, root: str | Path = "."
+) -> str | None:
+    """The commit whose `gate:` and `promotion:` judge a release when none is named (CI).
+
+    Rules the push itself brought never judge it: the last released commit (the alias history's)
+    when it is an ancestor of HEAD, else `before` (the push's) when that is one. Never HEAD^1:
+    in a rebase merge, a multi-commit push or a merge-queue batch that is a commit of the push
+    (commit 1 relaxes the margin, commit 2 ships the weaker model). None only for a first
+    release (nothing recorded, no champion, no `before`): there is nothing to protect yet, and
+    the tree's own rules apply. Anything else is a UsageError (exit 2).
+    """
+    name = params.mlflow.registered_model_name
+    alias = params.promotion.champion_alias
+    head = resolve(root, "HEAD")
+    if head is None:
+        raise UsageError("release: no commit checked out; run it in a clone of the repository")
+    released = _last_released(_moves(registry, name), alias, root)
+    if released and _is_ancestor(root, released, head):
+        return released
+    known = None
+    if before and not _NULL_SHA.match(before):
+        known = resolve(root, before)
+    if known and _is_ancestor(root, known, head):
+        return known
+    if released is None and known is None and _champion(registry, name, alias) is None:
+        return None
+    last = f"the last released commit {released[:12]}" if released else "no released commit"
+    raise UsageError(
+        f"release: no trusted commit to take the rules from for {head[:12]}: {last} and"
+        f" --before {_short(before) if before else 'none'} are not ancestors of it (a force push,"
+        " or history this clone lacks); check out with fetch-depth: 0, or name a reviewed commit"
+        " with --policy-from REV"
+    )
 
 
 def _rejected(
@@ -347,6 +439,19 @@ def _is_ancestor(root: str | Path, older: str, newer: str) -> bool:
     # `git merge-base --is-ancestor` answers with its exit status alone; print the merge base
     # instead, which equals `older` exactly when it is an ancestor of `newer`.
     return git(root, "merge-base", older, newer) == older
+
+
+def _push_changed(
+    before: str | None,
+    base: str | None,
+    at_base: Fingerprint | None,
+    new: Fingerprint,
+    params_path: str,
+    root: str | Path,
+) -> bool:
+    """Whether this push (`before`..HEAD) changed the training inputs; unknown counts as yes."""
+    pushed = at_base if before == base else _before(before, params_path, root)
+    return pushed is None or pushed.value != new.value
 
 
 def _short(rev: str | None) -> str:
@@ -405,8 +510,10 @@ def _train(
             registry,
             data.holdout(params.data, data_path),
             fingerprint=fingerprint,
-            context_tags=context_tags,
+            context_tags={**context_tags, BUILT_BY_TAG: "release"},
             figure_path=Path(tmp) / "confusion_matrix.png",
+            reuse=False,
+            committed_only="a release",
         )
     return registry.get_version(params.mlflow.registered_model_name, result.version)
 
@@ -517,7 +624,8 @@ def _move(
         # artifacts are missing or corrupt is refused (exit 3) before anything changes. The card
         # then scores the holdout with the model loaded here. A version whose gate stored its
         # predictions on this holdout has shown that already: its card reuses that evidence.
-        model = load_model(registry, name, version).model
+        trusted = trusted_types(params.model.trusted_types)
+        model = load_model(registry, name, version, trusted).model
     promotion = make_champion(
         registry,
         name,

@@ -86,6 +86,8 @@ def render_text(result: GateResult) -> str:
         lines.append(f"clean rows: {result.holdout.why_fewer}")
     if result.note:
         lines.append(f"note: {result.note}")
+    if (data := _data_text(result)) is not None:
+        lines.append(f"data: {data}")
     if result.metrics:
         ci = f"{result.config.confidence * 100:g}% CI of delta"
         champion = _version(result.champion, "champion")
@@ -151,6 +153,9 @@ def _sections(
     if result.note:
         yield ""
         yield f"> ⚠️ {cell(result.note)}"
+    if (data := _data_text(result)) is not None:
+        yield ""
+        yield f"> Data: {cell(data)}."
     failed = [c for c in result.failed_checks if not c.inconclusive]
     if failed:
         yield ""
@@ -220,7 +225,7 @@ def _headline(result: GateResult) -> str:
         effect = "blocks" if policy == "fail" else "does not block"
         return (
             f"## ⚠️ mlgate{label}: the gate is inconclusive for {who} "
-            f"(`gate.on_inconclusive: {policy}`: {effect})"
+            f"(`gate.on_inconclusive: {policy}`: {effect}){_relabels(result)}"
         )
     emoji = "❌" if failed else "✅"
     if result.dry_run:
@@ -228,7 +233,30 @@ def _headline(result: GateResult) -> str:
     else:
         outcome = "failed" if failed else "passed"
     extra = " (no champion)" if result.verdict == VERDICT_NO_CHAMPION else ""
-    return f"## {emoji} mlgate{label}: {who} {outcome} the gate{extra}"
+    return f"## {emoji} mlgate{label}: {who} {outcome} the gate{extra}{_relabels(result)}"
+
+
+def _relabels(result: GateResult) -> str:
+    """The headline's note of a change that relabels rows the champion's data file has."""
+    change = result.data_change
+    if change is None or not change.disputed:
+        return ""
+    rows = "row" if change.disputed == 1 else "rows"
+    return f" · ⚠️ this change relabels {change.disputed} {rows} of the champion's data"
+
+
+def _data_text(result: GateResult) -> str | None:
+    """The data file against the champion's, row by row; None when nothing was recorded."""
+    change = result.data_change
+    if change is None or result.champion is None:
+        return None
+    if not (change.disputed or change.added or change.removed):
+        return f"the same {change.recorded} rows and labels as the champion's data file"
+    return (
+        f"against the champion's data file ({change.recorded} rows): {change.disputed} rows "
+        f"relabelled (disputed: cross-validation does not score them), {change.added} added, "
+        f"{change.removed} removed"
+    )
 
 
 def _subject(result: GateResult, tick: str = "`") -> str:
@@ -299,6 +327,13 @@ def _power_text(result: GateResult) -> str | None:
     where = "cross-validated rows" if source is decision.cv else "clean holdout rows"
     if d95 == float("inf"):
         return f"none: too few {where} to estimate a spread"
+    if decision.cv_stage is not None:
+        how = "projected from the holdout" if decision.cv_projected else "measured"
+        where += (
+            f"; the whole procedure: the holdout, then cross-validation when it cannot tell "
+            f"(its standard error {decision.cv_stage[0]:.4f} {how}, t on {decision.cv_stage[1]} "
+            "degrees of freedom)"
+        )
     chances = " / ".join(f"{row.p_block(blocks) * 100:.0f} %" for row in oc)
     if task_named(result.task).unit_scores:
         what = "a true drop"

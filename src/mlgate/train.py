@@ -15,14 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from . import data, estimators
 from .config import Params
-from .errors import ConfigError
-from .fingerprint import Fingerprint, of_worktree
+from .errors import ConfigError, UsageError
+from .fingerprint import Fingerprint, of_worktree, uncommitted_inputs
 from .registry import METRIC_TAG_PREFIX
 from .regression import regression_metrics
-from .rows import TRAINING_RECORD, training_record
+from .rows import TRAINING_RECORD, canonical_value, training_record
 from .stats import classification_metrics, confusion_matrix
 from .task import DEFAULT as DEFAULT_TASK
 from .task import named as task_named
+
+# Whether the version's tracked training inputs differed from its recorded commit ("true"/"false").
+DIRTY_TAG = "mlgate.git_dirty"
+NO_COMMIT = "not in a git repository: no commit is recorded for this version"
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -54,6 +58,7 @@ class TrainResult:
     model_uri: str
     run_url: str | None = None
     messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the new version's provenance
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,18 +81,30 @@ def cross_validate(
     classes: list[str],
     challenger_inputs: Mapping[str, Any] | None = None,
     root: str | Path = ".",
+    *,
+    champion_labels: Any = None,
+    scored: Any = None,
+    confidence: float | None = None,
+    max_repeats: int | None = None,
+    budget_s: float | None = None,
 ) -> CrossValidation:
-    """Paired k-fold cross-validation of the champion's configuration and the challenger's.
+    """Paired k-fold cross-validation of the champion's recipe and the challenger's.
 
     `champion_inputs` / `challenger_inputs`: the `training_inputs()` each version recorded when
     it was trained (its estimator, hyper-parameters and numeric preprocessing); without the
     challenger's, `params`' model is the challenger's. Both are built by this code's
-    `build_pipeline` on the current schema, trained on the same folds of the whole dataset and
-    scored on the gate's primary metric, oriented so that higher is better (an error is
-    negated: the interval is then the challenger's improvement), `gate.cv_folds` x
-    `gate.cv_repeats`, seeded by `gate.seed`. Folds are stratified by class for classification.
-    Raises ConfigError when a recorded configuration no longer builds.
+    `build_pipeline` on the current schema. Folds are over `dataset`'s rows (stratified by
+    class for classification), `gate.cv_folds` x `gate.cv_repeats`, seeded by `gate.seed`.
+    `champion_labels`: per row of `dataset`, the label the champion's own data file gives it
+    (None where its file lacks the row): the champion's configuration trains on those rows and
+    labels minus the fold, the challenger's on `dataset` minus the fold; without it both train
+    on `dataset`. `scored`: bool per row, the rows both files agree on, the only ones scored.
+    Scores are the gate's primary metric oriented so that higher is better (an error is
+    negated: the interval is then the challenger's improvement). Raises ConfigError when a
+    recorded configuration no longer builds.
     """
+    import numpy as np
+
     from .crossval import paired_cv
 
     configs = {
@@ -97,17 +114,39 @@ def cross_validate(
         else params,
     }
     pipelines = {role: build_pipeline(cfg, root) for role, cfg in configs.items()}
+    same_config = configs["champion"].model == configs["challenger"].model
     X = dataset.frame[dataset.features]  # ignored columns (ids) are no model input
     y = dataset.frame[params.data.target].to_numpy()
     metric = params.gate.primary_metric
     task = task_named(params.data.schema.task)
+    own = None
+    if champion_labels is not None:
+        own = np.asarray(champion_labels, dtype=object)
+        texts = np.asarray([canonical_value(v) for v in y], dtype=object)
+        present = np.asarray([v is not None for v in own])
+        # The champion's label as the challenger's column type, where both files agree on it.
+        champion_y = np.where(present & (own == texts), y, own)
+        if not task.has_classes:
+            champion_y = np.where(present, champion_y, np.nan)
+    last: dict[Any, Any] = {}
 
     def fit_predict(role: str, train_rows: Any, test_rows: Any) -> Any:
         from sklearn.base import clone
 
-        pipeline = clone(pipelines[role])
-        pipeline.fit(X.iloc[train_rows], y[train_rows])
-        return pipeline.predict(X.iloc[test_rows])
+        rows, labels = train_rows, y[train_rows]
+        if role == "champion" and own is not None:
+            rows = train_rows[present[train_rows]]
+            labels = champion_y[rows]
+            if not task.has_classes:
+                labels = labels.astype(float)
+        # The same configuration on the same rows and labels is the same model: reuse its fit.
+        key = (same_config or role, rows.tobytes(), tuple(labels.tolist()), test_rows.tobytes())
+        if key not in last:
+            last.clear()
+            pipeline = clone(pipelines[role])
+            pipeline.fit(X.iloc[rows], labels)
+            last[key] = pipeline.predict(X.iloc[test_rows])
+        return last[key]
 
     def score(truth: Any, predicted: Any) -> float:
         # Cross-validation compares scores that improve upwards: an error counts negatively.
@@ -123,8 +162,11 @@ def cross_validate(
         k=cfg.cv_folds,
         repeats=cfg.cv_repeats,
         seed=cfg.seed,
-        confidence=cfg.confidence,
+        confidence=cfg.confidence if confidence is None else confidence,
         stratify=task.stratified,
+        scored=scored,
+        max_repeats=max_repeats,
+        budget_s=budget_s,
     )
 
 
@@ -229,17 +271,30 @@ def train(
     metrics_path: Path | None = None,
     figure_path: Path | None = None,
     model_dir: Path | None = None,
+    reuse: bool = True,
+    committed_only: str | None = None,
 ) -> TrainResult:
     """Train and register a version, or reuse the one already registered for these inputs.
 
     `holdout` is `data.holdout(params.data, path)`; `fingerprint` defaults to the one of the
-    files under `root` (what `release` and the gate look the version up by).
+    files under `root` (what `release` and the gate look the version up by). `reuse=False`
+    always trains: `release` builds its own when it trusts none of the registered ones.
+
+    The version records whether its tracked training inputs differed from the commit it names
+    (`mlgate.git_dirty`); `committed_only` (who asks: the release, a CI run) refuses such a build
+    before anything is trained or registered.
     """
     name = params.mlflow.registered_model_name
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     if fingerprint is None:
         fingerprint = of_worktree(params, dataset.path, root)
-    existing = registry.find_by_fingerprint(name, fingerprint.value)
+    dirty = uncommitted_inputs(params, root)
+    if dirty and committed_only:
+        raise UsageError(
+            f"the training inputs {', '.join(dirty)} differ from the commit: {committed_only}"
+            " trains only committed inputs; commit them (or restore them) and re-run"
+        )
+    existing = registry.find_by_fingerprint(name, fingerprint.value) if reuse else None
     if existing is not None:
         metrics = registry.run_metrics([existing.run_id]).get(existing.run_id, {})
         if metrics_path:
@@ -277,8 +332,13 @@ def train(
     artifacts: dict[str, Any] = {
         "metrics.json": metrics,
         # What this version trained on: the gate keeps these rows out of every comparison with
-        # it, and cross-validation rebuilds its configuration from the inputs.
-        TRAINING_RECORD: training_record(split.X_train, params.training_inputs()),
+        # it, and cross-validation rebuilds its recipe (configuration and labelled data file).
+        TRAINING_RECORD: training_record(
+            split.X_train,
+            params.training_inputs(),
+            dataset.frame[list(split.X_train.columns)],
+            dataset.frame[params.data.target].to_numpy(),
+        ),
     }
     if task_named(task).has_classes:
         figure_path = figure_path or Path("reports/confusion_matrix.png")
@@ -295,6 +355,7 @@ def train(
         "n_features": str(split.X_train.shape[1]),
         "dataset_size": str(len(dataset.frame)),
         "mlgate.fingerprint": fingerprint.value,
+        **({} if dirty is None else {DIRTY_TAG: str(bool(dirty)).lower()}),
         "mlgate.data_sha256": fingerprint.data_sha256,
         "mlgate.holdout_sha256": split.holdout_sha256,
         **{f"{METRIC_TAG_PREFIX}{k}": repr(v) for k, v in logged_metrics.items()},
@@ -335,6 +396,7 @@ def train(
         model_uri=f"models:/{name}/{logged.version}",
         run_url=registry.run_url(logged.run_id),
         messages=messages,
+        warnings=[NO_COMMIT] if dirty is None and "git_sha" not in tags else [],
     )
 
 

@@ -307,14 +307,15 @@ def test_init_through_the_cli(tmp_path: Path, monkeypatch) -> None:
     shutil.copy(DIABETES / "data" / "diabetes.csv", root / "data" / "diabetes.csv")
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    args = ["init", "repo", "--data", "repo/data/diabetes.csv", "--target", "progression"]
+    pin = ["--action", f"acme/mlgate@{'a' * 40}"]
+    args = ["init", "repo", "--data", "repo/data/diabetes.csv", "--target", "progression", *pin]
     done = runner.invoke(main, args)
     assert done.exit_code == 0, done.output
     assert "   create  params.yaml\n" in done.output
-    assert "  1. Train once locally: mlgate train (registers repo_model in ./mlflow.db)" in (
-        done.output
-    )
-    again = runner.invoke(main, ["init", "repo"])  # a different params.yaml (no --data)
+    assert f"The workflows call acme/mlgate@{'a' * 40} # v" in done.output
+    assert "  2. Commit the data file with what init wrote" in done.output
+    assert "git add data/diabetes.csv params.yaml" in done.output
+    again = runner.invoke(main, ["init", "repo", *pin])  # a different params.yaml (no --data)
     assert again.exit_code == 2
     assert again.output == (
         "mlgate: error: params.yaml already exist(s) and would change; pass --force to overwrite\n"

@@ -58,7 +58,10 @@ def test_example_lifecycle(tmp_path: Path, project: str) -> None:
 
     # init writes the project; the example's params.yaml is what it wrote (plus, for diabetes,
     # the documented edit: sex declared categorical and the per-slice column).
-    done = main.mlgate("init", "--data", f"data/{csv}", "--target", target, "--model-name", model)
+    pin = f"acme/mlgate@{'0' * 40}"
+    done = main.mlgate(
+        "init", "--data", f"data/{csv}", "--target", target, "--model-name", model, "--action", pin
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Next steps:" in done.stdout and "docs/github-setup.md" in done.stdout
     written = (main.path / "params.yaml").read_text()

@@ -106,8 +106,11 @@ class Act:
         *,
         secrets: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
+        actions: dict[str, Path] | None = None,
     ) -> RunResult:
-        """Run `job` of `workflow` (a file name in .github/workflows) for `event`."""
+        """Run `job` of `workflow` (a file name in .github/workflows) for `event`, after the
+        jobs it needs (act runs a job's `needs` first, in the same run); `actions` maps more
+        `uses:` values (OWNER/REPO@SHA) to the directories act runs them from."""
         return self.run(
             event.checkout,
             event.name,
@@ -117,6 +120,7 @@ class Act:
             secrets=secrets,
             env=env,
             inputs=event.inputs,
+            actions=actions,
         )
 
     def artifact(self, run_id: int, name: str) -> Path:
@@ -134,6 +138,7 @@ class Act:
         secrets: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
         inputs: dict[str, str] | None = None,
+        actions: dict[str, Path] | None = None,
         timeout: float = 1200,
     ) -> RunResult:
         """Run `job` of `workflow` for `event` with `payload`, in a copy of `checkout`."""
@@ -162,7 +167,7 @@ class Act:
             str(secret_file),
             "--json",
         ]
-        for uses, directory in pinned_actions().items():
+        for uses, directory in {**pinned_actions(), **(actions or {})}.items():
             args += ["--local-repository", f"{uses}={directory}"]
         run_env = {
             "GITHUB_RUN_ID": str(run_id),
@@ -213,8 +218,13 @@ class Act:
 
 def _mark_skipped(steps: dict[str, str], workflow: Path, job: str) -> None:
     """act does not log the steps it skips (an `if:` that is false, a failure before them):
-    record them as GitHub does, by id and by name."""
-    spec = yaml.safe_load(workflow.read_text())["jobs"][job]
+    record them as GitHub does, by id and by name, for `job` and the jobs it needs (act runs
+    those first, in the same run)."""
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    spec = jobs[job]
+    needs = spec.get("needs") or []
+    for needed in [needs] if isinstance(needs, str) else needs:
+        _mark_skipped(steps, workflow, needed)
     for index, step in enumerate(spec.get("steps") or []):
         step_id = str(step.get("id") or index)
         if step_id not in steps:

@@ -67,6 +67,12 @@ class Project:
             git(self.dev, "config", key, value)
         git(self.dev, "config", "commit.gpgsign", "false")
         git(self.dev, "symbolic-ref", "HEAD", "refs/heads/main")
+        self.populate(model_params)
+        self.commit("Initial project")
+        self.git("push", "-q", "origin", "main")
+
+    def populate(self, model_params: dict[str, Any]) -> None:
+        """The first commit's files: this repository's, with the model's parameters set."""
         files = git(REPO, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
         for rel in files:
             source = REPO / rel
@@ -75,8 +81,6 @@ class Project:
             (self.dev / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, self.dev / rel)
         self.edit_params(model={"params": dict(model_params)})
-        self.commit("Initial project")
-        self.git("push", "-q", "origin", "main")
 
     # -- the developer's side ---------------------------------------------------------------
 
@@ -221,9 +225,15 @@ class Project:
         return Event("workflow_dispatch", payload, self.checkout(after, branch="main"), inputs)
 
     def workflow_run(
-        self, pr: Event, run_id: int, conclusion: str, head_sha: str | None = None
+        self,
+        pr: Event,
+        run_id: int,
+        conclusion: str,
+        head_sha: str | None = None,
+        path: str = ".github/workflows/pr.yml",
     ) -> Event:
-        """The `workflow_run` (completed) event of pr.yml's run `run_id` for event `pr`."""
+        """The `workflow_run` (completed) event of run `run_id` of the workflow named `pr` in
+        file `path` (pr.yml's by default) for event `pr`."""
         pull = pr.payload["pull_request"]
         payload = {
             "action": "completed",
@@ -231,7 +241,7 @@ class Project:
                 "id": run_id,
                 "name": "pr",
                 "event": "pull_request",
-                "path": ".github/workflows/pr.yml",
+                "path": path,
                 "status": "completed",
                 "conclusion": conclusion,
                 "head_sha": head_sha or pull["head"]["sha"],
