@@ -143,8 +143,6 @@ def _inside(spec: Any, root: Path | None) -> bool:
     return any(p and Path(p).resolve().is_relative_to(root) for p in places)
 
 
-
-
 def resolve(
     spec: str, task: str, root: str | Path | None = None, source: str = "params.yaml"
 ) -> type:
