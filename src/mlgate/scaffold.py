@@ -66,6 +66,11 @@ _GATE = {
         "  evidence: cv                    # an inconclusive holdout: cross-validate both configs\n"
         "  on_inconclusive: fail           # fail: block | warn: exit 0, no alias | pass\n"
         "  max_class_drop: 0.10            # no class's F1 may drop more than this\n"
+        "  # Absolute floors on the holdout, the first release included: a model below one is\n"
+        "  # never released, whatever the champion scores.\n"
+        "  thresholds:\n"
+        "    accuracy: $staging\n"
+        "    f1_macro: $staging\n"
     ),
     "regression": (
         "  primary_metric: rmse            # rmse | mae | r2\n"
@@ -79,6 +84,11 @@ _GATE = {
         "  evidence: cv                    # an inconclusive holdout: cross-validate both configs\n"
         "  on_inconclusive: fail           # fail: block | warn: exit 0, no alias | pass\n"
         "  max_slice_loss: 0.10            # per value of data.slice_by, in the same units\n"
+        "  # Absolute floor on the holdout, the first release included: a model below it is\n"
+        "  # never released. R² 0 is what predicting the mean scores; $staging asks for that\n"
+        "  # share of the target's variance explained.\n"
+        "  thresholds:\n"
+        "    r2: $staging\n"
     ),
 }
 
@@ -170,9 +180,14 @@ def next_steps(planned: Plan) -> list[str]:
             "Describe your data: mlgate data infer-schema --data data/train.csv --target COLUMN "
             "--write params.yaml (then check the ranges and categories it wrote)"
         )
+    name = planned.model_name
     steps += [
-        f"Train once locally: mlgate train (registers {planned.model_name} in ./mlflow.db)",
+        f"Train once locally: mlgate train (registers {name} in ./mlflow.db)",
         "Commit: git add params.yaml .github model_cards .gitignore && git commit -m 'mlgate'",
+        "What a merge to main does: its model, if it passes the gate, becomes @champion (recorded "
+        "in 'mlgate history'). With promotion.use_stages: false, as written, no version changes "
+        f"stage (nothing goes to Staging or Production): deploy models:/{name}@champion, or set it "
+        "true to move Production/Archived stages too",
         "Add the registry secrets MLFLOW_TRACKING_URI (and MLFLOW_TRACKING_USERNAME/PASSWORD): "
         "docs/github-setup.md, section 1 'Secrets'",
         "Create the 'production' environment with required reviewers and its own registry "
@@ -201,12 +216,13 @@ def _params(found: schema_mod.Schema | None, data_path: str, name: str, task: st
             " --write params.yaml\n"
             f"  task: {task}  # classification | regression\n"
         )
+    staging = "0.3" if task == "regression" else "0.85"
     return Template(template("params.yaml")).substitute(
         data_block=block,
         name=name,
-        gate_block=_GATE[task],
+        gate_block=Template(_GATE[task]).substitute(staging=staging),
         aliases=", ".join(ALIASES[task]),
-        staging="0.3" if task == "regression" else "0.85",
+        staging=staging,
         staged_by="R²" if task == "regression" else "accuracy",
     )
 

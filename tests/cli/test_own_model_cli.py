@@ -314,6 +314,18 @@ def test_init_through_the_cli(tmp_path: Path, monkeypatch) -> None:
     assert "  1. Train once locally: mlgate train (registers repo_model in ./mlflow.db)" in (
         done.output
     )
+    # What use_stages: false means, said where a newcomer reads it: the next steps and params.
+    assert (
+        "  3. What a merge to main does: its model, if it passes the gate, becomes @champion"
+        " (recorded in 'mlgate history'). With promotion.use_stages: false, as written, no version"
+        " changes stage (nothing goes to Staging or Production): deploy"
+        " models:/repo_model@champion, or set it true to move Production/Archived stages too\n"
+    ) in done.output
+    written = (root / "params.yaml").read_text()
+    assert "# false: mlgate moves aliases only. A merge to main points @champion" in written
+    assert "# With promotion.use_stages: true, a trained version with R² at or above it" in written
+    # An absolute floor for the first release: R² of the staging threshold, above the mean's 0.
+    assert "  thresholds:\n    r2: 0.3\n" in written
     again = runner.invoke(main, ["init", "repo"])  # a different params.yaml (no --data)
     assert again.exit_code == 2
     assert again.output == (
