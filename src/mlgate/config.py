@@ -412,7 +412,8 @@ class _Parser:
         if self.task == "regression":
             self.choice(metric, "gate.primary_metric", _REGRESSION_METRICS)
             return
-        if metric.startswith("f1_") and metric not in _metrics():
+        typo = metric[3:] not in self._classes() and difflib.get_close_matches(metric, _metrics())
+        if metric.startswith("f1_") and metric not in _metrics() and not typo:
             raise self.fail(
                 "gate.primary_metric",
                 f"must be one of {', '.join(_metrics())}, got {metric!r} (per-class F1 has no "

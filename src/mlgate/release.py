@@ -50,7 +50,7 @@ from .fingerprint import Fingerprint, of_revision, of_worktree
 from .git import git
 from .policy import PolicyChange
 from .registry import load_model
-from .train import train
+from .train import TrainResult, train
 
 if TYPE_CHECKING:
     from .config import Params
@@ -96,6 +96,7 @@ class Release:
     inputs_changed: bool = False
     before: str | None = None  # the revision compared with (None: none, e.g. a first push)
     trained: bool = False
+    training: TrainResult | None = None  # what this release trained and registered, if it did
     gate: GateRun | None = None  # the gate this release ran (None: a trusted one, a rollback)
 
     @property
@@ -201,7 +202,8 @@ def release(
         )
     facts["trained"] = target is None
     if target is None:
-        target = _train(registry, params, new, data_path, context_tags or {})
+        facts["training"] = _train(registry, params, new, data_path, context_tags or {})
+        target = registry.get_version(name, facts["training"].version)
     reason = reason or _commit_subject(root) or f"release of inputs {new.value[:12]}"
     # Decided before looking at the alias, so a re-run after a crash records the right kind.
     kind = "rollback" if was_champion(moves, target.version, alias) else "release"
@@ -398,7 +400,7 @@ def _train(
     fingerprint: Fingerprint,
     data_path: str,
     context_tags: dict[str, str],
-) -> Version:
+) -> TrainResult:
     with tempfile.TemporaryDirectory(prefix="mlgate-release-") as tmp:
         result = train(
             params,
@@ -408,7 +410,7 @@ def _train(
             context_tags=context_tags,
             figure_path=Path(tmp) / "confusion_matrix.png",
         )
-    return registry.get_version(params.mlflow.registered_model_name, result.version)
+    return result
 
 
 def _candidate_aliases(
