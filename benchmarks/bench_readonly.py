@@ -74,6 +74,7 @@ def main() -> None:
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             if not client.search_registered_models(f"name = '{MODEL}'"):
                 populate(client, args.versions)
+            versions = len(client.search_model_versions(f"name = '{MODEL}'"))
             env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
             print(f"{'command':<28} {'rest (s)':>9} {'mlflow (s)':>10} {'ratio':>6}")
             for command in COMMANDS:
@@ -94,9 +95,7 @@ def main() -> None:
         finally:
             if proc is not None:
                 os.killpg(proc.pid, signal.SIGKILL)
-    print(
-        f"{args.versions} versions, {args.repeats} runs each; load average {os.getloadavg()[0]:.1f}"
-    )
+    print(f"{versions} versions, {args.repeats} runs each; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
