@@ -290,6 +290,260 @@ def _mc(p: float, n: int) -> float:
     return 2 * math.sqrt(max(p * (1 - p), 1e-12) / n)
 
 
+# --- the whole procedure with known truth ------------------------------------------------------
+#
+# `--procedure CASE`: each replicate builds a champion and a pull request the way a user would
+# (data files and params), trains both artifacts, and judges them exactly as `mlgate gate` does:
+# clean holdout rows, `mlgate.gate.evaluate` with the default gate settings, and on an
+# inconclusive holdout the recipe cross-validation of `mlgate.challenge` (each version's
+# configuration on its own labelled data file), then `evaluate` again. Only the registry is left
+# out. The model is params.yaml's with fewer trees (`--trees`) and one thread, so that replicates
+# are cheap; the gate settings are params.yaml's.
+
+PROCEDURE_CASES = (
+    "relabel-20",
+    "relabel-5",
+    "relabel-10",
+    "relabel-15",
+    "refresh",
+    "reshuffled",
+    "small-300",
+    "small-600",
+    "family",
+)
+
+
+@dataclass(frozen=True)
+class Version:
+    """What a replicate knows about one side: its params and its data file."""
+
+    params: Params
+    frame: Any  # the raw CSV rows (pandas)
+
+
+def _with(base: Params, section: str, **values: Any) -> Params:
+    if section == "model":
+        hyper = {**base.model.params, **values.pop("params", {})}
+        model = dataclasses.replace(base.model, params=MappingProxyType(hyper), **values)
+        return dataclasses.replace(base, model=model)
+    return dataclasses.replace(base, data=dataclasses.replace(base.data, **values))
+
+
+def _relabel(frame: Any, params: Params, share: float, rng: np.random.Generator) -> Any:
+    """`share` of the rows the champion trained on, moved to a neighbouring class."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "data.csv"
+        frame.to_csv(path, index=False)
+        split = data_mod.holdout(params.data, path).split
+    target = params.data.target
+    features = [c for c in frame.columns if c != target]
+    trained = np.isin(rows_mod.row_hashes(frame, features), rows_mod.row_hashes(split.X_train))
+    picked = rng.choice(np.flatnonzero(trained), int(share * trained.sum()), replace=False)
+    out = frame.copy()
+    classes = list(params.data.schema.column(target).values)
+    step = rng.choice([-1, 1], picked.size)
+    out.loc[picked, target] = [
+        classes[min(max(classes.index(v) + s, 0), len(classes) - 1)]
+        if 0 < classes.index(v) + s < len(classes)
+        else classes[classes.index(v) - s]
+        for v, s in zip(out.loc[picked, target], step, strict=True)
+    ]
+    return out
+
+
+def _case(name: str, params: Params, frame: Any, r: int) -> tuple[Version, Version]:
+    rng = np.random.default_rng(10_000 + r)
+    if name.startswith("relabel-"):
+        share = int(name.split("-")[1]) / 100
+        return Version(params, frame), Version(params, _relabel(frame, params, share, rng))
+    if name == "refresh":
+        kept = frame.sample(frac=0.85, random_state=r).sort_index()
+        return Version(params, kept), Version(params, frame)
+    if name == "reshuffled":
+        return (
+            Version(_with(params, "data", random_state=1000 + r), frame),
+            Version(_with(params, "data", random_state=2000 + r), frame),
+        )
+    if name.startswith("small-"):
+        n = int(name.split("-")[1])
+        sample = frame.sample(n=n, random_state=r).reset_index(drop=True)
+        seeded = _with(params, "model", params={"random_state": 43 + r})
+        return Version(params, sample), Version(seeded, sample)
+    if name == "family":
+        swapped = _with(params, "model", estimator="hist_gradient_boosting", params={})
+        swapped = dataclasses.replace(
+            swapped,
+            model=dataclasses.replace(swapped.model, params=MappingProxyType({"random_state": 42})),
+        )
+        return Version(params, frame), Version(swapped, frame)
+    raise SystemExit(f"unknown case {name!r}; cases: {', '.join(PROCEDURE_CASES)}")
+
+
+_FITS: dict[Any, Any] = {}  # (file digest, training inputs) -> fitted pipeline, reused across
+
+
+def _fitted(version: Version, holdout: Any) -> Any:
+    import json
+
+    key = (holdout.sha256, json.dumps(version.params.training_inputs(), sort_keys=True))
+    if key not in _FITS:
+        pipeline = build_pipeline(version.params)
+        pipeline.fit(holdout.split.X_train, holdout.split.y_train)
+        _FITS.clear()  # only the champion of the latest replicate is worth keeping
+        _FITS[key] = pipeline
+    return _FITS[key]
+
+
+def _judge(champ: Version, pr: Version, tmp: Path, with_cv: bool) -> dict[str, Any]:
+    """One replicate through mlgate's own gate path (challenge.run_gate without a registry)."""
+    from types import SimpleNamespace
+
+    from mlgate import challenge
+    from mlgate.gate import VERDICT_INCONCLUSIVE, MoreEvidence
+
+    paths = {}
+    for role, version in (("champion", champ), ("pr", pr)):
+        paths[role] = tmp / f"{role}.csv"
+        version.frame.to_csv(paths[role], index=False)
+    hc = data_mod.holdout(champ.params.data, paths["champion"])
+    hp = data_mod.holdout(pr.params.data, paths["pr"])
+    champion_model = _fitted(champ, hc)
+    challenger_model = build_pipeline(pr.params).fit(hp.split.X_train, hp.split.y_train)
+    target = pr.params.data.target
+    columns = list(hc.split.X_train.columns)
+
+    def record(version: Version, h: Any) -> dict[str, Any]:
+        full = h.dataset.frame
+        return rows_mod.training_record(
+            h.split.X_train, version.params.training_inputs(), full[columns], full[target]
+        )
+
+    champion_record, challenger_record = record(champ, hc), record(pr, hp)
+    X_test = hp.split.X_test
+    clean = rows_mod.clean_rows(
+        rows_mod.row_hashes(X_test, columns),
+        rows_mod.read_record(champion_record),
+        rows_mod.read_record(challenger_record),
+    )
+    evidence = []
+    for version, model in (("1", champion_model), ("2", challenger_model)):
+        predictions = np.asarray(model.predict(X_test))
+        evidence.append(ModelEvidence(version=version, predictions=predictions, size_bytes=1))
+    evidence = list(challenge._timed(tuple(evidence), (champion_model, challenger_model), X_test))
+    champion_ev, challenger_ev = (
+        dataclasses.replace(ev, predictions=ev.predictions[clean.mask]) for ev in evidence
+    )
+    y = hp.split.y_test.to_numpy()[clean.mask]
+    change = rows_mod.data_change(
+        champion_record, hp.dataset.frame, hp.dataset.frame[target].to_numpy()
+    )
+    more = MoreEvidence(
+        n_holdout=clean.n_holdout,
+        why_fewer=clean.reason(),
+        n_data=len(hp.dataset.frame),
+        data_change=change,
+    )
+    cfg = pr.params.gate
+
+    def evaluate_with(more: MoreEvidence) -> Any:
+        return evaluate(y, hp.classes, challenger_ev, champion_ev, cfg, hp.sha256, more)
+
+    result = evaluate_with(more)
+    cv_seconds = 0.0
+    if result.verdict == VERDICT_INCONCLUSIVE and cfg.evidence == "cv" and with_cv:
+        cv, note = challenge._cross_validate(
+            pr.params, hp, SimpleNamespace(version="1"), champion_record, challenger_record, change
+        )
+        cv_seconds = cv.seconds if cv is not None else 0.0
+        result = evaluate_with(dataclasses.replace(more, cv=cv, cv_note=note))
+    truth_loss = _f1(y, champion_ev.predictions, hp.classes) - _f1(
+        y, challenger_ev.predictions, hp.classes
+    )
+    states = {
+        c.name: ("pass" if c.passed else "inconclusive" if c.inconclusive else "fail")
+        for c in result.checks
+    }
+    return {
+        "verdict": result.verdict,
+        "blocked": not result.passed,
+        "decided_by": result.decision.decided_by if result.decision else None,
+        "n_clean": int(clean.n_clean),
+        "clean_loss": float(truth_loss),
+        "latency": states.get("budget.latency"),
+        "per_class": states.get("per_class_f1"),
+        "primary": states.get(f"non_inferiority.{cfg.primary_metric}"),
+        "disputed": change.disputed if change else None,
+        "cv_repeats": result.cv.repeats if result.cv else None,
+        "cv_seconds": cv_seconds,
+    }
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _procedure(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+
+    import pandas as pd
+
+    params = load_params(args.params)
+    fewer = {"n_estimators": args.trees, "n_jobs": 1}
+    params = _with(params, "model", params=fewer)
+    frame = pd.read_csv(args.data)
+    out = Path(args.out) if args.out else None
+    results = []
+    if out and out.exists():
+        results = json.loads(out.read_text())
+    deadline = time.monotonic() + args.budget
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(len(results), args.replicates):
+            if time.monotonic() > deadline:
+                break
+            champ, pr = _case(args.procedure, params, frame, r)
+            started = time.perf_counter()
+            row = _judge(champ, pr, Path(tmp), with_cv=args.procedure != "family")
+            row["seconds"] = time.perf_counter() - started
+            results.append(row)
+            if out:
+                out.write_text(json.dumps(results, indent=1))
+            print(
+                f"{args.procedure} #{r}: {row['verdict']:12s} blocked={row['blocked']!s:5s} "
+                f"by={row['decided_by']} clean={row['n_clean']} loss={row['clean_loss']:+.4f} "
+                f"latency={row['latency']} per_class={row['per_class']} "
+                f"{row['seconds']:.1f}s",
+                flush=True,
+            )
+    _summarise(args.procedure, results)
+    return 0
+
+
+def _summarise(name: str, results: list[dict[str, Any]]) -> None:
+    n = len(results)
+    if not n:
+        print(f"{name}: no replicate ran")
+        return
+    for label, key in (("passed", lambda r: not r["blocked"]), ("blocked", lambda r: r["blocked"])):
+        k = sum(1 for r in results if key(r))
+        lo, hi = _wilson(k, n)
+        print(f"{name}: {label} {k}/{n} = {k / n:.1%} [{lo:.1%}, {hi:.1%}]")
+    loss = np.mean([r["clean_loss"] for r in results])
+    by = {v: sum(1 for r in results if r["verdict"] == v) for v in ("pass", "inconclusive", "fail")}
+    latency = sum(1 for r in results if r["latency"] != "pass")
+    print(
+        f"{name}: mean loss on clean rows {loss:+.4f}; verdicts {by}; latency not passed "
+        f"{latency}/{n}; mean {np.mean([r['seconds'] for r in results]):.1f} s a replicate"
+    )
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -315,7 +569,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="only time `mlgate gate` N times with gate.evidence holdout and cv, then exit",
     )
+    parser.add_argument(
+        "--procedure",
+        choices=PROCEDURE_CASES,
+        help="only judge CASE through the whole procedure with known truth, then exit",
+    )
+    parser.add_argument("--replicates", type=int, default=40, help="--procedure replicates")
+    parser.add_argument("--trees", type=int, default=40, help="--procedure: the model's trees")
+    parser.add_argument("--budget", type=float, default=1800, help="--procedure: seconds")
+    parser.add_argument("--out", help="--procedure: JSON of the replicates (resumed if it exists)")
     args = parser.parse_args(argv)
+    if args.procedure:
+        return _procedure(args)
     if args.full:
         args.reps, args.seeds = max(args.reps, 400), 5
     if args.cli:

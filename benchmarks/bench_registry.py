@@ -77,6 +77,8 @@ def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # no job runner and huey consumers (MLflow's GenAI jobs): mlgate uses none of them
+        env=dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"),
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -109,7 +109,9 @@ class MlflowServer:
     def start(self, timeout: float = 90) -> None:
         mlflow_bin = Path(sys.executable).with_name("mlflow")
         log = open(self.root / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
-        env, app = dict(os.environ), []
+        # MLflow 3's server also starts a job runner and seven huey consumers (its GenAI jobs),
+        # each importing mlflow again: mlgate uses none of them.
+        env, app = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"), []
         if self.auth is not None:
             config = self.root / "basic_auth.ini"
             config.write_text(

@@ -23,6 +23,7 @@ import yaml
 
 from .champion import Move
 from .config import CardConfig
+from .markdown import cell, inline
 from .verdict import GateSummary
 
 __all__ = [
@@ -198,7 +199,7 @@ def history_rows(moves: Sequence[Move]) -> list[list[str]]:
         [
             m.at,
             m.actor,
-            f"{_v(m.from_version)} → {_v(m.to_version)}",
+            f"{_version_or_none(m.from_version)} → {_version_or_none(m.to_version)}",
             m.kind,
             m.reason,
             (m.commit or _NONE)[:12],
@@ -246,7 +247,7 @@ def _title(facts: CardFacts) -> list[str]:
     summary = f"{described}; v{facts.version} is {role}."
     last = _arrival(facts)
     if last is not None:
-        summary += f" It became champion on {last.at} ({last.kind}: {_inline(last.reason)})."
+        summary += f" It became champion on {last.at} ({last.kind}: {inline(last.reason)})."
     return [*lines, summary, ""]
 
 
@@ -283,7 +284,7 @@ def _details(facts: CardFacts) -> list[str]:
         "",
         "| | |",
         "|---|---|",
-        *(f"| {k} | {_cell(v)} |" for k, v in rows),
+        *(f"| {k} | {cell(v)} |" for k, v in rows),
         "",
     ]
 
@@ -427,7 +428,7 @@ def _comparison(facts: CardFacts) -> list[str]:
     else:
         lines = [f"## Comparison with v{c.version} ({c.role})", ""]
         if c.comparable:
-            rows_note = f" {_inline(c.note)}." if c.note else ""
+            rows_note = f" {inline(c.note)}." if c.note else ""
             lines += [
                 "Both scored on the rows of the holdout above that neither trained on; the"
                 " interval is the paired bootstrap of the difference"
@@ -472,11 +473,11 @@ def _gate(facts: CardFacts) -> list[str]:
         "",
         "| Check | Result | Detail |",
         "|---|:---:|---|",
-        *(f"| {name} | {'✓' if ok else '✗'} | {_cell(msg)} |" for name, ok, msg in gate.checks),
+        *(f"| {name} | {'✓' if ok else '✗'} | {cell(msg)} |" for name, ok, msg in gate.checks),
     ]
     if gate.n_clean is not None and gate.n_rows is not None:
         rows = f"Compared on {gate.n_clean} of {gate.n_rows} holdout rows"
-        rows += f" ({_inline(gate.why_fewer)})." if gate.why_fewer else " (all clean)."
+        rows += f" ({inline(gate.why_fewer)})." if gate.why_fewer else " (all clean)."
         lines += ["", rows]
     if gate.detectable_drop is not None:
         chances = ", ".join(f"{p * 100:.0f} % at {d * 100:g} points" for d, p in gate.oc)
@@ -519,7 +520,7 @@ def _history(facts: CardFacts) -> list[str]:
     lines += ["| When (UTC) | Who | Move | Kind | Why | Commit |", "|---|---|---|---|---|---|"]
     for row in history_rows(moves):
         row[5] = _code(row[5]) if row[5] != _NONE else _NONE
-        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+        lines.append("| " + " | ".join(cell(c) for c in row) + " |")
     return [*lines, ""]
 
 
@@ -533,7 +534,7 @@ def _arrival(facts: CardFacts) -> Move | None:
     return next((m for m in reversed(facts.history) if m.to_version == facts.version), None)
 
 
-def _v(version: str | None) -> str:
+def _version_or_none(version: str | None) -> str:
     return f"v{version}" if version else "none"
 
 
@@ -555,11 +556,3 @@ def _signed(value: float | None) -> str:
 
 def _code(value: str | None) -> str:
     return f"`{value}`" if value else _NONE
-
-
-def _inline(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def _cell(text: str) -> str:
-    return _inline(text).replace("|", "\\|")

@@ -379,7 +379,3 @@ def _scorer(task: str, classes: Any) -> tuple[tuple[str, ...], Any]:
             np.asarray(y, dtype=float), np.asarray(p, dtype=float)
         )
     return METRICS, lambda y, p: classification_metrics(y, p, classes)
-
-
-def _v(version: str | None) -> str:
-    return f"v{version}" if version else "no champion"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,12 +28,15 @@ from .gate import (
     Slices,
     evaluate,
 )
+from .noninferiority import stage_confidence
 from .policy import PolicyChange
 from .registry import load_model
 from .rows import (
     TRAINING_RECORD,
     CleanRows,
+    DataChange,
     clean_rows,
+    data_change,
     read_record,
     record_columns,
     row_hashes,
@@ -57,6 +59,12 @@ __all__ = [
 # meet the same moments of a shared runner, and a thread pool's start-up contention (measured:
 # one HistGradientBoosting batch 14-144 ms with threads, 25 ms +-2 % single-threaded) is out.
 _LATENCY_PAIRS = 7
+# Cross-validation repeats partitions more the smaller the file (about _CV_ROWS scored rows in
+# all: the corrected variance's 1/J term and the t's degrees of freedom both improve), at least
+# gate.cv_repeats, at most _CV_MAX_REPEATS, and no more than fit _CV_BUDGET_S seconds.
+_CV_MAX_REPEATS = 10
+_CV_ROWS = 10_000
+_CV_BUDGET_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -208,7 +216,15 @@ def run_gate(
         else replace(ev, predictions=ev.predictions[clean.mask])
         for ev in (challenger_ev, champion_ev)
     )
-    more = MoreEvidence(n_holdout=clean.n_holdout, why_fewer=clean.reason())
+    dataset = holdout.dataset
+    target = dataset.frame[params.data.target].to_numpy()
+    change = data_change(champion_record, dataset.frame, target) if champion_record else None
+    more = MoreEvidence(
+        n_holdout=clean.n_holdout,
+        why_fewer=clean.reason(),
+        n_data=len(dataset.frame),
+        data_change=change,
+    )
     slices = _slices(params, split.X_test, clean.mask)
 
     def judge(gate: GateConfig, more: MoreEvidence) -> GateResult:
@@ -219,7 +235,7 @@ def run_gate(
     result = judge(params.gate, more)
     if result.verdict == VERDICT_INCONCLUSIVE and params.gate.evidence == "cv" and champion:
         records = (champion_record, _training_record(registry, challenger))
-        cv, note = _cross_validate(params, holdout, champion, *records)
+        cv, note = _cross_validate(params, holdout, champion, *records, change)
         more = replace(more, cv=cv, cv_note=note)
         result = judge(params.gate, more)
     informational = None
@@ -297,22 +313,24 @@ def _set_candidate_aliases(
 def publish(run: GateRun, *, report_path: str | None = None, json_path: str | None = None) -> None:
     """Everything a gate leaves besides the terminal text: the markdown report (the PR comment)
     and the JSON verdict where asked, the step summary and the Actions outputs."""
-    files = (
-        (report_path, lambda: report.render_markdown(run.result, run.links, report.warning(run))),
-        (json_path, lambda: json.dumps(verdict.to_json(run.result, run.links), indent=2) + "\n"),
-    )
-    for path, render in files:
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(render(), encoding="utf-8")
-    github.append_summary(report.render_step_summary(run.result, run.links, report.warning(run)))
-    github.write_outputs(
+    github.publish(
         {
             "verdict": run.result.verdict,
-            "passed": str(run.result.passed).lower(),
+            "passed": run.result.passed,
             "challenger_version": run.challenger,
-            "champion_version": run.champion or "",
-        }
+            "champion_version": run.champion,
+        },
+        summary=[report.render_step_summary(run.result, run.links, report.warning(run))],
+        files=[
+            (
+                report_path,
+                lambda: report.render_markdown(run.result, run.links, report.warning(run)),
+            ),
+            (
+                json_path,
+                lambda: json.dumps(verdict.to_json(run.result, run.links), indent=2) + "\n",
+            ),
+        ],
     )
 
 
@@ -371,9 +389,14 @@ def _cross_validate(
     champion: Version,
     record: dict[str, Any] | None,
     challenger_record: dict[str, Any] | None,
+    change: DataChange | None = None,
 ) -> tuple[CrossValidation | None, str | None]:
-    """Cross-validate the champion's recorded configuration against the challenger's (its
-    record, else the working tree's); or None and why not."""
+    """Cross-validate the champion's recipe (its recorded configuration on its recorded data)
+    against the challenger's (its record, else the working tree's, on this data file); or None
+    and why not.
+
+    Small files get more repeated partitions (the corrected variance's 1/J term shrinks with
+    them), as many as fit `_CV_BUDGET_S`."""
     inputs = (record or {}).get("inputs")
     if not inputs:
         return None, (
@@ -381,7 +404,23 @@ def _cross_validate(
             "with, and it recorded none (retrain it with this mlgate to record it)"
         )
     mine = (challenger_record or {}).get("inputs")
+    cfg = params.gate
+    n_rows = len(holdout.dataset.frame)
+    more_repeats = min(_CV_MAX_REPEATS, max(cfg.cv_repeats, -(-_CV_ROWS // max(n_rows, 1))))
+    options: dict[str, Any] = dict(
+        confidence=stage_confidence(cfg.confidence, cfg.evidence == "cv"),
+        max_repeats=more_repeats,
+        budget_s=_CV_BUDGET_S,
+    )
+    if change is not None:
+        options.update(champion_labels=change.labels, scored=change.agreed)
     try:
-        return cross_validate(inputs, params, holdout.dataset, holdout.classes, mine), None
+        cv = cross_validate(inputs, params, holdout.dataset, holdout.classes, mine, **options)
     except (ConfigError, ValueError) as exc:
         return None, f"cannot cross-validate: {first_line(exc)}"
+    if change is None:
+        return cv, (
+            f"champion v{champion.version} recorded no labelled data file: its configuration "
+            "was retrained on this file (a change of data alone cannot show here)"
+        )
+    return cv, None

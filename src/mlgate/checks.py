@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import GateConfig
 from .multiplicity import ClassDrop
-from .noninferiority import FAIL, INCONCLUSIVE, MIN_ROWS, PASS, Decision
+from .noninferiority import FAIL, INCONCLUSIVE, PASS, Decision
 from .stats import METRICS
 
 if TYPE_CHECKING:
@@ -167,8 +167,10 @@ def non_inferiority_check(decision: Decision | None, cfg: GateConfig) -> Check:
         return Check(name, None, None, -margin, "higher", False, message)
     h = decision.holdout
     level = (1 - h.confidence) / 2 * 100
-    if h.n < MIN_ROWS:
-        message = f"only {h.n} clean holdout rows (fewer than {MIN_ROWS}): no holdout verdict"
+    if h.n < decision.min_rows and decision.holdout_verdict == INCONCLUSIVE:
+        message = (
+            f"only {h.n} clean holdout rows (fewer than {decision.min_rows}): no holdout verdict"
+        )
     else:
         zone = {
             PASS: f"L {h.lo:+.4f} >= -{margin:g}: within the margin",
@@ -182,7 +184,7 @@ def non_inferiority_check(decision: Decision | None, cfg: GateConfig) -> Check:
     if decision.cv is not None:
         cv = decision.cv
         message += (
-            f"; cross-validation of the two configurations: delta {cv.point:+.4f}, "
+            f"; cross-validation of the two recipes: delta {cv.point:+.4f}, "
             f"[{cv.lo:+.4f}, {cv.hi:+.4f}] over {cv.n} rows: {decision.cv_verdict}"
         )
     elif decision.cv_note and decision.holdout_verdict == INCONCLUSIVE:

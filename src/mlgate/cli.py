@@ -234,23 +234,14 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 
     if result.training is not None and not as_json:  # as `train` prints it: what it registered
         click.echo(tables.render_train(result.training, result.name))
+    summary = [f"**mlgate {result.action.replace('_', ' ')}**: {result.message}"]
     if result.gate is not None and not as_json:
         click.echo(report.render_run(result.gate))
-        github.append_summary(
-            report.render_step_summary(
-                result.gate.result, result.gate.links, report.warning(result.gate)
-            )
-        )
-
-    champion = result.version if result.action != "rejected" else result.previous or ""
-    github.write_outputs(
-        {
-            "changed": str(result.changed).lower(),
-            "champion_version": champion,
-            "action": result.action,
-        }
-    )
-    github.append_summary(f"**mlgate {result.action.replace('_', ' ')}**: {result.message}")
+        gate = result.gate
+        summary.insert(0, report.render_step_summary(gate.result, gate.links, report.warning(gate)))
+    champion = result.version if result.action != "rejected" else result.previous
+    outputs = {"changed": result.changed, "champion_version": champion, "action": result.action}
+    github.publish(outputs, summary)
     if as_json:
         click.echo(
             json.dumps({**(extra or {}), **result.to_json()}, indent=2, sort_keys=True, default=str)
@@ -434,7 +425,7 @@ def train_command(
         figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
     )
-    github.write_outputs({"version": result.version, "reused": str(result.reused).lower()})
+    github.publish({"version": result.version, "reused": result.reused})
     name = params.mlflow.registered_model_name
     _emit(result, lambda r: tables.render_train(r, name), as_json)
 
@@ -812,14 +803,23 @@ def release_command(
     run here otherwise (trained first if no version has these inputs); a candidate that failed
     that gate once stays rejected. Run from the repository's top level. Exit 1 when the gate
     fails, 3 when @champion moved meanwhile.
+
+    In CI (CI=true) without --policy-from, the rules (gate:, promotion:) are the last released
+    commit's when it is an ancestor of HEAD, else --before's when that is one, else exit 2:
+    never those of a commit inside the push.
     """
     from . import card_facts, release
 
-    params, change = _binding(_params(params_path), policy_from, params_path)
+    params = _params(params_path)
+    registry = _registry(params, tracking_uri)
+    if policy_from is None and github.in_ci():
+        # In CI the rules never come from the push itself (release.policy_commit).
+        policy_from = release.policy_commit(registry, params, before)
+    params, change = _binding(params, policy_from, params_path)
     if change is not None and change.changed and not as_json:
         click.echo(f"warning: {change.describe()}")
     result = release.release(
-        _registry(params, tracking_uri),
+        registry,
         params,
         policy=change,
         who=_who(actor),

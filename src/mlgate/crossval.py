@@ -96,36 +96,58 @@ def paired_cv(
     seed: int = 0,
     confidence: float = 0.95,
     stratify: bool = True,
+    scored: np.ndarray | None = None,
+    max_repeats: int | None = None,
+    budget_s: float | None = None,
 ) -> CrossValidation:
-    """Train "champion" and "challenger" on the same folds; the corrected-t interval of Δ."""
+    """Train "champion" and "challenger" on the same folds; the corrected-t interval of Δ.
+
+    `scored`: bool per row, the rows a fold's models are scored on (default: all); the others
+    are still held out of training in their fold. `max_repeats`: run more partitions than
+    `repeats` while the next one fits in `budget_s` seconds (at least `repeats` always run).
+    """
     labels = np.asarray(y)
-    folds = fold_indices(labels, k, repeats, seed, stratify)
+    mask = np.ones(labels.size, dtype=bool) if scored is None else np.asarray(scored, bool)
+    if mask.shape != labels.shape:
+        raise ValueError(f"scored has {mask.size} entries for {labels.size} rows")
+    most = max(repeats, max_repeats or repeats)
+    folds = fold_indices(labels, k, most, seed, stratify)
     started = time.perf_counter()
-    champ, chall = [], []
+    champ, chall, sizes = [], [], []
     oof = {role: np.empty(labels.size, dtype=labels.dtype) for role in ("champion", "challenger")}
-    for j, (train_idx, test_idx) in enumerate(folds):
-        truth = labels[test_idx]
-        for role, scores in (("champion", champ), ("challenger", chall)):
-            predicted = np.asarray(fit_predict(role, train_idx, test_idx))
-            scores.append(float(score(truth, predicted)))
-            if j < k:
-                oof[role][test_idx] = predicted
+    done = 0
+    for r in range(most):
+        elapsed = time.perf_counter() - started
+        if r >= repeats and (budget_s is None or elapsed + elapsed / r > budget_s):
+            break
+        for train_idx, test_idx in folds[r * k : (r + 1) * k]:
+            keep = test_idx[mask[test_idx]]
+            for role, scores in (("champion", champ), ("challenger", chall)):
+                predicted = np.asarray(fit_predict(role, train_idx, test_idx))
+                if keep.size:
+                    scores.append(float(score(labels[keep], predicted[mask[test_idx]])))
+                if r == 0:
+                    oof[role][test_idx] = predicted
+            if keep.size:
+                sizes.append((keep.size, train_idx.size))
+        done = r + 1
     seconds = time.perf_counter() - started
     deltas = np.asarray(chall) - np.asarray(champ)
-    n_test = np.mean([len(test) for _, test in folds])
-    n_train = np.mean([len(train) for train, _ in folds])
-    interval = corrected_interval(deltas, n_test / n_train, confidence, labels.size)
+    n_test = float(np.mean([a for a, _ in sizes])) if sizes else 0.0
+    n_train = float(np.mean([b for _, b in sizes])) if sizes else 1.0
+    n_scored = int(mask.sum())
+    interval = corrected_interval(deltas, n_test / n_train, confidence, n_scored)
     return CrossValidation(
         tuple(champ),
         tuple(chall),
         k,
-        repeats,
-        int(labels.size),
+        done,
+        n_scored,
         interval,
         seconds,
-        oof["champion"],
-        oof["challenger"],
-        labels,
+        oof["champion"][mask],
+        oof["challenger"][mask],
+        labels[mask],
     )
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .config import Params, parse_params
 from .errors import ConfigError, DataError, UsageError
-from .git import git
+from .git import git, resolve
 
 __all__ = [
     "LOCKFILE",
@@ -215,7 +215,7 @@ def of_revision(
     def show(path: str) -> bytes | None:
         return git(root, "show", f"{rev}:{path}", binary=True)
 
-    if git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}") is None:
+    if resolve(root, rev) is None:
         raise UsageError(
             f"git revision {rev!r} not found in {root.resolve()}; fetch it or pass --before SHA"
         )

@@ -46,8 +46,18 @@ from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_
 from .config import GateConfig
 from .crossval import CrossValidation
 from .multiplicity import ClassDrop, class_sign_tests
-from .noninferiority import OC_DROPS, Decision, decide, honest_interval
+from .noninferiority import (
+    MIN_ROWS,
+    OC_DROPS,
+    Decision,
+    decide,
+    honest_interval,
+    min_holdout_rows,
+    projected_cv_se,
+    stage_confidence,
+)
 from .regression import SliceRow
+from .rows import DataChange
 from .stats import (
     METRICS,
     classification_metrics,
@@ -129,6 +139,9 @@ class MoreEvidence:
     why_fewer: str | None = None
     cv: CrossValidation | None = None
     cv_note: str | None = None
+    n_data: int | None = None  # rows of the data file (the cross-validation's folds)
+    # How the data file differs from the champion's, row by row (None: nothing recorded).
+    data_change: DataChange | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,6 +201,7 @@ class GateResult:
     # Regression: the primary error metric per value of data.slice_by (no per-class rows).
     per_slice: tuple[SliceRow, ...] = ()
     slice_column: str | None = None
+    data_change: DataChange | None = None  # the data file against the champion's
 
     @property
     def dry_run(self) -> bool:
@@ -320,10 +334,39 @@ class _Context:
             decision, cfg.primary_metric, champion_value or 0.0, cfg.margin, cfg.margin_kind
         )
 
+    @property
+    def two_stage(self) -> bool:
+        """Cross-validation follows an inconclusive holdout (`gate.evidence: cv`)."""
+        return self.cfg.evidence == "cv"
+
+    @property
+    def stage_confidence(self) -> float:
+        """The primary interval's confidence: each of two stages at half the level."""
+        return stage_confidence(self.cfg.confidence, self.two_stage)
+
     def decide(self, holdout: Any, margin: float) -> Decision:
-        cv = self.more.cv.interval if self.more.cv else None
+        """The primary verdict of the procedure as configured, and its power."""
+        cfg, more = self.cfg, self.more
         drops = regression.oc_losses(margin) if self.regression else OC_DROPS
-        return decide(holdout, margin, cv=cv, cv_note=self.more.cv_note, drops=drops)
+        min_rows = MIN_ROWS
+        if self.two_stage and not self.regression:
+            min_rows = min_holdout_rows(margin, self.stage_confidence)
+        stage, projected = None, False
+        if more.cv is not None:
+            stage = (more.cv.interval.se, max(len(more.cv.deltas) - 1, 1))
+        elif self.two_stage and more.n_data:
+            se = projected_cv_se(holdout, more.n_data, cfg.cv_folds, cfg.cv_repeats)
+            stage, projected = (se, cfg.cv_folds * cfg.cv_repeats - 1), True
+        return decide(
+            holdout,
+            margin,
+            cv=more.cv.interval if more.cv else None,
+            cv_note=more.cv_note,
+            min_rows=min_rows,
+            drops=drops,
+            cv_stage=stage,
+            cv_projected=projected,
+        )
 
     def no_clean_rows(self, champion: ModelEvidence) -> GateResult:
         """No holdout row is clean: the challenger's thresholds on its logged metrics, the
@@ -432,11 +475,10 @@ class _Context:
                 discordant=test.b + test.c,
                 n=int(self.truth.size),
                 margin=cfg.margin,
-                confidence=cfg.confidence,
+                confidence=self.stage_confidence,
             )
             intervals[metric] = (holdout.lo, holdout.hi)  # the interval the rule uses
-            cv = self.more.cv.interval if self.more.cv else None
-            decision = decide(holdout, cfg.margin, cv=cv, cv_note=self.more.cv_note)
+            decision = self.decide(holdout, cfg.margin)
         non_inferiority = checks.non_inferiority_check(decision, cfg)
         results = (
             *checks.threshold_checks(challenger_scores, champion_scores, cfg),
@@ -487,7 +529,7 @@ class _Context:
         intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in metrics}
         primary = cfg.primary_metric
         holdout, _ = regression.improvement_interval(
-            self.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, cfg.confidence
+            self.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, self.stage_confidence
         )
         sign = -1.0 if regression.DIRECTIONS[primary] == "lower" else 1.0
         # The interval the rule uses, in the metric's own direction.
@@ -601,6 +643,7 @@ class _Context:
             task=self.slices.task,
             per_slice=per_slice,
             slice_column=self.slices.column if per_slice else None,
+            data_change=more.data_change,
         )
 
 

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Literal, overload
 
-__all__ = ["git"]
+__all__ = ["git", "resolve"]
 
 
 @overload
@@ -34,3 +34,10 @@ def git(root: str | Path, *args: str, binary: bool = False) -> str | bytes | Non
     if done.returncode != 0:
         return None
     return done.stdout if binary else (done.stdout.strip() or None)
+
+
+def resolve(root: str | Path, rev: str) -> str | None:
+    """The full SHA of the commit `rev` names (a SHA, branch, tag, `HEAD~1`, ...) in the
+    repository at `root`; None when it names none here (a typo, or history this clone lacks).
+    Callers word the error: what a missing revision means differs by where it came from."""
+    return git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")

@@ -39,6 +39,15 @@ verdict does is policy (`gate.on_inconclusive`), decided by the caller.
 **Power** (`operating_characteristic`): with d̂ ≈ N(−δ, se²) for a true drop δ, the probability
 of each verdict at δ, and `detectable_drop`: the smallest drop that is blocked with 95 %
 probability.
+
+**The procedure** (`procedure_oc`): holdout, then cross-validation when the holdout cannot tell,
+then `gate.on_inconclusive`. Two chances to pass would double the level at the margin, so each
+stage tests at half of it (`stage_confidence`); the OC and δ95 a report states are those of the
+whole procedure, normal for the holdout stage and Student t for the cross-validation's.
+
+Why one module: the interval, the zones, the two-stage decision and its power are one rule; the
+power is computed from exactly the zones and confidences the decision used, and split apart the
+two would drift.
 """
 
 from __future__ import annotations
@@ -62,9 +71,14 @@ __all__ = [
     "decide",
     "detectable_drop",
     "honest_interval",
+    "min_holdout_rows",
     "operating_characteristic",
     "paired_mean_interval",
+    "procedure_detectable_drop",
+    "procedure_oc",
+    "projected_cv_se",
     "rows_to_settle",
+    "stage_confidence",
     "verdict",
 ]
 
@@ -181,12 +195,15 @@ def verdict(interval: Interval, margin: float, *, min_rows: int = MIN_ROWS) -> s
     """pass / fail / inconclusive by the zones in the module docstring."""
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
-    if interval.n < min_rows:
+    if interval.n < min(min_rows, MIN_ROWS):
         return INCONCLUSIVE
     eps = 1e-12
+    shown_worse = interval.hi < 0 and interval.lo < -margin - eps
+    if interval.n < min_rows:  # too few rows to vouch for the margin; a loss still shows
+        return FAIL if shown_worse else INCONCLUSIVE
     if interval.lo >= -margin - eps:
         return PASS
-    if interval.hi < 0:
+    if shown_worse:
         return FAIL
     return INCONCLUSIVE
 
@@ -270,15 +287,23 @@ class Decision:
     cv_verdict: str | None = None
     cv_note: str | None = None  # why cross-validation did not run, when it was asked for
     drops: tuple[float, ...] = OC_DROPS  # the true drops the OC table is stated at
+    min_rows: int = MIN_ROWS  # below this many clean rows the holdout gives no verdict
+    # The cross-validation stage of the procedure as configured: its standard error and the
+    # degrees of freedom of its t (measured when it ran, else projected from the holdout's
+    # spread: `cv_projected`); None when `gate.evidence` is holdout.
+    cv_stage: tuple[float, int] | None = None
+    cv_projected: bool = False
 
     def power(self, *, inconclusive_blocks: bool) -> tuple[float, tuple[OCRow, ...]]:
-        """δ95 and the OC table at `OC_DROPS`, from the deciding evidence's standard error."""
-        interval = self.cv if self.decided_by == "cv" and self.cv is not None else self.holdout
-        confidence = interval.confidence
-        d95 = detectable_drop(
-            interval.se, self.margin, confidence, inconclusive_blocks=inconclusive_blocks
+        """δ95 and the OC table at `drops` of the whole procedure as configured: the holdout,
+        then (when it cannot tell and `gate.evidence` is cv) the cross-validation."""
+        h = self.holdout
+        holdout_se = h.se if h.n >= self.min_rows else math.inf
+        oc = procedure_oc(holdout_se, self.margin, h.confidence, self.cv_stage, self.drops)
+        d95 = procedure_detectable_drop(
+            holdout_se, self.margin, h.confidence, self.cv_stage, inconclusive_blocks
         )
-        return d95, operating_characteristic(interval.se, self.margin, confidence, self.drops)
+        return d95, oc
 
     def settle(self, cv_configured: bool = False) -> str | None:
         """What would settle an inconclusive verdict, in words; None for a decided one.
@@ -288,8 +313,10 @@ class Decision:
         if self.verdict != INCONCLUSIVE:
             return None
         parts = []
-        if self.holdout.n < MIN_ROWS:
-            parts.append(f"at least {MIN_ROWS} clean holdout rows (there are {self.holdout.n})")
+        if self.holdout.n < self.min_rows:
+            parts.append(
+                f"at least {self.min_rows} clean holdout rows (there are {self.holdout.n})"
+            )
         else:
             needed = rows_to_settle(self.holdout, self.margin)
             if needed is not None:
@@ -318,20 +345,136 @@ def decide(
     cv_note: str | None = None,
     min_rows: int = MIN_ROWS,
     drops: tuple[float, ...] = OC_DROPS,
+    cv_stage: tuple[float, int] | None = None,
+    cv_projected: bool = False,
 ) -> Decision:
     """Combine the holdout's verdict with the cross-validation's (see `Decision`)."""
+    extra = (drops, min_rows, cv_stage, cv_projected)
     on_holdout = verdict(holdout, margin, min_rows=min_rows)
     if on_holdout != INCONCLUSIVE:
         return Decision(
-            on_holdout, "holdout", holdout, on_holdout, margin, cv, None, cv_note, drops
+            on_holdout, "holdout", holdout, on_holdout, margin, cv, None, cv_note, *extra
         )
     if cv is None:
         return Decision(
-            INCONCLUSIVE, "none", holdout, on_holdout, margin, None, None, cv_note, drops
+            INCONCLUSIVE, "none", holdout, on_holdout, margin, None, None, cv_note, *extra
         )
-    on_cv = verdict(cv, margin, min_rows=min_rows)
+    on_cv = verdict(cv, margin, min_rows=MIN_ROWS)
     by = "cv" if on_cv != INCONCLUSIVE else "none"
-    return Decision(on_cv, by, holdout, on_holdout, margin, cv, on_cv, cv_note, drops)
+    return Decision(on_cv, by, holdout, on_holdout, margin, cv, on_cv, cv_note, *extra)
+
+
+def stage_confidence(confidence: float, two_stage: bool) -> float:
+    """The two-sided confidence each stage's interval is built at.
+
+    Holdout-then-cross-validation gives a challenger two chances to pass; a loss of exactly
+    the margin would pass up to twice the one-sided level. Each stage therefore tests at half
+    of it (Bonferroni: P(pass) <= P(holdout passes) + P(cv passes), whatever their dependence),
+    so the whole procedure passes a loss of the margin at most (1 − confidence)/2 of the time.
+    """
+    return 1 - (1 - confidence) / 2 if two_stage else confidence
+
+
+def min_holdout_rows(margin: float, confidence: float) -> int:
+    """Fewer clean rows than this and no holdout can pass even an identical model.
+
+    The interval's floor (`discordance_floor` at m·n discordant rows) is about √(m/n), so a pass
+    (z·√(m/n) ≤ m) needs n ≥ z²/m: 168 rows for m = 0.03 at one-sided 1.25 %. Below it the
+    holdout is skipped and cross-validation decides (a holdout could still *fail* there, but
+    cross-validation sees that too, on five times the rows).
+    """
+    if margin <= 0:
+        return MIN_ROWS
+    z = float(_norm().ppf(0.5 + confidence / 2))
+    return max(MIN_ROWS, math.ceil(z * z / margin))
+
+
+def projected_cv_se(holdout: Interval, n_data: int, folds: int, repeats: int) -> float:
+    """The cross-validation's standard error expected from the holdout's spread.
+
+    Per-row variance v = se²·n of the holdout; a fold of N/k rows has S² ≈ v·k/N; the
+    Nadeau–Bengio variance is (1/J + 1/(k − 1))·S² with J = k·repeats.
+    """
+    if not math.isfinite(holdout.se) or holdout.n < 2 or n_data < folds or folds < 2:
+        return math.inf
+    v = holdout.se**2 * holdout.n
+    return math.sqrt((1 / (folds * repeats) + 1 / (folds - 1)) * v * folds / n_data)
+
+
+def _stage(se: float, margin: float, q: float, drop: float, cdf: Any) -> tuple[float, float]:
+    """P(pass), P(fail) of one stage whose estimate is −drop + se·T, bound ±q·se."""
+    if not math.isfinite(se) or se <= 0:
+        if se == 0:
+            return (1.0, 0.0) if drop <= margin else (0.0, 1.0)
+        return 0.0, 0.0
+    p_pass = float(cdf((margin - drop) / se - q))
+    p_fail = float(cdf((drop - max(q * se, margin - q * se)) / se))
+    return p_pass, min(p_fail, 1.0 - p_pass)
+
+
+def procedure_oc(
+    holdout_se: float,
+    margin: float,
+    confidence: float,
+    cv_stage: tuple[float, int] | None,
+    drops: Sequence[float] = OC_DROPS,
+) -> tuple[OCRow, ...]:
+    """P(pass), P(inconclusive), P(fail) of holdout-then-cross-validation at each true drop.
+
+    The holdout stage is normal (its interval is), the cross-validation stage a Student t on
+    its degrees of freedom (its bound is); an inconclusive holdout hands over to it. The two
+    stages are treated as independent (the cross-validation's rows include the holdout's, so
+    this is approximate; the level at the margin does not rest on it, see `stage_confidence`).
+    """
+    z = float(_norm().ppf(0.5 + confidence / 2))
+    if cv_stage is not None:
+        cv_se, df = cv_stage[0], max(cv_stage[1], 1)
+        t = _student_t()
+        q = float(t.ppf(0.5 + confidence / 2, df))
+
+        def t_cdf(x: float) -> float:
+            return float(t.cdf(x, df))
+
+    rows = []
+    for drop in drops:
+        h_pass, h_fail = _stage(holdout_se, margin, z, drop, _norm().cdf)
+        h_inc = max(0.0, 1.0 - h_pass - h_fail)
+        c_pass = c_fail = 0.0
+        if cv_stage is not None:
+            c_pass, c_fail = _stage(cv_se, margin, q, drop, t_cdf)
+        p_pass = h_pass + h_inc * c_pass
+        p_fail = h_fail + h_inc * c_fail
+        rows.append(OCRow(drop, p_pass, max(0.0, 1.0 - p_pass - p_fail), p_fail))
+    return tuple(rows)
+
+
+def procedure_detectable_drop(
+    holdout_se: float,
+    margin: float,
+    confidence: float,
+    cv_stage: tuple[float, int] | None,
+    inconclusive_blocks: bool,
+) -> float:
+    """The smallest true drop the whole procedure blocks with 95 % probability (bisection)."""
+
+    def blocked(drop: float) -> float:
+        row = procedure_oc(holdout_se, margin, confidence, cv_stage, (drop,))[0]
+        return row.p_block(inconclusive_blocks)
+
+    hi = max(margin, 0.01) * 2
+    for _ in range(20):
+        if blocked(hi) >= _POWER:
+            break
+        hi *= 2
+    else:
+        return math.inf
+    lo = 0.0
+    if blocked(lo) >= _POWER:
+        return 0.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if blocked(mid) >= _POWER else (mid, hi)
+    return hi
 
 
 # scipy.stats costs ~0.8 s to import: commands that only read a stored verdict (a champion move,

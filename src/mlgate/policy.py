@@ -22,7 +22,7 @@ from typing import Any
 
 from .config import GateConfig, Params, PromotionConfig, parse_params
 from .errors import ConfigError, UsageError
-from .git import git
+from .git import git, resolve
 
 __all__ = ["GUARDED_PATHS", "PolicyChange", "binding", "commit"]
 
@@ -124,7 +124,7 @@ def binding(
 
 def commit(rev: str, root: str | Path = ".") -> str:
     """The commit `--policy-from REV` names; UsageError when there is none."""
-    sha = git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    sha = resolve(root, rev)
     if sha is None:
         raise UsageError(
             f"--policy-from {rev!r}: no such commit in {Path(root).resolve()}; fetch it"

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,7 +33,7 @@ from .champion import Who, make_champion
 from .config import Params, resolve_tracking_uri
 from .errors import UsageError
 from .fingerprint import input_paths, of_revision, of_worktree
-from .git import git
+from .git import git, resolve
 from .policy import PolicyChange, binding, commit
 
 if TYPE_CHECKING:
@@ -48,7 +47,6 @@ __all__ = [
     "Revisions",
     "changed_inputs",
     "check",
-    "pr_number",
     "publish",
     "render_markdown",
     "render_text",
@@ -56,7 +54,6 @@ __all__ = [
 ]
 
 LOCAL_REGISTRY = "job-local"
-_QUEUE_PR = re.compile(r"/pr-(\d+)-[0-9a-f]+$")  # gh-readonly-queue/<base>/pr-<N>-<sha>
 
 
 @dataclass(frozen=True)
@@ -176,16 +173,8 @@ def changed_inputs(
     return tuple(out.splitlines()) if out else ()
 
 
-def pr_number(event: dict[str, Any]) -> str | None:
-    number = (event.get("pull_request") or {}).get("number")
-    if number:
-        return str(number)
-    match = _QUEUE_PR.search((event.get("merge_group") or {}).get("head_ref", ""))
-    return match.group(1) if match else None
-
-
 def _commit(root: str | Path, rev: str) -> str:
-    sha = git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    sha = resolve(root, rev)
     if sha is None:
         raise UsageError(
             f"git revision {rev!r} not found in {Path(root).resolve()}; check out with"
@@ -213,7 +202,7 @@ def check(
     training input changed."""
     event = github.event() if event is None else event
     revs = revisions(root, base, head, event)
-    number = pr or pr_number(event)
+    number = pr or github.pr_number(event)
     if policy_from is not None:
         commit(policy_from, root)  # a wrong --policy-from is an error even with nothing to gate
     changed = changed_inputs(root, params, params_path, revs.base)
@@ -398,28 +387,24 @@ def publish(
     A run with nothing to gate writes a report too (it replaces an older verdict in the comment)
     but no JSON verdict, as there is none.
     """
-    files = (
-        (report_path, lambda: render_markdown(result)),
-        (
-            json_path if result.gated else None,
-            lambda: json.dumps(result.to_json(), indent=2) + "\n",
-        ),
-    )
-    for path, render in files:
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(render(), encoding="utf-8")
-    github.append_summary(render_markdown(result).split("\n", 1)[1])
     gate = result.gate
-    github.write_outputs(
+    github.publish(
         {
-            "gated": str(result.gated).lower(),
+            "gated": result.gated,
             "verdict": gate.result.verdict if gate else "nothing to gate",
-            "passed": str(result.passed).lower(),
+            "passed": result.passed,
             "head_sha": result.revisions.head,
             "base_sha": result.revisions.base,
-            "registry": result.registry or "",
-            "challenger_version": gate.challenger if gate else "",
-            "champion_version": (gate.champion or "") if gate else "",
-        }
+            "registry": result.registry,
+            "challenger_version": gate.challenger if gate else None,
+            "champion_version": gate.champion if gate else None,
+        },
+        summary=[render_markdown(result).split("\n", 1)[1]],
+        files=[
+            (report_path, lambda: render_markdown(result)),
+            (
+                json_path if result.gated else None,
+                lambda: json.dumps(result.to_json(), indent=2) + "\n",
+            ),
+        ],
     )

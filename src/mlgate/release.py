@@ -47,7 +47,7 @@ from .champion import (
 )
 from .errors import MlgateError, NotFoundError, UsageError
 from .fingerprint import Fingerprint, of_revision, of_worktree
-from .git import git
+from .git import git, resolve
 from .policy import PolicyChange
 from .registry import load_model
 from .train import TrainResult, train
@@ -60,6 +60,7 @@ __all__ = [
     "ACTIONS",
     "REJECTED_TAG",
     "Release",
+    "policy_commit",
     "promote",
     "release",
     "rollback",
@@ -167,7 +168,7 @@ def release(
     new = of_worktree(params, data_path, root)
     champion = _champion(registry, name, alias)
     moves = _moves(registry, name)
-    head = git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    head = resolve(root, "HEAD")
     released = _last_released(moves, alias, root)
     base = released or before
     facts: dict[str, Any] = dict(name=name, fingerprint=new.value, before=base)
@@ -177,7 +178,7 @@ def release(
         return _nothing(
             champion,
             f"{head[:12]} is older than the last released commit {released[:12]}:"
-            f" a stale run changes nothing ({_v(champion)} stays champion)",
+            f" a stale run changes nothing ({_champion_label(champion)} stays champion)",
             facts,
         )
     old = _before(base, params_path, root)
@@ -197,7 +198,7 @@ def release(
         return _nothing(
             champion,
             f"{head[:12]} was released already and @{alias} moved since: nothing changes"
-            f" ({_v(champion)} stays champion)",
+            f" ({_champion_label(champion)} stays champion)",
             facts,
         )
     facts["trained"] = target is None
@@ -233,7 +234,7 @@ def release(
     written, error = _card(registry, params, name, target.version, card_file, data_path)
     verb = {"promoted": "promoted", "rolled_back": "restored (rollback)"}.get(action)
     message = (
-        f"v{target.version} is champion (was {_v(champion)}): {verb}"
+        f"v{target.version} is champion (was {_champion_label(champion)}): {verb}"
         if verb
         else f"v{target.version} is already champion"
     )
@@ -291,9 +292,45 @@ def _refused(
     failed = ", ".join(c.name for c in gate.result.failed_checks) or gate.result.verdict
     where = f"commit {head[:12]}" if head else "an unknown commit"
     registry.set_version_tags(name, target.version, {REJECTED_TAG: f"{where}: {failed}"})
-    against = _v(gate.champion)
+    against = _champion_label(gate.champion)
     message = f"v{target.version} failed its gate against {against} ({failed}): nothing promoted"
     return _rejected(target.version, champion, gate, message, facts)
+
+
+def policy_commit(
+    registry: Registry, params: Params, before: str | None, root: str | Path = "."
+) -> str | None:
+    """The commit whose `gate:` and `promotion:` judge a release when none is named (CI).
+
+    Rules the push itself brought never judge it: the last released commit (the alias history's)
+    when it is an ancestor of HEAD, else `before` (the push's) when that is one. Never HEAD^1:
+    in a rebase merge, a multi-commit push or a merge-queue batch that is a commit of the push
+    (commit 1 relaxes the margin, commit 2 ships the weaker model). None only for a first
+    release (nothing recorded, no champion, no `before`): there is nothing to protect yet, and
+    the tree's own rules apply. Anything else is a UsageError (exit 2).
+    """
+    name = params.mlflow.registered_model_name
+    alias = params.promotion.champion_alias
+    head = resolve(root, "HEAD")
+    if head is None:
+        raise UsageError("release: no commit checked out; run it in a clone of the repository")
+    released = _last_released(_moves(registry, name), alias, root)
+    if released and _is_ancestor(root, released, head):
+        return released
+    known = None
+    if before and not _NULL_SHA.match(before):
+        known = resolve(root, before)
+    if known and _is_ancestor(root, known, head):
+        return known
+    if released is None and known is None and _champion(registry, name, alias) is None:
+        return None
+    last = f"the last released commit {released[:12]}" if released else "no released commit"
+    raise UsageError(
+        f"release: no trusted commit to take the rules from for {head[:12]}: {last} and"
+        f" --before {_short(before) if before else 'none'} are not ancestors of it (a force push,"
+        " or history this clone lacks); check out with fetch-depth: 0, or name a reviewed commit"
+        " with --policy-from REV"
+    )
 
 
 def _rejected(
@@ -341,7 +378,7 @@ def _last_released(moves: list[Move], alias: str, root: str | Path) -> str | Non
     """
     for move in reversed(champion_moves(moves, alias)):
         if move.commit:
-            return git(root, "rev-parse", "--verify", "--quiet", f"{move.commit}^{{commit}}")
+            return resolve(root, move.commit)
     return None
 
 
@@ -363,14 +400,14 @@ def _before(before: str | None, params_path: str, root: str | Path) -> Fingerpri
     """
     if not before or _NULL_SHA.match(before):
         return None
-    missing = git(root, "rev-parse", "--verify", "--quiet", f"{before}^{{commit}}") is None
+    missing = resolve(root, before) is None
     if _FULL_SHA.match(before) and missing:
         return None
     # A shallow clone also lacks HEAD^: that is missing history, not a first commit.
     first_commit = (
         before in ("HEAD~1", "HEAD^")
-        and git(root, "rev-parse", "--verify", "--quiet", "HEAD^") is None
-        and git(root, "rev-parse", "--verify", "--quiet", "HEAD") is not None
+        and resolve(root, "HEAD^") is None
+        and resolve(root, "HEAD") is not None
         and git(root, "rev-parse", "--is-shallow-repository") == "false"
     )
     if first_commit:
@@ -536,7 +573,7 @@ def _move(
         action, message = "already_champion", f"v{version} is already champion"
     else:
         action = "rolled_back" if kind == "rollback" else "promoted"
-        message = f"v{version} is champion (was {_v(current)})"
+        message = f"v{version} is champion (was {_champion_label(current)})"
     return Release(
         action=action,
         name=name,
@@ -570,5 +607,5 @@ def _card(
         return None, f"model card not written ({exc}); re-run the command to write it"
 
 
-def _v(version: str | None) -> str:
+def _champion_label(version: str | None) -> str:
     return f"v{version}" if version else "no champion"

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .gate import VERDICT_FAIL, VERDICT_INCONCLUSIVE, VERDICT_NO_CHAMPION, Check, GateResult
+from .markdown import cell
 
 if TYPE_CHECKING:
     from .challenge import GateRun
@@ -71,7 +72,7 @@ def warning(run: GateRun) -> str | None:
 
 def warning_block(text: str) -> str:
     """`warning()`'s line as a GitHub alert, the most prominent thing a comment can show."""
-    return f"> [!WARNING]\n> **{_cell(text)}**"
+    return f"> [!WARNING]\n> **{cell(text)}**"
 
 
 def render_text(result: GateResult) -> str:
@@ -84,6 +85,8 @@ def render_text(result: GateResult) -> str:
         lines.append(f"clean rows: {result.holdout.why_fewer}")
     if result.note:
         lines.append(f"note: {result.note}")
+    if (data := _data_text(result)) is not None:
+        lines.append(f"data: {data}")
     if result.metrics:
         ci = f"{result.config.confidence * 100:g}% CI of delta"
         champion = _version(result.champion, "champion")
@@ -138,34 +141,37 @@ def _sections(
     yield _subject(result)
     if links:
         yield ""
-        yield " · ".join(f"[{_cell(label)}]({url})" for label, url in links.items())
+        yield " · ".join(f"[{cell(label)}]({url})" for label, url in links.items())
     if result.dry_run:
         yield ""
         yield "> **Dry run** (`gate.mode: dry_run`): this verdict is reported, it does not block."
     if result.holdout.why_fewer and result.champion is not None:
         yield ""
-        why = _cell(result.holdout.why_fewer)
+        why = cell(result.holdout.why_fewer)
         yield f"> Compared only on rows neither model trained on: {why}."
     if result.note:
         yield ""
-        yield f"> ⚠️ {_cell(result.note)}"
+        yield f"> ⚠️ {cell(result.note)}"
+    if (data := _data_text(result)) is not None:
+        yield ""
+        yield f"> Data: {cell(data)}."
     failed = [c for c in result.failed_checks if not c.inconclusive]
     if failed:
         yield ""
         yield "**Failed checks**"
         yield ""
-        yield from (f"- {_NO} `{c.name}`: {_cell(c.message)}" for c in failed)
+        yield from (f"- {_NO} `{c.name}`: {cell(c.message)}" for c in failed)
     unsure = [c for c in result.failed_checks if c.inconclusive]
     if unsure:
         yield ""
         yield "**Inconclusive: the evidence cannot tell a loss of the margin from no loss**"
         yield ""
-        yield from (f"- {_UNSURE} `{c.name}`: {_cell(c.message)}" for c in unsure)
+        yield from (f"- {_UNSURE} `{c.name}`: {cell(c.message)}" for c in unsure)
         if result.decision is not None and (
             settle := result.decision.settle(result.config.evidence == "cv")
         ):
             yield ""
-            yield f"What would settle it: {_cell(settle)}."
+            yield f"What would settle it: {cell(settle)}."
     if result.metrics:
         yield ""
         yield from _metric_table(result)
@@ -218,7 +224,7 @@ def _headline(result: GateResult) -> str:
         effect = "blocks" if policy == "fail" else "does not block"
         return (
             f"## ⚠️ mlgate{label}: the gate is inconclusive for {who} "
-            f"(`gate.on_inconclusive: {policy}`: {effect})"
+            f"(`gate.on_inconclusive: {policy}`: {effect}){_relabels(result)}"
         )
     emoji = "❌" if failed else "✅"
     if result.dry_run:
@@ -226,7 +232,30 @@ def _headline(result: GateResult) -> str:
     else:
         outcome = "failed" if failed else "passed"
     extra = " (no champion)" if result.verdict == VERDICT_NO_CHAMPION else ""
-    return f"## {emoji} mlgate{label}: {who} {outcome} the gate{extra}"
+    return f"## {emoji} mlgate{label}: {who} {outcome} the gate{extra}{_relabels(result)}"
+
+
+def _relabels(result: GateResult) -> str:
+    """The headline's note of a change that relabels rows the champion's data file has."""
+    change = result.data_change
+    if change is None or not change.disputed:
+        return ""
+    rows = "row" if change.disputed == 1 else "rows"
+    return f" · ⚠️ this change relabels {change.disputed} {rows} of the champion's data"
+
+
+def _data_text(result: GateResult) -> str | None:
+    """The data file against the champion's, row by row; None when nothing was recorded."""
+    change = result.data_change
+    if change is None or result.champion is None:
+        return None
+    if not (change.disputed or change.added or change.removed):
+        return f"the same {change.recorded} rows and labels as the champion's data file"
+    return (
+        f"against the champion's data file ({change.recorded} rows): {change.disputed} rows "
+        f"relabelled (disputed: cross-validation does not score them), {change.added} added, "
+        f"{change.removed} removed"
+    )
 
 
 def _subject(result: GateResult, tick: str = "`") -> str:
@@ -298,6 +327,13 @@ def _power_text(result: GateResult) -> str | None:
     where = "cross-validated rows" if source is decision.cv else "clean holdout rows"
     if d95 == float("inf"):
         return f"none: too few {where} to estimate a spread"
+    if decision.cv_stage is not None:
+        how = "projected from the holdout" if decision.cv_projected else "measured"
+        where += (
+            f"; the whole procedure: the holdout, then cross-validation when it cannot tell "
+            f"(its standard error {decision.cv_stage[0]:.4f} {how}, t on {decision.cv_stage[1]} "
+            "degrees of freedom)"
+        )
     chances = " / ".join(f"{row.p_block(blocks) * 100:.0f} %" for row in oc)
     if result.task == "regression":  # losses in the error's units, not points of a score
         what = f"a true {result.config.primary_metric} loss"
@@ -349,7 +385,7 @@ def _check_table(checks: tuple[Check, ...]) -> list[str]:
             _num(c.candidate),
             _num(c.baseline),
             _bound(c),
-            _cell(c.message),
+            cell(c.message),
         )
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -361,7 +397,7 @@ def _class_table(result: GateResult) -> list[str]:
     lines = [f"| Class | {champ} | {chall} | Δ | Support |", "|---|---:|---:|---:|---:|"]
     for row in result.per_class:
         cells = (
-            _cell(row.label),
+            cell(row.label),
             _fixed(row.champion_f1),
             _fixed(row.challenger_f1),
             _signed(row.delta),
@@ -382,7 +418,7 @@ def _slice_table(result: GateResult) -> list[str]:
     for row in result.per_slice:
         delta = None if row.champion is None else row.challenger - row.champion
         cells = (
-            _cell(row.value),
+            cell(row.value),
             _fixed(row.champion),
             _fixed(row.challenger),
             _signed(delta),
@@ -497,11 +533,6 @@ def _series(values: list[float | None]) -> str:
 
 def _quote(text: str) -> str:
     return text.replace('"', "'")
-
-
-def _cell(text: str) -> str:
-    """Text safe inside a markdown table cell or a one-line bullet."""
-    return text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
 
 
 def render_run(run: GateRun) -> str:

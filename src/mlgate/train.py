@@ -19,7 +19,7 @@ from .errors import ConfigError
 from .fingerprint import Fingerprint, of_worktree
 from .registry import METRIC_TAG_PREFIX
 from .regression import regression_metrics
-from .rows import TRAINING_RECORD, training_record
+from .rows import TRAINING_RECORD, canonical_value, training_record
 from .stats import classification_metrics, confusion_matrix
 
 if TYPE_CHECKING:
@@ -74,18 +74,30 @@ def cross_validate(
     classes: list[str],
     challenger_inputs: Mapping[str, Any] | None = None,
     root: str | Path = ".",
+    *,
+    champion_labels: Any = None,
+    scored: Any = None,
+    confidence: float | None = None,
+    max_repeats: int | None = None,
+    budget_s: float | None = None,
 ) -> CrossValidation:
-    """Paired k-fold cross-validation of the champion's configuration and the challenger's.
+    """Paired k-fold cross-validation of the champion's recipe and the challenger's.
 
     `champion_inputs` / `challenger_inputs`: the `training_inputs()` each version recorded when
     it was trained (its estimator, hyper-parameters and numeric preprocessing); without the
     challenger's, `params`' model is the challenger's. Both are built by this code's
-    `build_pipeline` on the current schema, trained on the same folds of the whole dataset and
-    scored on the gate's primary metric, oriented so that higher is better (an error is
-    negated: the interval is then the challenger's improvement), `gate.cv_folds` x
-    `gate.cv_repeats`, seeded by `gate.seed`. Folds are stratified by class for classification.
-    Raises ConfigError when a recorded configuration no longer builds.
+    `build_pipeline` on the current schema. Folds are over `dataset`'s rows (stratified by
+    class for classification), `gate.cv_folds` x `gate.cv_repeats`, seeded by `gate.seed`.
+    `champion_labels`: per row of `dataset`, the label the champion's own data file gives it
+    (None where its file lacks the row): the champion's configuration trains on those rows and
+    labels minus the fold, the challenger's on `dataset` minus the fold; without it both train
+    on `dataset`. `scored`: bool per row, the rows both files agree on, the only ones scored.
+    Scores are the gate's primary metric oriented so that higher is better (an error is
+    negated: the interval is then the challenger's improvement). Raises ConfigError when a
+    recorded configuration no longer builds.
     """
+    import numpy as np
+
     from .crossval import paired_cv
 
     configs = {
@@ -95,17 +107,39 @@ def cross_validate(
         else params,
     }
     pipelines = {role: build_pipeline(cfg, root) for role, cfg in configs.items()}
+    same_config = configs["champion"].model == configs["challenger"].model
     X = dataset.frame[dataset.features]  # ignored columns (ids) are no model input
     y = dataset.frame[params.data.target].to_numpy()
     metric = params.gate.primary_metric
     regression = params.data.schema.task == "regression"
+    own = None
+    if champion_labels is not None:
+        own = np.asarray(champion_labels, dtype=object)
+        texts = np.asarray([canonical_value(v) for v in y], dtype=object)
+        present = np.asarray([v is not None for v in own])
+        # The champion's label as the challenger's column type, where both files agree on it.
+        champion_y = np.where(present & (own == texts), y, own)
+        if regression:
+            champion_y = np.where(present, champion_y, np.nan)
+    last: dict[Any, Any] = {}
 
     def fit_predict(role: str, train_rows: Any, test_rows: Any) -> Any:
         from sklearn.base import clone
 
-        pipeline = clone(pipelines[role])
-        pipeline.fit(X.iloc[train_rows], y[train_rows])
-        return pipeline.predict(X.iloc[test_rows])
+        rows, labels = train_rows, y[train_rows]
+        if role == "champion" and own is not None:
+            rows = train_rows[present[train_rows]]
+            labels = champion_y[rows]
+            if regression:
+                labels = labels.astype(float)
+        # The same configuration on the same rows and labels is the same model: reuse its fit.
+        key = (same_config or role, rows.tobytes(), tuple(labels.tolist()), test_rows.tobytes())
+        if key not in last:
+            last.clear()
+            pipeline = clone(pipelines[role])
+            pipeline.fit(X.iloc[rows], labels)
+            last[key] = pipeline.predict(X.iloc[test_rows])
+        return last[key]
 
     def score(truth: Any, predicted: Any) -> float:
         if regression:
@@ -121,8 +155,11 @@ def cross_validate(
         k=cfg.cv_folds,
         repeats=cfg.cv_repeats,
         seed=cfg.seed,
-        confidence=cfg.confidence,
+        confidence=cfg.confidence if confidence is None else confidence,
         stratify=not regression,
+        scored=scored,
+        max_repeats=max_repeats,
+        budget_s=budget_s,
     )
 
 
@@ -275,8 +312,13 @@ def train(
     artifacts: dict[str, Any] = {
         "metrics.json": metrics,
         # What this version trained on: the gate keeps these rows out of every comparison with
-        # it, and cross-validation rebuilds its configuration from the inputs.
-        TRAINING_RECORD: training_record(split.X_train, params.training_inputs()),
+        # it, and cross-validation rebuilds its recipe (configuration and labelled data file).
+        TRAINING_RECORD: training_record(
+            split.X_train,
+            params.training_inputs(),
+            dataset.frame[list(split.X_train.columns)],
+            dataset.frame[params.data.target].to_numpy(),
+        ),
     }
     if task == "classification":
         figure_path = figure_path or Path("reports/confusion_matrix.png")

@@ -106,9 +106,12 @@ def test_same_model_on_a_reshuffled_split_is_not_failed(champion: Path) -> None:
 
 
 def test_rows_appended_to_the_data_file_are_not_failed(champion: Path) -> None:
-    """v1 trained on the first 85 % of the rows; v2, the same model, on the whole file."""
+    """v1 trained on 85 % of the rows; v2, the same model, on the whole file (the rows appended
+    are a random 15 %: the file itself is ordered by class, so its tail is not a refresh but a
+    class the champion never saw). Cross-validation compares v1's recipe, on its own rows, with
+    v2's: the refresh passes on evidence, not because both were retrained on one file."""
     path = champion / "data" / "obesity.csv"
-    full = pd.read_csv(path)
+    full = pd.read_csv(path).sample(frac=1.0, random_state=0)
     full.iloc[: int(0.85 * len(full))].to_csv(path, index=False)
     _make_champion(_train(champion))
     full.to_csv(path, index=False)
@@ -116,6 +119,9 @@ def test_rows_appended_to_the_data_file_are_not_failed(champion: Path) -> None:
     code, verdict = _gate(champion)
     assert (code, verdict["verdict"]) == (0, "pass"), verdict["checks"]
     assert verdict["holdout"]["n_clean"] < verdict["holdout"]["n_rows"]
+    cv = verdict["decision"]["cv"]
+    if cv is not None:  # scored on the rows both files have: the champion's, not the new ones
+        assert cv["n_rows"] < 0.9 * len(full.drop_duplicates())
 
 
 def test_a_clearly_worse_model_on_a_reshuffled_split_still_fails(champion: Path) -> None:
@@ -155,3 +161,43 @@ def test_what_an_inconclusive_holdout_does_follows_the_policy(
     text = (champion / "gate.md").read_text()
     assert f"the gate is inconclusive for challenger v2 (`gate.on_inconclusive: {policy}`" in text
     assert "What would settle it: about" in text
+
+
+def test_a_change_that_relabels_the_champion_s_training_rows_is_blocked(champion: Path) -> None:
+    """20 % of the rows the champion trained on moved to a neighbouring class, nothing else
+    changed. Cross-validation trains each recipe on its own labels (not both on the PR's file,
+    where the data-only change would compare exactly equal) and scores only rows both files
+    agree on; the report's headline says the change relabels rows."""
+    import numpy as np
+
+    from mlgate import data as data_mod
+    from mlgate.config import load_params
+    from mlgate.rows import row_hashes
+
+    params = load_params(str(champion / "params.yaml"))
+    path = champion / "data" / "obesity.csv"
+    split = data_mod.holdout(params.data, str(path)).split
+    frame = pd.read_csv(path)
+    target = params.data.target
+    features = [c for c in frame.columns if c != target]
+    trained = np.isin(row_hashes(frame, features), row_hashes(split.X_train, features))
+    classes = list(params.data.schema.column(target).values)
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(np.flatnonzero(trained), size=int(0.2 * trained.sum()), replace=False)
+    frame.loc[chosen, target] = [
+        classes[(classes.index(v) + 1) % len(classes)] for v in frame.loc[chosen, target]
+    ]
+    frame.to_csv(path, index=False)
+    _train(champion)
+    code, verdict = _gate(champion)
+    assert code == 1 and verdict["verdict"] in ("fail", "inconclusive"), verdict["checks"]
+    result = CliRunner().invoke(main, ["gate", "--report", "gate.md"])
+    assert result.exit_code == 1
+    text = (champion / "gate.md").read_text()
+    headline = next(line for line in text.splitlines() if line.startswith("## "))
+    assert f"this change relabels {len(chosen)} rows of the champion's data" in headline
+    assert f"{len(chosen)} rows relabelled (disputed" in text
+    decision = verdict["decision"]
+    if decision["cv"] is not None:  # scored only on rows both files agree on
+        assert decision["cv"]["n_rows"] == len(frame) - len(chosen)
+        assert decision["verdict"] != "pass"

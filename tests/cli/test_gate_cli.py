@@ -248,10 +248,20 @@ def test_degraded_challenger_fails_with_exit_1_naming_the_check(gated: Path) -> 
     assert _gate_tags(DEGRADED_V)["mlgate.gate.verdict"] == "fail"
 
 
-def test_first_model_passes_without_a_champion(gated: Path, monkeypatch) -> None:
-    # The PR number comes from the GitHub event this time.
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param({"pull_request": {"number": 7}}, id="pull_request"),
+        pytest.param(
+            {"merge_group": {"head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + "ab12" * 10}},
+            id="merge_queue",
+        ),
+    ],
+)
+def test_first_model_passes_without_a_champion(gated: Path, monkeypatch, payload) -> None:
+    # The PR number comes from the GitHub event this time: a PR's, or the merge queue's branch.
     event = gated / "event.json"
-    event.write_text(json.dumps({"pull_request": {"number": 7}}))
+    event.write_text(json.dumps(payload))
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
 
     result = _gate("--challenger", EQUAL_V)

@@ -45,8 +45,8 @@ def _moves(uri: str) -> list[tuple[str, str | None, str]]:
     return [(m["kind"], m["from_version"], m["to_version"]) for m in moves]
 
 
-def _run(clone: Clone, *args: str, code: int = 0) -> str:
-    done = clone.mlgate(*args)
+def _run(clone: Clone, *args: str, code: int = 0, **env: str) -> str:
+    done = clone.mlgate(*args, **env)
     assert done.returncode == code, done.stdout + done.stderr
     return done.stdout
 
@@ -174,3 +174,53 @@ def test_lost_stale_and_force_pushed_releases(tmp_path: Path) -> None:
     main.git("checkout", "-q", "--force", "main")
     _run(main, "release", "--before", tuned)
     assert _champion(uri) == "2" and len(_moves(uri)) == 2
+
+
+def _set_margin(clone: Clone, margin: float) -> None:
+    """Only the gate: a relaxed margin (and the checks that would fail the weak model anyway)."""
+    path = clone.path / "params.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["gate"]["margin"] = margin
+    raw["gate"]["thresholds"] = {"accuracy": 0.1, "f1_macro": 0.1}
+    raw["gate"]["max_class_drop"] = 1.0
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def test_in_ci_a_push_is_judged_by_the_last_released_commits_rules(tmp_path: Path) -> None:
+    """A rebase merge of two commits: the first relaxes the gate (margin 0.5), the second ships a
+    much weaker model. `HEAD^1` is the first commit, whose rules would pass it; in CI without
+    --policy-from, release takes the rules of the last released commit and the gate fails."""
+    uri = f"sqlite:///{tmp_path / 'registry.db'}"
+    _, main = make_origin(tmp_path, uri, FAST_MODEL)
+    _run(main, "release", "--before", NULL_SHA, CI="true")
+    released = main.head()
+    _set_margin(main, 0.5)
+    main.commit_all("Gate: margin 0.5")
+    main.set_model_params(n_estimators=1, max_depth=2, random_state=42)
+    main.commit_all("Smaller model")
+
+    text = _run(main, "release", "--before", released, CI="true", code=1)
+    assert "Rules changed: this change modifies the rules that judge it:" in text
+    assert "gate.margin 0.03 → 0.5" in text
+    assert "v2 failed its gate against v1" in text and _champion(uri) == "1"
+
+
+def test_in_ci_rules_from_no_ancestor_stop_the_release(tmp_path: Path) -> None:
+    """The last released commit and `before` both off this commit's history (a force push that
+    rewrote the released commit away): no rules anyone reviewed; exit 2, nothing changes."""
+    uri = f"sqlite:///{tmp_path / 'registry.db'}"
+    _, main = make_origin(tmp_path, uri, FAST_MODEL)
+    main.set_model_params(**{**FAST_MODEL, "n_estimators": 40})
+    main.commit_all("40 trees")
+    _run(main, "release", "--before", "HEAD~1", CI="true")
+    released = main.head()
+    main.git("reset", "-q", "--hard", "HEAD~1")
+    main.set_model_params(**{**FAST_MODEL, "n_estimators": 45})
+    main.commit_all("45 trees, force-pushed over the released commit")
+
+    done = main.mlgate("release", "--before", released, CI="true")
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert f"no trusted commit to take the rules from for {main.head()[:12]}" in line
+    assert f"the last released commit {released[:12]}" in line and "--policy-from REV" in line
+    assert _champion(uri) == "1" and _moves(uri) == [("release", None, "1")]

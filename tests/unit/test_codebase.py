@@ -133,3 +133,26 @@ def test_comments_cite_documents_the_repository_holds():
         if "DESIGN" in line
     ]
     assert cited == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "pattern", "home"),
+    [
+        ("resolving a git revision", r"rev-parse.*--verify", "git.py"),
+        (
+            "the PR number of an event",
+            r"\.get\(\"pull_request\"\).*\)\.get\(\"number\"\)",
+            "github.py",
+        ),
+        ("Actions outputs", r"environ.*\"GITHUB_OUTPUT\"", "github.py"),
+        ("the step summary", r"environ.*\"GITHUB_STEP_SUMMARY\"", "github.py"),
+        ("escaping a markdown cell", r"replace\(\"\|\"", "markdown.py"),
+    ],
+)
+def test_each_rule_has_one_home(rule: str, pattern: str, home: str):
+    found = sorted(
+        path.name
+        for path in PACKAGE.glob("*.py")
+        if re.search(pattern, path.read_text(encoding="utf-8"))
+    )
+    assert found == [home], f"{rule} is written in {found}: call {home}'s function instead"

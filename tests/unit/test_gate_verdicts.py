@@ -79,13 +79,14 @@ def test_cross_validation_settles_an_inconclusive_holdout() -> None:
     passing = gate(EQUAL_BUT_DIFFERENT, CHAMPION, MoreEvidence(cv=cv_result(-0.01, 0.01)))
     assert (passing.verdict, passing.decision.decided_by) == (VERDICT_PASS, "cv")
     assert (
-        "cross-validation of the two configurations"
-        in check(passing, "non_inferiority.f1_macro").message
+        "cross-validation of the two recipes" in check(passing, "non_inferiority.f1_macro").message
     )
     failing = gate(EQUAL_BUT_DIFFERENT, CHAMPION, MoreEvidence(cv=cv_result(-0.06, -0.04)))
     assert failing.verdict == VERDICT_FAIL
     # The report's power line names what the cross-validation's standard error was taken on.
-    assert "(standard error 0.0050 on 2000 cross-validated rows)" in render_text(passing)
+    assert "(standard error 0.0050 on 2000 cross-validated rows; the whole procedure" in (
+        render_text(passing)
+    )
 
 
 def test_a_worse_artifact_fails_whatever_its_configuration_does() -> None:
@@ -106,7 +107,9 @@ def test_no_clean_row_is_inconclusive_and_says_why() -> None:
     assert result.verdict == VERDICT_INCONCLUSIVE
     assert (result.holdout.n_rows, result.holdout.n_clean) == (420, 0)
     assert result.holdout.why_fewer == why
-    assert result.decision.settle().startswith(f"at least {ni.MIN_ROWS} clean holdout rows")
+    # Fewer rows than any holdout can pass an identical model on: straight to cross-validation.
+    assert result.decision.min_rows == ni.min_holdout_rows(0.03, 0.975) == 168
+    assert result.decision.settle().startswith("at least 168 clean holdout rows")
 
 
 def test_a_per_class_drop_within_row_noise_is_inconclusive() -> None:

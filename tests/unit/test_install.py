@@ -16,7 +16,10 @@ def _readme_commands() -> list[str]:
 
 def test_readme_commands_install_the_locks_with_pinned_uv():
     train, test = _readme_commands()
-    prefix = "python3 -m venv .venv && .venv/bin/pip install uv==0.13.9 && .venv/bin/uv pip install"
+    prefix = (
+        "python3 -m venv .venv && .venv/bin/pip install --require-hashes -r requirements-uv.lock"
+        " && .venv/bin/uv pip install"
+    )
     for command, lock, then in (
         (train, "requirements.lock", ".venv/bin/mlgate train"),
         (test, "requirements-test.lock", ".venv/bin/python -m pytest"),
@@ -25,7 +28,7 @@ def test_readme_commands_install_the_locks_with_pinned_uv():
         # Bytecode compiled once at install: otherwise the first processes importing mlflow
         # (the suite runs hundreds) each compile what they import.
         assert f"--compile-bytecode --require-hashes -r {lock} && " in command
-        assert "--no-deps -e . && " in command and command.endswith(then)
+        assert "--no-deps --no-build-isolation -e . && " in command and command.endswith(then)
         assert (REPO / lock).is_file()
 
 

@@ -190,12 +190,60 @@ def test_an_undecided_verdict_says_what_would_settle_it() -> None:
     assert few.settle().startswith(f"at least {ni.MIN_ROWS} clean holdout rows (there are 12)")
 
 
-def test_power_comes_from_the_deciding_evidence() -> None:
+def test_power_is_the_whole_procedure_s() -> None:
     holdout = _interval(-0.05, 0.02)
-    cv = ni.Interval(0.0, -0.008, 0.008, 0.008 / Z, 0.95, 2000)
-    decision = ni.decide(holdout, 0.03, cv=cv)
-    d95, oc = decision.power(inconclusive_blocks=True)
-    assert d95 == pytest.approx(ni.detectable_drop(cv.se, 0.03))
-    assert [row.drop for row in oc] == list(ni.OC_DROPS)
-    d95_holdout, _ = ni.decide(_interval(-0.02, 0.02), 0.03).power(inconclusive_blocks=True)
-    assert d95_holdout == pytest.approx(ni.detectable_drop(0.04 / (2 * Z), 0.03))
+    d95, oc = ni.decide(holdout, 0.03).power(inconclusive_blocks=True)
+    # Holdout alone: the one-stage formulas.
+    assert d95 == pytest.approx(ni.detectable_drop(holdout.se, 0.03), abs=1e-6)
+    single = ni.operating_characteristic(holdout.se, 0.03)
+    assert [r.p_pass for r in oc] == pytest.approx([r.p_pass for r in single])
+    assert [r.p_fail for r in oc] == pytest.approx([r.p_fail for r in single])
+    # With a cross-validation stage an inconclusive holdout gets a second chance to pass.
+    staged = ni.decide(holdout, 0.03, cv_stage=(0.008, 9)).power(inconclusive_blocks=True)[1]
+    assert all(b.p_pass > a.p_pass for a, b in zip(oc, staged, strict=True))
+
+
+def test_procedure_oc_matches_a_simulation_of_the_procedure() -> None:
+    """Holdout (normal, z) then, when it cannot tell, cross-validation (t on 9 df): simulated."""
+    from scipy.stats import norm, t
+
+    rng = np.random.default_rng(0)
+    margin, conf, h_se, cv_se, df = 0.03, 0.975, 0.015, 0.008, 9
+    z, q = norm.ppf(0.5 + conf / 2), t.ppf(0.5 + conf / 2, df)
+    draws = 200_000
+    for drop in (0.0, 0.015, 0.03, 0.045):
+        h = -drop + h_se * rng.standard_normal(draws)
+        c = -drop + cv_se * rng.standard_t(df, draws)
+
+        def zones(d: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
+            return d - half >= -margin, (d + half < 0) & (d - half < -margin)
+
+        h_pass, h_fail = zones(h, z * h_se)
+        c_pass, c_fail = zones(c, q * cv_se)
+        undecided = ~h_pass & ~h_fail
+        simulated = (h_pass | (undecided & c_pass)).mean(), (h_fail | (undecided & c_fail)).mean()
+        row = ni.procedure_oc(h_se, margin, conf, (cv_se, df), (drop,))[0]
+        assert (row.p_pass, row.p_fail) == pytest.approx(simulated, abs=0.004)
+
+
+def test_a_loss_of_the_margin_passes_the_two_stage_procedure_at_most_the_level() -> None:
+    """Each stage at half the one-sided level: 2.5 % for the whole procedure, at any spread."""
+    conf = ni.stage_confidence(0.95, two_stage=True)
+    assert conf == pytest.approx(0.975)
+    for h_se, cv_se in ((0.005, 0.004), (0.015, 0.008), (0.03, 0.01)):
+        row = ni.procedure_oc(h_se, 0.03, conf, (cv_se, 9), (0.03,))[0]
+        assert row.p_pass <= 0.025
+    # Both stages at the full level would not hold it.
+    row = ni.procedure_oc(0.015, 0.03, 0.95, (0.008, 9), (0.03,))[0]
+    assert row.p_pass > 0.025
+
+
+def test_below_the_rows_a_holdout_can_vouch_with_only_a_shown_loss_decides() -> None:
+    """Under z²/m clean rows no holdout can pass an identical model: it goes straight on to
+    cross-validation, but a loss it does show still fails."""
+    rows = ni.min_holdout_rows(0.03, 0.975)
+    assert rows == 168
+    equal = _interval(-0.02, 0.02, n=100)
+    assert ni.verdict(equal, 0.03, min_rows=rows) == ni.INCONCLUSIVE
+    assert ni.verdict(_interval(-0.02, 0.02, n=200), 0.03, min_rows=rows) == ni.PASS
+    assert ni.verdict(_interval(-0.4, -0.2, n=85), 0.03, min_rows=rows) == ni.FAIL

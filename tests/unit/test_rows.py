@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -116,3 +117,20 @@ def test_training_record_round_trips_through_json() -> None:
         rows.read_record({"format": "other"})
     with pytest.raises(ValueError, match="training record"):
         rows.read_record({**record, "rows": "%%%"})
+
+
+def test_data_change_finds_relabelled_added_and_removed_rows() -> None:
+    frame = pd.DataFrame({"a": [1, 2, 3, 4], "b": ["x", "y", "z", "w"]})
+    labels = np.array(["p", "q", "p", "q"], dtype=object)
+    record = json.loads(
+        json.dumps(rows.training_record(frame.iloc[:3], {"model": {}}, frame, labels))
+    )
+    # The new file: row 2 relabelled, row 4 removed, a row added; column order and int/float
+    # forms do not matter.
+    new = pd.DataFrame({"b": ["x", "y", "z", "v"], "a": [1.0, 2.0, 3.0, 5.0]})
+    change = rows.data_change(record, new, ["p", "p", "p", "q"])
+    assert (change.disputed, change.added, change.removed, change.recorded) == (1, 1, 1, 4)
+    assert change.labels.tolist() == ["p", "q", "p", None]
+    assert change.agreed.tolist() == [True, False, True, False]
+    # A record from before labelled data files were kept says nothing.
+    assert rows.data_change(rows.training_record(frame, {}), new, labels) is None

@@ -107,7 +107,8 @@ class Act:
         secrets: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
     ) -> RunResult:
-        """Run `job` of `workflow` (a file name in .github/workflows) for `event`."""
+        """Run `job` of `workflow` (a file name in .github/workflows) for `event`, after the
+        jobs it needs (act runs a job's `needs` first, in the same run)."""
         return self.run(
             event.checkout,
             event.name,
@@ -213,8 +214,13 @@ class Act:
 
 def _mark_skipped(steps: dict[str, str], workflow: Path, job: str) -> None:
     """act does not log the steps it skips (an `if:` that is false, a failure before them):
-    record them as GitHub does, by id and by name."""
-    spec = yaml.safe_load(workflow.read_text())["jobs"][job]
+    record them as GitHub does, by id and by name, for `job` and the jobs it needs (act runs
+    those first, in the same run)."""
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    spec = jobs[job]
+    needs = spec.get("needs") or []
+    for needed in [needs] if isinstance(needs, str) else needs:
+        _mark_skipped(steps, workflow, needed)
     for index, step in enumerate(spec.get("steps") or []):
         step_id = str(step.get("id") or index)
         if step_id not in steps:

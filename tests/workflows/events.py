@@ -221,9 +221,15 @@ class Project:
         return Event("workflow_dispatch", payload, self.checkout(after, branch="main"), inputs)
 
     def workflow_run(
-        self, pr: Event, run_id: int, conclusion: str, head_sha: str | None = None
+        self,
+        pr: Event,
+        run_id: int,
+        conclusion: str,
+        head_sha: str | None = None,
+        path: str = ".github/workflows/pr.yml",
     ) -> Event:
-        """The `workflow_run` (completed) event of pr.yml's run `run_id` for event `pr`."""
+        """The `workflow_run` (completed) event of run `run_id` of the workflow named `pr` in
+        file `path` (pr.yml's by default) for event `pr`."""
         pull = pr.payload["pull_request"]
         payload = {
             "action": "completed",
@@ -231,7 +237,7 @@ class Project:
                 "id": run_id,
                 "name": "pr",
                 "event": "pull_request",
-                "path": ".github/workflows/pr.yml",
+                "path": path,
                 "status": "completed",
                 "conclusion": conclusion,
                 "head_sha": head_sha or pull["head"]["sha"],

@@ -46,13 +46,15 @@ class FakeGitHubAPI:
     """GitHub's REST and GraphQL API for one repository, as far as the workflows use it, and
     its git hosting (`repositories`, served by git http-backend).
 
-    Tests set `pulls[number] = head_sha`; comments live in `comments`; every API request is in
-    `calls`. Anything else answers 404, as GitHub does for a resource it does not have.
+    Tests set `pulls[number] = head_sha` and the check runs of a commit (`check_run`); comments
+    live in `comments`; every API request is in `calls`. Anything else answers 404, as GitHub
+    does for a resource it does not have.
     """
 
     def __init__(self) -> None:
         self.repositories: dict[str, Path] = {}  # "owner/name" -> bare repository
         self.pulls: dict[int, str] = {}
+        self.check_runs: dict[str, list[dict[str, Any]]] = {}  # head sha -> check runs
         self.comments: list[Comment] = []
         self.calls: list[ApiCall] = []
         self._lock = threading.Lock()
@@ -128,6 +130,7 @@ class FakeGitHubAPI:
     def reset(self) -> None:
         with self._lock:
             self.pulls.clear()
+            self.check_runs.clear()
             self.comments.clear()
             self.calls.clear()
 
@@ -144,6 +147,15 @@ class FakeGitHubAPI:
                     return bare, "/" + path[len(base) :].partition("?")[0]
         return None
 
+    def check_run(self, sha: str, name: str, conclusion: str) -> None:
+        """A completed check run `name` on commit `sha`, as a job of a workflow run reports it."""
+        with self._lock:
+            runs = self.check_runs.setdefault(sha, [])
+            number = 1 + sum(len(r) for r in self.check_runs.values())
+            runs.append(
+                {"id": number, "name": name, "status": "completed", "conclusion": conclusion}
+            )
+
     def comments_on(self, number: int) -> list[Comment]:
         return [c for c in self.comments if c.number == number]
 
@@ -152,6 +164,10 @@ class FakeGitHubAPI:
             number = int(pull.group(1))
             if method == "GET" and number in self.pulls:
                 return 200, {"number": number, "head": {"sha": self.pulls[number]}}
+        runs = re.fullmatch(r"/repos/[^/]+/[^/]+/commits/([0-9a-f]{40})/check-runs", path)
+        if runs and method == "GET":
+            found = self.check_runs.get(runs.group(1), [])
+            return 200, {"total_count": len(found), "check_runs": found}
         if comment := re.fullmatch(r"/repos/[^/]+/[^/]+/issues/(\d+)/comments", path):
             number = int(comment.group(1))
             if method == "POST" and number in self.pulls:

@@ -64,7 +64,9 @@ class Lifecycle:
         return {"MLFLOW_TRACKING_URI": self.uri}
 
     def promote(self, event) -> RunResult:
-        run = self.actions.run_workflow(event, "promote.yml", "promote", secrets=self.secrets)
+        """promote.yml's `card` job, after the `promote` job it needs (one act run, as GitHub
+        runs them: the card goes from one to the other through the artifact stand-in)."""
+        run = self.actions.run_workflow(event, "promote.yml", "card", secrets=self.secrets)
         assert run.ok, run.tail(80)
         return run
 
@@ -95,7 +97,10 @@ class Lifecycle:
         gated_aliases = aliases(self.uri, MODEL)
         # GitHub runs pr-comment.yml when the `pr` run completes.
         self.actions.api.reset()
-        self.actions.api.pulls[7] = event.payload["pull_request"]["head"]["sha"]
+        head = event.payload["pull_request"]["head"]["sha"]
+        self.actions.api.pulls[7] = head
+        # The job's check run, as GitHub records it on the head commit.
+        self.actions.api.check_run(head, "gate", "success" if gate.ok else "failure")
         done = self.project.workflow_run(event, gate.run_id, "success" if gate.ok else "failure")
         comment = self.actions.run_workflow(done, "pr-comment.yml", "comment")
         comments = [c.body for c in self.actions.api.comments_on(7)]
@@ -192,7 +197,7 @@ def test_pr_is_gated_against_the_champion_under_its_alias_and_gets_a_comment(lif
     assert pr.aliases == {"champion": "1", "challenger": "2", "pr-7": "2"}
     assert pr.comment.ok, pr.comment.tail()
     [body] = pr.comments
-    # The verdict line is the `pr` run's conclusion; the job's report follows under it.
+    # The verdict line is the head commit's `gate` check run; the job's report follows under it.
     head = pr.event.payload["pull_request"]["head"]["sha"]
     assert body.startswith(f"**mlgate on {head[:7]}: ✅ the `gate` check passed.**")
     assert "\n\n<!-- mlgate:gate-report -->\n" in body
@@ -247,9 +252,10 @@ def test_docs_only_push_changes_nothing(life: Lifecycle):
 
 @pytest.mark.slow
 @pytest.mark.server
-def test_two_merges_before_the_first_run_release_main_tip_once(life: Lifecycle):
-    """The older push's run finds main ahead and leaves the release to the newer run, which
-    releases the tip (both merges) and commits its card: no stale release, no rebase."""
+def test_two_merges_before_the_first_run_are_each_released_in_order(life: Lifecycle):
+    """Both pushes reach main before the first run starts; the runs queue (one concurrency
+    group) and each releases its own push: none is skipped as "not main's tip". Each card is
+    committed on main's tip as it is then, the newer one last."""
     life.first_release()
     project = life.project
     moves = len(history(life.uri))
@@ -258,20 +264,17 @@ def test_two_merges_before_the_first_run_release_main_tip_once(life: Lifecycle):
     project.branch("seed-7", "Another seed", model={"params": {**params, "random_state": 7}})
     first_before, first = project.merge("fifty-trees", 11)
     second_before, second = project.merge("seed-7", 12)
-    # Both pushes are on main before the first run starts; the runs queue (one concurrency
-    # group) and each checks out its own push.
     run_1 = life.promote(project.push(first_before, first))
-    assert f"main is at {second[:7]}, this run is for {first[:7]}: the newer run releases" in (
-        run_1.log
-    )
-    assert "release" not in run_1.outputs and len(history(life.uri)) == moves
+    v_first = run_1.outputs["release"]["champion_version"]
+    assert run_1.outputs["release"]["action"] == "promoted"
     run_2 = life.promote(project.push(second_before, second))
     v_second = run_2.outputs["release"]["champion_version"]
-    assert run_2.outputs["release"]["action"] == "promoted"
+    assert run_2.outputs["release"]["action"] == "promoted" and v_second != v_first
     assert aliases(life.uri, MODEL)["champion"] == v_second
-    assert [m["commit"] for m in history(life.uri)[moves:]] == [second]
-    assert life.main_log(2) == [
+    assert [m["commit"] for m in history(life.uri)[moves:]] == [first, second]
+    assert life.main_log(3) == [
         (f"model card: {MODEL} v{v_second} (from {second[:7]})", BOT),
+        (f"model card: {MODEL} v{v_first} (from {first[:7]})", BOT),
         ("Merge pull request #12", "Ada <ada@example.org>"),
     ]
     card = life.card_on_main()
@@ -309,7 +312,7 @@ def test_manual_promote_and_rollback(life: Lifecycle):
     # act can lose a failing step's last output (engine.run_step_script): the annotation, when
     # act kept it, is this one; test_promote_guards checks that the step's script prints it.
     assert bad.annotations in ([], [("error", "Promote needs a version number, got ''.")])
-    assert bad.steps["Commit the model card"] == "skipped"
+    assert bad.steps["Hand the card over"] == "skipped"
     assert aliases(life.uri, MODEL)["champion"] == champion
     assert life.project.rev("refs/heads/main") == tip
 
@@ -330,9 +333,9 @@ exit 1
 @pytest.mark.slow
 @pytest.mark.server
 def test_a_card_push_that_loses_a_race_is_rendered_again_on_the_new_tip(life: Lifecycle):
-    """main moves between the card step's fetch and its push (a docs merge, which starts no
-    release): the push is refused, and the step renders the card on the new tip for the
-    champion as it is now and pushes that; it never rebases the card it wrote before."""
+    """main moves between the card job's fetch and its push (a docs merge, which starts no
+    release): the push is refused, and the job commits the card the `promote` job handed over
+    on the new tip and pushes that; it never rebases the commit it made before."""
     life.first_release()
     project = life.project
     project.branch(
@@ -352,8 +355,57 @@ def test_a_card_push_that_loses_a_race_is_rendered_again_on_the_new_tip(life: Li
         hook.unlink()
 
     assert "Push rejected (attempt 1): main moved" in run.log, run.tail(80)
-    assert f"main is at {race[:7]}: rendering the card there" in run.log
+    assert f"main is at {race[:7]}: committing the card there." in run.log
     version = run.outputs["release"]["champion_version"]
     assert run.outputs["release"]["action"] == "promoted"
     assert_card_commit(life, version, merge, parent=race)
     assert "Docs merged meanwhile." in project.git("show", "origin/main:README.md")
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_a_docs_push_before_a_merges_run_does_not_lose_its_release(life: Lifecycle):
+    """Merge A (params) and, before A's run starts, a docs-only push B (which starts no run:
+    no training input changed). A's run releases A and commits its card on B."""
+    life.first_release()
+    project = life.project
+    project.branch("thirty-trees", "30 trees", model={"params": {**FAST_MODEL, "n_estimators": 30}})
+    before, merge = project.merge("thirty-trees", 15)
+    _, docs = project.push_file("docs/faq.md", "# FAQ\n", "Docs: FAQ")
+    run = life.promote(project.push(before, merge))
+    version = run.outputs["release"]["champion_version"]
+    assert run.outputs["release"]["action"] == "promoted", run.tail(80)
+    assert aliases(life.uri, MODEL)["champion"] == version
+    assert history(life.uri)[-1]["commit"] == merge
+    assert_card_commit(life, version, merge, parent=docs)
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_a_push_of_two_commits_is_judged_by_the_released_commits_rules(life: Lifecycle):
+    """One push (a rebase merge) of two commits: the first relaxes the gate (margin 0.5), the
+    second ships a much weaker model. HEAD^1 is the first commit, under whose rules it would
+    pass; the release judges with the last released commit's rules, and fails."""
+    life.first_release()
+    project = life.project
+    champion = aliases(life.uri, MODEL)["champion"]
+    before = project.pull_main()
+    project.edit_params(
+        gate={
+            "margin": 0.5,
+            "thresholds": {"accuracy": 0.1, "f1_macro": 0.1},
+            "max_class_drop": 1.0,
+        }
+    )
+    project.commit("Gate: margin 0.5")
+    project.edit_params(model={"params": {"n_estimators": 1, "max_depth": 2, "random_state": 42}})
+    weak = project.commit("Smaller model")
+    project.git("push", "-q", "origin", "main")
+    run = life.actions.run_workflow(
+        project.push(before, weak), "promote.yml", "card", secrets=life.secrets
+    )
+    assert run.job_result == "failure", run.tail(80)
+    assert run.steps["Release what main now says"] == "failure"
+    assert "gate.margin 0.03 → 0.5" in run.log  # the push's change, flagged, not applied
+    assert aliases(life.uri, MODEL)["champion"] == champion
+    assert project.rev("refs/heads/main") == weak  # no card commit

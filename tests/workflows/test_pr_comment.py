@@ -112,13 +112,35 @@ def test_forged_or_stale_reports_are_not_posted(actions: Act, pr):
 @pytest.mark.slow
 def test_the_verdict_line_is_the_check_result_not_the_artifact(actions: Act, pr):
     """The artifact is the PR code's: a "passed" headline over a failed `gate` check does not
-    make the comment say passed. The first line is the run's conclusion; the body follows."""
+    make the comment say passed. The first line is the head commit's `gate` check run, read
+    from the API (the stand-in); the body follows."""
     project, event = pr
     head = event.payload["pull_request"]["head"]["sha"]
+    actions.api.check_run(head, "gate", "failure")
     forged = report(actions, "7", head, "## ✅ mlgate: challenger v2 passed the gate")
-    run = comment(actions, project, event, forged)  # the `pr` run's conclusion: failure
+    # The run's own conclusion in the event says success: not what the line is taken from.
+    done = project.workflow_run(event, forged, "success")
+    run = actions.run_workflow(done, "pr-comment.yml", "comment")
     assert run.ok, run.tail()
     [posted] = actions.api.comments_on(7)
     verdict = f"**mlgate on {head[:7]}: ❌ the `gate` check failed.**"
     assert verdict in posted.body
     assert posted.body.index(verdict) < posted.body.index("## ✅ mlgate: challenger v2 passed")
+    read = f"/repos/acme/obesity/commits/{head}/check-runs?check_name=gate"
+    assert any(c.path.startswith(read) for c in run.api_calls)
+
+
+@pytest.mark.slow
+def test_a_run_of_another_workflow_named_pr_gets_no_comment(actions: Act, pr):
+    """A pull request can add a workflow named `pr` (workflow_run matches names) whose job
+    passes and uploads a passing report: it is not pr.yml, so nothing is posted, and no
+    "passed" line appears over the real, failed `gate` check."""
+    project, event = pr
+    head = event.payload["pull_request"]["head"]["sha"]
+    actions.api.check_run(head, "gate", "failure")
+    forged = report(actions, "7", head, "## ✅ mlgate: challenger v2 passed the gate")
+    planted = project.workflow_run(event, forged, "success", path=".github/workflows/also-pr.yml")
+    run = actions.run_workflow(planted, "pr-comment.yml", "comment")
+    assert run.returncode == 0, run.tail()
+    assert actions.api.comments == [] and run.api_calls == []
+    assert not any("passed" in c.body for c in actions.api.comments_on(7))

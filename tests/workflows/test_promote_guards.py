@@ -27,7 +27,7 @@ def test_without_a_registry_secret_promote_ends_green_with_a_notice(actions: Act
         " (docs/github-setup.md, section 1).",
     ) in run.annotations
     assert run.steps["Release what main now says"] == "skipped"
-    assert run.steps["Commit the model card"] == "skipped"
+    assert run.steps["Hand the card over"] == "skipped"
     assert project.rev("refs/heads/main") == tip
 
 

@@ -8,6 +8,7 @@ step runs for real and finds the packages there.
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import shutil
@@ -19,15 +20,16 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
-ACTIONS_DIR = REPO.parent / "shared" / "actions"
+# ../shared/actions beside the clone, or where MLGATE_TEST_ACTIONS_DIR says (a worktree elsewhere).
+ACTIONS_DIR = Path(os.environ.get("MLGATE_TEST_ACTIONS_DIR") or REPO.parent / "shared" / "actions")
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
 # Stand-ins for actions whose code would talk to GitHub's artifact storage.
 STOOD_IN = {
     "actions/upload-artifact": STAND_INS / "upload-artifact",
     "actions/download-artifact": STAND_INS / "download-artifact",
 }
-# The pip pin of the workflows' install step ("Canonical install").
-UV_PIN = "uv==0.13.9"
+# uv as the workflows' install step installs it: pinned with its hashes.
+UV_LOCK = REPO / "requirements-uv.lock"
 
 
 class EngineError(RuntimeError):
@@ -79,7 +81,7 @@ def prepare_tool_cache(cache: Path, lock: Path = REPO / "requirements.lock") -> 
         uv = str(target / "bin" / "uv")
         lock_install = [uv, "pip", "install", "-q", "--python", python, "--require-hashes"]
         for args in (
-            [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", UV_PIN],
+            [python, "-m", "pip", "install", "-q", "--require-hashes", "-r", str(UV_LOCK)],
             [*lock_install, "-r", str(lock)],
         ):
             done = subprocess.run(args, capture_output=True, text=True, check=False)
