@@ -148,6 +148,7 @@ class CardFacts:
     task: str = "classification"
     error_slices: tuple[ErrorSliceStats, ...] = ()  # regression's per-slice table
     target_range: tuple[float, float, float] | None = None  # regression: min, mean, max
+    built_by_release: bool = False  # trained by `mlgate release` in the release job itself
 
 
 def render(facts: CardFacts) -> str:
@@ -262,6 +263,7 @@ def _details(facts: CardFacts) -> list[str]:
         ("Pull request", f"#{facts.pr_number}" if facts.pr_number else _NONE),
         ("Trained", facts.training_date or _NONE),
         ("CI run", facts.ci_run_url or _NONE),
+        ("Built by", _builder(facts)),
         (
             "Type",
             f"{facts.model_type}"
@@ -287,6 +289,18 @@ def _details(facts: CardFacts) -> list[str]:
         *(f"| {k} | {cell(v)} |" for k, v in rows),
         "",
     ]
+
+
+def _builder(facts: CardFacts) -> str:
+    """Whether the artifact was built by the release job: otherwise a job with weaker
+    credentials (a pull request's) or a workstation built it, and it was verified, not rebuilt
+    (`promotion.build: release` rebuilds every release)."""
+    if facts.built_by_release:
+        return "the release job (`mlgate release`, trained from the released commit)"
+    return (
+        "not the release job: `mlgate train` (a pull request's job or a workstation);"
+        " verified as a skops scikit-learn model before it was loaded"
+    )
 
 
 def _intended_use(facts: CardFacts) -> list[str]:

@@ -17,7 +17,8 @@ import numpy as np
 from . import card, data, regression, verdict
 from .champion import champion_moves, history
 from .errors import ConfigError, DataError, first_line
-from .registry import load_model
+from .estimators import trusted_types
+from .registry import BUILT_BY_TAG, load_model
 from .stats import (
     METRICS,
     classification_metrics,
@@ -112,7 +113,7 @@ def gather_facts(
     holdout = data.holdout(params.data, data_path, known=gate.split if gate else None)
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     y = split.y_test.to_numpy()
-    evidence = _Evidence(registry, name, split, gate)
+    evidence = _Evidence(registry, name, split, gate, trusted_types(params.model.trusted_types))
     pred = evidence.predictions(entry.version, model)
     gate_cfg = params.gate
     boot = dict(
@@ -233,6 +234,7 @@ def _common(
         pr_number=entry.tags.get("pr_number"),
         training_date=entry.tags.get("training_date"),
         ci_run_url=entry.tags.get("ci_run_url"),
+        built_by_release=entry.tags.get(BUILT_BY_TAG) == "release",
         target=params.data.target,
         data_path=str(data_path or params.data.path),
         data_sha256=dataset.sha256,
@@ -279,8 +281,11 @@ class _Evidence:
     """A version's predictions on the holdout: the gate's stored ones when they were made on
     these rows by this version, else the model's, loaded from the registry."""
 
-    def __init__(self, registry: Registry, name: str, split: Any, gate: Any) -> None:
+    def __init__(
+        self, registry: Registry, name: str, split: Any, gate: Any, trusted: tuple[str, ...]
+    ) -> None:
         self.registry, self.name, self.split, self.gate = registry, name, split, gate
+        self.trusted = trusted
 
     def stored(self, version: str | None) -> Any:
         found = self.gate.scored(version, self.split.holdout_sha256) if self.gate else None
@@ -291,7 +296,7 @@ class _Evidence:
             stored = self.stored(version)
             if stored is not None:
                 return stored
-            model = load_model(self.registry, self.name, version).model
+            model = load_model(self.registry, self.name, version, self.trusted).model
         return np.asarray(model.predict(self.split.X_test))
 
 

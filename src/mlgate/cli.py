@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from . import __version__, data, github
+from . import data, github
 from .champion import History, Who, history
 from .config import Params, default_params, load_params, resolve_tracking_uri
 from .errors import (
@@ -232,6 +232,8 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
     its warnings; GateFailed when the gate rejected the candidate."""
     from . import report, tables
 
+    for line in getattr(result, "ignored", ()):
+        click.echo(f"warning: {line}", err=True)
     if result.training is not None and not as_json:  # as `train` prints it: what it registered
         click.echo(tables.render_train(result.training, result.name))
     summary = [f"**mlgate {result.action.replace('_', ' ')}**: {result.message}"]
@@ -257,8 +259,23 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 # --- the group ---------------------------------------------------------------------------------
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from .provenance import version_line
+
+        click.echo(version_line())
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="mlgate")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the commit this mlgate was built from.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and MLflow's own logging.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
@@ -268,10 +285,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
     4 internal error (a bug in mlgate: please report it).
     """
     ctx.ensure_object(dict)
-    # A `model.estimator` class of the project's own imports from the repository root, as it
-    # would under `python -m`; the console script alone has its own folder on sys.path instead.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    # The working directory is not put on sys.path: a `yaml.py` or `tabulate.py` in a checkout
+    # would run in place of the library. A `model.estimator` module of the project is loaded
+    # from its file alone (estimators.import_module).
     if not verbose:
         # MLflow configures its loggers when imported (later, inside a command): set the level
         # it reads rather than the loggers themselves.
@@ -356,8 +372,15 @@ def data_infer_schema(data_path: str, target: str, task: str | None, write_path:
     help="[default: inferred from the target]",
 )
 @click.option("--model-name", default=None, help="Registered model [default: <folder>_model].")
+@click.option(
+    "--action",
+    default=None,
+    metavar="OWNER/REPO@SHA",
+    help="mlgate's GitHub Action to pin, by full commit SHA [default: the repository and commit"
+    " this mlgate was built from, as mlgate --version prints].",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that exist and differ.")
-def init_command(directory, data_path, target, task, model_name, force) -> None:
+def init_command(directory, data_path, target, task, model_name, action, force) -> None:
     """Put mlgate into the git repository at DIRECTORY: params.yaml (its data schema inferred
     with --data and --target), the four GitHub workflows, model_cards/ and .gitignore lines.
 
@@ -366,10 +389,11 @@ def init_command(directory, data_path, target, task, model_name, force) -> None:
     from . import scaffold
 
     planned = scaffold.plan(
-        directory, data=data_path, target=target, task=task, model_name=model_name
+        directory, data=data_path, target=target, task=task, model_name=model_name, action=action
     )
     for item in scaffold.apply(planned, force=force):
         click.echo(f"{item.action:>9}  {item.path}")
+    click.echo(f"\nThe workflows call {planned.action.uses}.")
     click.echo("\nNext steps:")
     for number, step in enumerate(scaffold.next_steps(planned), start=1):
         click.echo(f"  {number}. {step}")
@@ -421,6 +445,7 @@ def train_command(
         holdout,
         fingerprint=fingerprint,
         context_tags=github.context_tags(pr_number),
+        committed_only="a CI run (CI=true)" if os.environ.get("CI") == "true" else None,
         metrics_path=Path(metrics_path),
         figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
@@ -428,6 +453,9 @@ def train_command(
     github.publish({"version": result.version, "reused": result.reused})
     name = params.mlflow.registered_model_name
     _emit(result, lambda r: tables.render_train(r, name), as_json)
+    if not as_json:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
 
 
 # --- gate ----------------------------------------------------------------------------------------

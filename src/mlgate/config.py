@@ -125,6 +125,13 @@ class PromotionConfig:
     champion_alias: str = "champion"
     challenger_alias: str = "challenger"
     model_cards_dir: str = "model_cards"
+    # Who builds the version a release promotes: "pr" reuses the PR's version when it passes
+    # verification (the one its comment showed), "release" trains every release in the release
+    # job itself, so no artifact a PR job wrote reaches production (README, Architecture).
+    build: str = "pr"
+
+
+BUILDS = ("pr", "release")
 
 
 @dataclass(frozen=True)
@@ -446,7 +453,9 @@ class _Parser:
         return cfg
 
     def promotion(self, raw: Mapping[str, Any]) -> PromotionConfig:
-        return PromotionConfig(**self.fields(PromotionConfig, raw, "promotion"))
+        cfg = PromotionConfig(**self.fields(PromotionConfig, raw, "promotion"))
+        self.choice(cfg.build, "promotion.build", BUILDS)
+        return cfg
 
 
 def _percent_hint(value: float) -> str:

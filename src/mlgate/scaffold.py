@@ -5,12 +5,13 @@ model_cards/ and a block of .gitignore lines. `plan` decides every file's conten
 would be created, overwritten or left alone; `apply` writes them. An existing file that would
 change is an error unless `force`, and then nothing at all is written.
 
-The workflows are written for the user's repository, not for mlgate's own: they install mlgate
-as a pinned tool (`mlgate==` the running version; the repository's requirements.lock, when there
-is one, pins the model's packages with hashes), read the registered model's name from params.yaml
-at run time, and filter no paths of mlgate's source tree. Their security shape (permissions,
-the comment workflow that never runs PR code, the production environment) is that of mlgate's own
-.github/workflows, which a test compares step by step.
+The workflows are short: each job checks out and calls mlgate's GitHub Action (action.yml at the
+root of mlgate's repository), pinned to a full commit SHA with the version in a comment, the form
+Dependabot updates. The action installs the repository's requirements.lock (or mlgate's) and
+mlgate itself with hashes, reads the model's name from params.yaml at run time, and holds the
+steps, so an upgrade is one reviewed line per job. Their security shape (permissions, the
+comment workflow that never runs PR code, the production environment) is that of mlgate's own
+.github/workflows, which a test compares job by job.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ from .estimators import ALIASES
 from .schema_inference import infer
 
 __all__ = [
+    "DOCS_SECTIONS",
     "GITIGNORE_BEGIN",
     "GITIGNORE_END",
     "WORKFLOWS",
+    "Action",
     "Plan",
     "PlannedFile",
+    "action_pin",
     "apply",
     "next_steps",
     "plan",
@@ -43,18 +47,12 @@ __all__ = [
 WORKFLOWS = ("ci.yml", "pr.yml", "pr-comment.yml", "promote.yml")
 GITIGNORE_BEGIN = "# >>> mlgate"
 GITIGNORE_END = "# <<< mlgate"
-# Steps shared by the workflows: (placeholder, step file, the `if:` it runs under or None).
-_STEPS = (
-    ("@@INSTALL@@", "install-step.yml", None),
-    ("@@INSTALL_REMOTE@@", "install-step.yml", "steps.registry.outputs.kind == 'remote'"),
-    ("@@INSTALL_CONFIGURED@@", "install-step.yml", "steps.registry.outputs.configured == 'true'"),
-    ("@@MODEL_NAME_REMOTE@@", "model-name-step.yml", "steps.registry.outputs.kind == 'remote'"),
-    (
-        "@@MODEL_NAME_CONFIGURED@@",
-        "model-name-step.yml",
-        "steps.registry.outputs.configured == 'true'",
-    ),
-)
+# docs/github-setup.md's sections that the next steps link to (anchors as GitHub renders them).
+DOCS_SECTIONS = {
+    "secrets": "1-secrets-two-credentials",
+    "environment": "2-the-production-environment",
+    "protection": "3-branch-protection-on-main",
+}
 _GATE = {
     "classification": (
         "  primary_metric: f1_macro\n"
@@ -99,6 +97,47 @@ def template(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Action:
+    """mlgate's GitHub Action as the workflows pin it: `repository@commit # v<version>`."""
+
+    repository: str  # OWNER/REPO
+    commit: str  # 40 hex digits
+    version: str  # mlgate's version at that commit, for the comment Dependabot keeps current
+
+    @property
+    def uses(self) -> str:
+        return f"{self.repository}@{self.commit} # v{self.version}"
+
+    def docs(self, page: str, section: str | None = None) -> str:
+        """A page of mlgate's docs at the pinned commit, by the repository's URL."""
+        anchor = f"#{DOCS_SECTIONS[section]}" if section else ""
+        return f"https://github.com/{self.repository}/blob/{self.commit}/docs/{page}{anchor}"
+
+
+def action_pin(given: str | None) -> Action:
+    """The action to pin: `given` (OWNER/REPO@<40-hex commit>) or, when None, the repository and
+    commit this mlgate was built from (`mlgate --version`)."""
+    from . import __version__
+    from .provenance import ACTION_REF, built_from
+
+    if given is None:
+        given = built_from()
+        if given is None:
+            raise UsageError(
+                "this mlgate build records no repository and commit to pin its GitHub Action "
+                "to; pass --action OWNER/REPO@<40-hex commit> (mlgate's repository and a commit "
+                "of it)"
+            )
+    if not ACTION_REF.fullmatch(given):
+        raise UsageError(
+            f"--action {given}: pin the action to a full commit SHA, OWNER/REPO@<40 hex digits> "
+            "(for a tag: git ls-remote https://github.com/OWNER/REPO TAG prints its commit)"
+        )
+    repository, _, commit = given.partition("@")
+    return Action(repository, commit, __version__)
+
+
+@dataclass(frozen=True)
 class PlannedFile:
     path: Path  # relative to the repository
     content: str
@@ -111,6 +150,8 @@ class Plan:
     files: tuple[PlannedFile, ...]
     model_name: str
     schema: schema_mod.Schema | None
+    action: Action
+    data_path: str
 
     @property
     def conflicts(self) -> list[Path]:
@@ -124,6 +165,7 @@ def plan(
     target: str | None = None,
     task: str | None = None,
     model_name: str | None = None,
+    action: str | None = None,
 ) -> Plan:
     """What `init` would write into the repository at `root`, and what exists already."""
     root = Path(root)
@@ -148,14 +190,15 @@ def plan(
     name = model_name or _model_name(root)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise UsageError(f"model name {name!r} must be letters, digits, '_', '.' or '-'")
+    pin = action_pin(action)  # after the data's checks: their message names the first problem
     contents = {
         Path("params.yaml"): _params(found, data_path, name, task),
-        **{Path(".github/workflows") / w: workflow(w) for w in WORKFLOWS},
+        **{Path(".github/workflows") / w: workflow(w, pin) for w in WORKFLOWS},
         Path("model_cards/README.md"): template("model_cards.md"),
     }
     files = [_planned(root, path, text) for path, text in contents.items()]
     files.append(_gitignore(root))
-    return Plan(root, tuple(files), name, found)
+    return Plan(root, tuple(files), name, found, pin, data_path)
 
 
 def apply(planned: Plan, *, force: bool = False) -> list[PlannedFile]:
@@ -173,29 +216,34 @@ def apply(planned: Plan, *, force: bool = False) -> list[PlannedFile]:
 
 
 def next_steps(planned: Plan) -> list[str]:
-    """What a person does next, in order; the section names are those of docs/github-setup.md."""
-    steps = []
+    """The three steps that follow `init` (README, "Use mlgate in your repository"); the docs
+    are linked at the pinned commit of mlgate's repository."""
+    docs = planned.action.docs
     if planned.schema is None:
-        steps.append(
-            "Describe your data: mlgate data infer-schema --data data/train.csv --target COLUMN "
-            "--write params.yaml (then check the ranges and categories it wrote)"
+        describe = (
+            f"Describe your data: mlgate data infer-schema --data {planned.data_path} --target "
+            "COLUMN --write params.yaml, then check the ranges and categories it wrote"
         )
-    name = planned.model_name
-    steps += [
-        f"Train once locally: mlgate train (registers {name} in ./mlflow.db)",
-        "Commit: git add params.yaml .github model_cards .gitignore && git commit -m 'mlgate'",
-        "What a merge to main does: its model, if it passes the gate, becomes @champion (recorded "
-        "in 'mlgate history'). With promotion.use_stages: false, as written, no version changes "
-        f"stage (nothing goes to Staging or Production): deploy models:/{name}@champion, or set it "
-        "true to move Production/Archived stages too",
-        "Add the registry secrets MLFLOW_TRACKING_URI (and MLFLOW_TRACKING_USERNAME/PASSWORD): "
-        "docs/github-setup.md, section 1 'Secrets'",
-        "Create the 'production' environment with required reviewers and its own registry "
-        "secrets: docs/github-setup.md, section 2 'The production environment'",
-        "Protect main and require the 'gate' check: docs/github-setup.md, section 3 "
-        "'Branch protection on main'",
+    else:
+        describe = (
+            "Check params.yaml: the data: block was inferred from your CSV (ranges, categories);"
+            " the model: block is the model the first pull request trains"
+        )
+    return [
+        describe,
+        f"Commit the data file with what init wrote, push, and open a pull request (its 'gate' "
+        f"check trains and gates the model): git add {planned.data_path} params.yaml .github "
+        "model_cards .gitignore && git commit -m 'Gate the model with mlgate'",
+        "In the repository's settings: the registry secrets "
+        f"({docs('github-setup.md', 'secrets')}), the 'production' environment with required "
+        f"reviewers ({docs('github-setup.md', 'environment')}), and the 'gate' check required "
+        f"on main ({docs('github-setup.md', 'protection')})",
+        "What a merge to main then does: its model, if it passes the gate, becomes @champion "
+        "(recorded in 'mlgate history'). With promotion.use_stages: false, as written, no version "
+        "changes stage (nothing goes to Staging or Production): deploy "
+        f"models:/{planned.model_name}@champion, or set it true to move Production/Archived "
+        "stages too",
     ]
-    return steps
 
 
 def _model_name(root: Path) -> str:
@@ -227,26 +275,9 @@ def _params(found: schema_mod.Schema | None, data_path: str, name: str, task: st
     )
 
 
-def workflow(file: str, version: str | None = None) -> str:
-    """A workflow as `init` writes it: the shared steps in place, mlgate pinned to `version`
-    (default: the running mlgate's)."""
-    from . import __version__
-
-    text = template(f"workflows/{file}")
-    for placeholder, step, condition in _STEPS:
-        if placeholder in text:
-            text = text.replace(placeholder + "\n", _step(step, condition))
-    text = re.sub(r"\n{3,}", "\n\n", text)  # a step file ends with a blank line, as steps do
-    return text.replace("@@MLGATE_VERSION@@", version or __version__)
-
-
-def _step(file: str, condition: str | None) -> str:
-    """A step file, with `if: <condition>` after its name line when given."""
-    lines = template(file).splitlines(keepends=True)
-    if condition is not None:
-        at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("- name:"))
-        lines.insert(at + 1, f"        if: {condition}\n")
-    return "".join(lines)
+def workflow(file: str, action: Action) -> str:
+    """A workflow as `init` writes it: every job's mlgate step pinned to `action`."""
+    return template(f"workflows/{file}").replace("@@ACTION@@", action.uses)
 
 
 def _planned(root: Path, path: Path, content: str) -> PlannedFile:

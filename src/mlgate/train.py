@@ -15,12 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from . import data, estimators
 from .config import Params
-from .errors import ConfigError
-from .fingerprint import Fingerprint, of_worktree
+from .errors import ConfigError, UsageError
+from .fingerprint import Fingerprint, of_worktree, uncommitted_inputs
 from .registry import METRIC_TAG_PREFIX
 from .regression import regression_metrics
 from .rows import TRAINING_RECORD, canonical_value, training_record
 from .stats import classification_metrics, confusion_matrix
+
+# Whether the version's tracked training inputs differed from its recorded commit ("true"/"false").
+DIRTY_TAG = "mlgate.git_dirty"
+NO_COMMIT = "not in a git repository: no commit is recorded for this version"
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -52,6 +56,7 @@ class TrainResult:
     model_uri: str
     run_url: str | None = None
     messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the new version's provenance
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -264,17 +269,30 @@ def train(
     metrics_path: Path | None = None,
     figure_path: Path | None = None,
     model_dir: Path | None = None,
+    reuse: bool = True,
+    committed_only: str | None = None,
 ) -> TrainResult:
     """Train and register a version, or reuse the one already registered for these inputs.
 
     `holdout` is `data.holdout(params.data, path)`; `fingerprint` defaults to the one of the
-    files under `root` (what `release` and the gate look the version up by).
+    files under `root` (what `release` and the gate look the version up by). `reuse=False`
+    always trains: `release` builds its own when it trusts none of the registered ones.
+
+    The version records whether its tracked training inputs differed from the commit it names
+    (`mlgate.git_dirty`); `committed_only` (who asks: the release, a CI run) refuses such a build
+    before anything is trained or registered.
     """
     name = params.mlflow.registered_model_name
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     if fingerprint is None:
         fingerprint = of_worktree(params, dataset.path, root)
-    existing = registry.find_by_fingerprint(name, fingerprint.value)
+    dirty = uncommitted_inputs(params, root)
+    if dirty and committed_only:
+        raise UsageError(
+            f"the training inputs {', '.join(dirty)} differ from the commit: {committed_only}"
+            " trains only committed inputs; commit them (or restore them) and re-run"
+        )
+    existing = registry.find_by_fingerprint(name, fingerprint.value) if reuse else None
     if existing is not None:
         metrics = registry.run_metrics([existing.run_id]).get(existing.run_id, {})
         if metrics_path:
@@ -335,6 +353,7 @@ def train(
         "n_features": str(split.X_train.shape[1]),
         "dataset_size": str(len(dataset.frame)),
         "mlgate.fingerprint": fingerprint.value,
+        **({} if dirty is None else {DIRTY_TAG: str(bool(dirty)).lower()}),
         "mlgate.data_sha256": fingerprint.data_sha256,
         "mlgate.holdout_sha256": split.holdout_sha256,
         **{f"{METRIC_TAG_PREFIX}{k}": repr(v) for k, v in logged_metrics.items()},
@@ -375,6 +394,7 @@ def train(
         model_uri=f"models:/{name}/{logged.version}",
         run_url=registry.run_url(logged.run_id),
         messages=messages,
+        warnings=[NO_COMMIT] if dirty is None and "git_sha" not in tags else [],
     )
 
 

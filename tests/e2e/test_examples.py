@@ -58,7 +58,10 @@ def test_example_lifecycle(tmp_path: Path, project: str) -> None:
 
     # init writes the project; the example's params.yaml is what it wrote (plus, for diabetes,
     # the documented edit: sex declared categorical and the per-slice column).
-    done = main.mlgate("init", "--data", f"data/{csv}", "--target", target, "--model-name", model)
+    pin = f"acme/mlgate@{'0' * 40}"
+    done = main.mlgate(
+        "init", "--data", f"data/{csv}", "--target", target, "--model-name", model, "--action", pin
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Next steps:" in done.stdout and "docs/github-setup.md" in done.stdout
     written = (main.path / "params.yaml").read_text()
@@ -138,7 +141,8 @@ def test_init_floor_fails_a_first_model_no_better_than_the_mean(tmp_path: Path) 
     main.git("symbolic-ref", "HEAD", "refs/heads/main")
     shutil.copytree(EXAMPLES / "diabetes" / "data", main.path / "data")
     done = main.mlgate(
-        "init", "--data", "data/diabetes.csv", "--target", "progression", "--model-name", model
+        *("init", "--data", "data/diabetes.csv", "--target", "progression"),
+        *("--model-name", model, "--action", f"acme/mlgate@{'0' * 40}"),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     _set_model(main, "sklearn.dummy.DummyRegressor")

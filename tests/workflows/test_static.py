@@ -32,6 +32,9 @@ PINS = {
         "e8674b075228eee787fea43ef493e45ece1004c9",
     ),
     "actions/github-script": ("v8.0.0", "ed597411d8f924073f98dfc5c65a23a2325f34cd"),
+    # release.yml: the commits of these tags in the actions' own repositories.
+    "actions/attest-build-provenance": ("v4.1.0", "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32"),
+    "pypa/gh-action-pypi-publish": ("v1.8.14", "81e9d935c883d0b210363ab89cf05f3894778450"),
 }
 
 # The one step that may hold a push credential: the card commit of promote.yml's `card` job.
