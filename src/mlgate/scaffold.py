@@ -233,16 +233,15 @@ def next_steps(planned: Plan) -> list[str]:
         describe,
         f"Commit the data file with what init wrote, push, and open a pull request (its 'gate' "
         f"check trains and gates the model): git add {planned.data_path} params.yaml .github "
-        "model_cards .gitignore && git commit -m 'Gate the model with mlgate'",
+        "model_cards .gitignore && git commit -m 'Gate the model with mlgate'. Merged, its model "
+        "becomes @champion (recorded in 'mlgate history'); with promotion.use_stages: false, as "
+        "written, no version changes stage (nothing goes to Staging or Production): deploy "
+        f"models:/{planned.model_name}@champion, or set it true to move Production/Archived "
+        "stages too",
         "In the repository's settings: the registry secrets "
         f"({docs('github-setup.md', 'secrets')}), the 'production' environment with required "
         f"reviewers ({docs('github-setup.md', 'environment')}), and the 'gate' check required "
         f"on main ({docs('github-setup.md', 'protection')})",
-        "What a merge to main then does: its model, if it passes the gate, becomes @champion "
-        "(recorded in 'mlgate history'). With promotion.use_stages: false, as written, no version "
-        "changes stage (nothing goes to Staging or Production): deploy "
-        f"models:/{planned.model_name}@champion, or set it true to move Production/Archived "
-        "stages too",
     ]
 
 

@@ -317,9 +317,9 @@ def test_init_through_the_cli(tmp_path: Path, monkeypatch) -> None:
     assert "git add data/diabetes.csv params.yaml" in done.output
     # What use_stages: false means, said where a newcomer reads it: the next steps and params.
     assert (
-        "  4. What a merge to main then does: its model, if it passes the gate, becomes @champion"
-        " (recorded in 'mlgate history'). With promotion.use_stages: false, as written, no version"
-        " changes stage (nothing goes to Staging or Production): deploy"
+        "git commit -m 'Gate the model with mlgate'. Merged, its model becomes @champion"
+        " (recorded in 'mlgate history'); with promotion.use_stages: false, as written, no"
+        " version changes stage (nothing goes to Staging or Production): deploy"
         " models:/repo_model@champion, or set it true to move Production/Archived stages too\n"
     ) in done.output
     written = (root / "params.yaml").read_text()
