@@ -24,6 +24,8 @@ import yaml
 from .champion import Move
 from .config import CardConfig
 from .markdown import cell, inline
+from .task import DEFAULT as DEFAULT_TASK
+from .task import named as task_named
 from .verdict import GateSummary
 
 __all__ = [
@@ -145,7 +147,7 @@ class CardFacts:
     history: tuple[Move, ...]  # the champion alias's moves, oldest first
     champion_alias: str = "champion"
     text: CardConfig = field(default_factory=CardConfig)  # params.yaml's card: section
-    task: str = "classification"
+    task: str = DEFAULT_TASK
     error_slices: tuple[ErrorSliceStats, ...] = ()  # regression's per-slice table
     target_range: tuple[float, float, float] | None = None  # regression: min, mean, max
     built_by_release: bool = False  # trained by `mlgate release` in the release job itself
@@ -238,7 +240,7 @@ def _title(facts: CardFacts) -> list[str]:
         if facts.champion_alias in facts.aliases
         else f"in stage {facts.stage}"
     )
-    kind = "regressor" if facts.task == "regression" else "classifier"
+    kind = task_named(facts.task).learner
     described = facts.text.summary.format(
         model_type=facts.model_type,
         kind=kind,
@@ -347,7 +349,7 @@ def _data(facts: CardFacts) -> list[str]:
 
 
 def _split_kind(facts: CardFacts) -> str:
-    return "random" if facts.task == "regression" else "stratified"
+    return "stratified" if task_named(facts.task).stratified else "random"
 
 
 def _metrics(facts: CardFacts) -> list[str]:
@@ -363,7 +365,7 @@ def _metrics(facts: CardFacts) -> list[str]:
         *(f"| {m.metric} | {m.value:.4f} | [{m.lo:.4f}, {m.hi:.4f}] |" for m in facts.metrics),
         "",
     ]
-    if facts.task == "regression":
+    if not task_named(facts.task).has_classes:
         return lines + _error_slices(facts)
     lines += [
         "### Per class",

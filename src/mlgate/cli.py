@@ -40,6 +40,8 @@ from .errors import (
 )
 from .fingerprint import environment_warning, of_worktree
 from .registry import Registry, connect, own_process, parse_stage
+from .task import NAMES as TASK_NAMES
+from .task import named as task_named
 
 __all__ = ["main", "run"]
 
@@ -319,7 +321,7 @@ def data_check(params_path: str, data_path: str | None) -> None:
         f"{dataset.path}: ok, {len(dataset.frame)} rows"
         f" ({dataset.duplicates_dropped} duplicate rows dropped), sha256 {dataset.sha256[:12]}"
     )
-    if schema.task == "regression":
+    if not task_named(schema.task).has_classes:
         values = target.astype(float)
         click.echo(
             f"  {schema.target}: min {values.min():g}, mean {values.mean():g}, max {values.max():g}"
@@ -337,7 +339,7 @@ def data_check(params_path: str, data_path: str | None) -> None:
 @click.option("--target", required=True, help="The column to predict.")
 @click.option(
     "--task",
-    type=click.Choice(["classification", "regression"]),
+    type=click.Choice(TASK_NAMES),
     default=None,
     help="[default: classification for text or few integer labels, else regression]",
 )
@@ -367,7 +369,7 @@ def data_infer_schema(data_path: str, target: str, task: str | None, write_path:
 @click.option("--target", default=None, help="Its column to predict (with --data).")
 @click.option(
     "--task",
-    type=click.Choice(["classification", "regression"]),
+    type=click.Choice(TASK_NAMES),
     default=None,
     help="[default: inferred from the target]",
 )

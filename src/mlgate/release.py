@@ -362,15 +362,22 @@ def policy_commit(
     in a rebase merge, a multi-commit push or a merge-queue batch that is a commit of the push
     (commit 1 relaxes the margin, commit 2 ships the weaker model). None only for a first
     release (nothing recorded, no champion, no `before`): there is nothing to protect yet, and
-    the tree's own rules apply. Anything else is a UsageError (exit 2).
+    the tree's own rules apply. A stale re-run (HEAD older than the last released commit) gets
+    the released commit's, and changes nothing anyway. Anything else is a UsageError (exit 2).
     """
     name = params.mlflow.registered_model_name
     alias = params.promotion.champion_alias
+    named = before and not (_NULL_SHA.match(before) or _FULL_SHA.match(before))
+    if named and resolve(root, before) is None:
+        return None  # a typo: `release` reports the unknown revision before it gates
     head = resolve(root, "HEAD")
     if head is None:
         raise UsageError("release: no commit checked out; run it in a clone of the repository")
     released = _last_released(_moves(registry, name), alias, root)
-    if released and _is_ancestor(root, released, head):
+    # An ancestor of HEAD: the rules HEAD was reviewed against. A descendant (a stale re-run of
+    # an older push): `release` changes nothing for it, and the released rules are the ones
+    # that stand.
+    if released and (_is_ancestor(root, released, head) or _is_ancestor(root, head, released)):
         return released
     known = None
     if before and not _NULL_SHA.match(before):

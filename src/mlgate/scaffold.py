@@ -27,6 +27,10 @@ from .data import read_csv
 from .errors import UsageError
 from .estimators import ALIASES
 from .schema_inference import infer
+from .task import CLASSIFICATION, REGRESSION
+from .task import DEFAULT as DEFAULT_TASK
+from .task import NAMES as TASK_NAMES
+from .task import named as task_named
 
 __all__ = [
     "DOCS_SECTIONS",
@@ -53,8 +57,9 @@ DOCS_SECTIONS = {
     "environment": "2-the-production-environment",
     "protection": "3-branch-protection-on-main",
 }
+_LABELS = {"r2": "R²"}  # how params.yaml's comments name a metric
 _GATE = {
-    "classification": (
+    CLASSIFICATION: (
         "  primary_metric: f1_macro\n"
         "  # Non-inferiority margin: the largest macro-F1 loss a pass may hide. Three verdicts on\n"
         "  # the 95% interval [L, U] of (challenger - champion), on holdout rows neither model\n"
@@ -70,7 +75,7 @@ _GATE = {
         "    accuracy: $staging\n"
         "    f1_macro: $staging\n"
     ),
-    "regression": (
+    REGRESSION: (
         "  primary_metric: rmse            # rmse | mae | r2\n"
         "  # Non-inferiority margin: the largest error increase a pass may hide, a share of the\n"
         "  # champion's error (relative) or in the target's units (absolute). Three verdicts on\n"
@@ -255,22 +260,22 @@ def _params(found: schema_mod.Schema | None, data_path: str, name: str, task: st
         block = schema_mod.render(found, data_path)
         task = found.task
     else:
-        task = task or "classification"
+        task = task or DEFAULT_TASK
         block = (
             "data:\n"
             f"  path: {data_path}          # the committed CSV\n"
             "  # Describe it: mlgate data infer-schema --data data/train.csv --target COLUMN"
             " --write params.yaml\n"
-            f"  task: {task}  # classification | regression\n"
+            f"  task: {task}  # {' | '.join(TASK_NAMES)}\n"
         )
-    staging = "0.3" if task == "regression" else "0.85"
+    staging = f"{task_named(task).staging_threshold:g}"
     return Template(template("params.yaml")).substitute(
         data_block=block,
         name=name,
-        gate_block=Template(_GATE[task]).substitute(staging=staging),
+        gate_block=Template(_GATE[task_named(task)]).substitute(staging=staging),
         aliases=", ".join(ALIASES[task]),
         staging=staging,
-        staged_by="R²" if task == "regression" else "accuracy",
+        staged_by=_LABELS.get(task_named(task).staging_metric, task_named(task).staging_metric),
     )
 
 

@@ -115,6 +115,9 @@ def test_workflows_keep_the_security_shape_of_mlgates_own():
             ours_on = {**ours_on, "push": {"branches": ours_on["push"]["branches"]}}
             theirs_on = {**theirs_on, "push": {"branches": theirs_on["push"]["branches"]}}
         assert _shape(theirs_on) == _shape(ours_on), name
+        if name != "pr-comment.yml":  # the comment job checks out nothing, so runs no ./
+            own = [s for body in ours["jobs"].values() for s in body["steps"]]
+            assert any(s.get("uses") == "./" for s in own), f"mlgate's own {name} uses ./"
 
 
 def test_the_action_refuses_a_model_name_that_is_not_a_plain_name(tmp_path):

@@ -122,7 +122,9 @@ def test_the_pr_check_passes_an_equal_model_and_the_comment_is_one_sticky_commen
     report = actions.artifact(run.run_id, "mlgate-gate") / "gate.md"
     assert report.read_text().startswith("<!-- mlgate:gate-report -->")
 
-    actions.api.pulls[1] = event.payload["pull_request"]["head"]["sha"]
+    head = event.payload["pull_request"]["head"]["sha"]
+    actions.api.pulls[1] = head
+    actions.api.check_run(head, "gate", "success")  # GitHub records the job's result
     for _ in range(2):  # a second post of the same run updates the one comment
         comment_event = project.workflow_run(event, run.run_id, "success")
         comment = _run(actions, wine, comment_event, "pr-comment.yml", "comment")
@@ -175,7 +177,7 @@ def test_main_releases_the_champion_and_a_revert_restores_it(
     assert str(released) != str(champion)
 
     project.pull_main()
-    project.git("revert", "--no-edit", merged)
+    project.git("revert", "-m", "1", "--no-edit", merged)
     project.git("push", "-q", "origin", "main")
     reverted = project.rev("refs/heads/main")
     restore = _run(
