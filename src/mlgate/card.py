@@ -273,6 +273,15 @@ def _details(facts: CardFacts) -> list[str]:
         ),
         ("Hyperparameters", hyper),
         ("Serialization", "skops (no pickle), with an input signature"),
+        # What MLflow's scoring server enforces is the signature, not the schema's domain.
+        (
+            "Input checks",
+            "training and the gate: every row against `data.schema` (types, categories, ranges,"
+            " required); the served model (`mlflow models serve`): column names and types only,"
+            " from the signature (HTTP 400); a category or number outside the schema is predicted"
+            " on, not refused: validate requests before calling it (docs/deployment.md,"
+            ' "Serving the champion")',
+        ),
     ]
     return [
         "## Model details",
@@ -488,11 +497,12 @@ def _gate(facts: CardFacts) -> list[str]:
         lines += ["", rows]
     if gate.detectable_drop is not None:
         chances = ", ".join(f"{p * 100:.0f} % at {d * 100:g} points" for d, p in gate.oc)
-        lines += [
-            "",
-            f"Power: a true drop of {gate.detectable_drop:.4f} or more is blocked with 95 % "
-            f"probability; P(block): {chances}.",
-        ]
+        blocked = (
+            f"a true drop of {gate.detectable_drop:.4f} or more is blocked"
+            if gate.detectable_drop > 0  # else the spread is wider than the margin
+            else "even a challenger as good as the champion is blocked"
+        )
+        lines += ["", f"Power: {blocked} with 95 % probability; P(block): {chances}."]
     return [*lines, ""]
 
 

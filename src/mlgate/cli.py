@@ -207,8 +207,10 @@ def _binding(params: Params, policy_from: str | None, params_path: str) -> tuple
     return policy.binding(params, policy_from, ".", params_path)
 
 
-def _registry(params: Params, tracking_uri: str | None) -> Registry:
-    return connect(resolve_tracking_uri(params, tracking_uri))
+def _registry(params: Params, tracking_uri: str | None, read_only: bool = False) -> Registry:
+    """`read_only`: for the commands that only read (a tracking server is then read without
+    importing mlflow, see rest.py)."""
+    return connect(resolve_tracking_uri(params, tracking_uri), read_only=read_only)
 
 
 def _who(actor: str | None) -> Who:
@@ -234,6 +236,8 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 
     for line in getattr(result, "ignored", ()):
         click.echo(f"warning: {line}", err=True)
+    if result.training is not None and not as_json:  # as `train` prints it: what it registered
+        click.echo(tables.render_train(result.training, result.name))
     summary = [f"**mlgate {result.action.replace('_', ' ')}**: {result.message}"]
     if result.gate is not None and not as_json:
         click.echo(report.render_run(result.gate))
@@ -613,7 +617,7 @@ def list_models(name_like, params_path, tracking_uri, as_json) -> None:
     """List every registered model: description, number of versions, versions per stage."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     models = catalog.model_summaries(registry, name_like)
     _emit(models, lambda m: tables.render_models(m.models, registry.uri), as_json)
 
@@ -636,7 +640,7 @@ def versions(model, metrics, stage, limit, params_path, tracking_uri, as_json) -
     """List MODEL's versions, newest first: stage, accuracy, macro F1 and aliases."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     listing = catalog.version_rows(registry, model, stage=stage, limit=limit, metrics=metrics)
     _emit(listing, lambda r: tables.render_versions(r, metrics), as_json)
 
@@ -765,7 +769,7 @@ def compare(model, version_a, version_b, params_path, tracking_uri, as_json) -> 
     and the params that differ."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     _emit(catalog.compare(registry, model, version_a, version_b), tables.render_compare, as_json)
 
 
@@ -790,7 +794,7 @@ def best(model, metric, lower_is_better, stage, params_path, tracking_uri, as_js
     """Show MODEL's best version by a metric, with its stage and aliases (ties: the latest run)."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     result = catalog.best(registry, model, metric, lower_is_better=lower_is_better, stage=stage)
     _emit(result, tables.render_best, as_json)
 
@@ -904,7 +908,7 @@ def history_command(model, params_path, tracking_uri, as_json) -> None:
     """List MODEL's alias moves, oldest first: when, who, from -> to, kind, why, commit."""
     from . import tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     _emit(History(model, history(registry, model)), tables.render_history, as_json)
 
 

@@ -419,7 +419,10 @@ class _Parser:
     def primary_metric(self, metric: str) -> None:
         """Only the task's metrics have a paired bootstrap interval."""
         metrics = task_named(self.task).metrics
-        if metric.startswith("f1_") and metric not in metrics and task_named(self.task).has_classes:
+        # f1_macor is a typo of f1_macro, not a per-class F1: that hint would mislead.
+        typo = metric[3:] not in self._classes() and difflib.get_close_matches(metric, metrics)
+        per_class = metric.startswith("f1_") and task_named(self.task).has_classes
+        if per_class and metric not in metrics and not typo:
             raise self.fail(
                 "gate.primary_metric",
                 f"must be one of {', '.join(metrics)}, got {metric!r} (per-class F1 has no "

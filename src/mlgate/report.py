@@ -341,9 +341,16 @@ def _power_text(result: GateResult) -> str | None:
     else:  # losses in the error's units, not points of a score
         what = f"a true {result.config.primary_metric} loss"
         at = f"losses of {' / '.join(f'{row.drop:.4g}' for row in oc)}"
+    spread = f"standard error {source.se:.4f} on {source.n} {where}"
+    if d95 <= 0:  # the spread is wider than the margin: even an equal challenger is blocked
+        return (
+            f"this gate blocks even a challenger as good as the champion with 95 % probability"
+            f" ({spread}): too noisy to pass within the margin; more rows would; P(block) at"
+            f" {at}: {chances}"
+        )
     return (
-        f"this gate blocks {what} of {d95:.4f} or more with 95 % probability (standard "
-        f"error {source.se:.4f} on {source.n} {where}); P(block) at {at}: {chances}"
+        f"this gate blocks {what} of {d95:.4f} or more with 95 % probability ({spread});"
+        f" P(block) at {at}: {chances}"
     )
 
 

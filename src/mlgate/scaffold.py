@@ -69,6 +69,11 @@ _GATE = {
         "  evidence: cv                    # an inconclusive holdout: cross-validate both configs\n"
         "  on_inconclusive: fail           # fail: block | warn: exit 0, no alias | pass\n"
         "  max_class_drop: 0.10            # no class's F1 may drop more than this\n"
+        "  # Absolute floors on the holdout, the first release included: a model below one is\n"
+        "  # never released, whatever the champion scores.\n"
+        "  thresholds:\n"
+        "    accuracy: $staging\n"
+        "    f1_macro: $staging\n"
     ),
     REGRESSION: (
         "  primary_metric: rmse            # rmse | mae | r2\n"
@@ -82,6 +87,11 @@ _GATE = {
         "  evidence: cv                    # an inconclusive holdout: cross-validate both configs\n"
         "  on_inconclusive: fail           # fail: block | warn: exit 0, no alias | pass\n"
         "  max_slice_loss: 0.10            # per value of data.slice_by, in the same units\n"
+        "  # Absolute floor on the holdout, the first release included: a model below it is\n"
+        "  # never released. R² 0 is what predicting the mean scores; $staging asks for that\n"
+        "  # share of the target's variance explained.\n"
+        "  thresholds:\n"
+        "    r2: $staging\n"
     ),
 }
 
@@ -228,7 +238,11 @@ def next_steps(planned: Plan) -> list[str]:
         describe,
         f"Commit the data file with what init wrote, push, and open a pull request (its 'gate' "
         f"check trains and gates the model): git add {planned.data_path} params.yaml .github "
-        "model_cards .gitignore && git commit -m 'Gate the model with mlgate'",
+        "model_cards .gitignore && git commit -m 'Gate the model with mlgate'. Merged, its model "
+        "becomes @champion (recorded in 'mlgate history'); with promotion.use_stages: false, as "
+        "written, no version changes stage (nothing goes to Staging or Production): deploy "
+        f"models:/{planned.model_name}@champion, or set it true to move Production/Archived "
+        "stages too",
         "In the repository's settings: the registry secrets "
         f"({docs('github-setup.md', 'secrets')}), the 'production' environment with required "
         f"reviewers ({docs('github-setup.md', 'environment')}), and the 'gate' check required "
@@ -254,12 +268,13 @@ def _params(found: schema_mod.Schema | None, data_path: str, name: str, task: st
             " --write params.yaml\n"
             f"  task: {task}  # {' | '.join(TASK_NAMES)}\n"
         )
+    staging = f"{task_named(task).staging_threshold:g}"
     return Template(template("params.yaml")).substitute(
         data_block=block,
         name=name,
-        gate_block=_GATE[task_named(task)],
+        gate_block=Template(_GATE[task_named(task)]).substitute(staging=staging),
         aliases=", ".join(ALIASES[task]),
-        staging=f"{task_named(task).staging_threshold:g}",
+        staging=staging,
         staged_by=_LABELS.get(task_named(task).staging_metric, task_named(task).staging_metric),
     )
 

@@ -150,6 +150,11 @@ def parse(raw: Mapping[str, Any], source: str = "params.yaml") -> Schema:
     columns = tuple(_column(str(name), spec, fail) for name, spec in entries.items())
     names = [c.name for c in columns]
     if target not in names:
+        close = difflib.get_close_matches(target, names, n=1)
+        if close:  # a typo of a declared column, not a column missing from the schema
+            raise fail(
+                "target", f"{target!r} is not a column of data.schema (did you mean {close[0]}?)"
+            )
         declared = task_named(task)
         kind = declared.target_kind + (", values: [...]" if declared.has_classes else "")
         raise fail(

@@ -67,6 +67,11 @@ def test_empty_file_gives_defaults():
             " gate.max_class_drop or gate.thresholds.f1_Normal_Weight)",
         ),
         (
+            "gate: {primary_metric: f1_macor}",
+            "gate.primary_metric must be one of accuracy, f1_macro, precision_macro,"
+            " recall_macro, got 'f1_macor' (did you mean f1_macro?)",
+        ),
+        (
             "gate: {thresholds: {accuracy: 2}}",
             "gate.thresholds.accuracy must be a number in [0, 1]",
         ),
