@@ -24,6 +24,8 @@ import yaml
 from .champion import Move
 from .config import CardConfig
 from .markdown import cell, inline
+from .task import DEFAULT as DEFAULT_TASK
+from .task import named as task_named
 from .verdict import GateSummary
 
 __all__ = [
@@ -145,7 +147,7 @@ class CardFacts:
     history: tuple[Move, ...]  # the champion alias's moves, oldest first
     champion_alias: str = "champion"
     text: CardConfig = field(default_factory=CardConfig)  # params.yaml's card: section
-    task: str = "classification"
+    task: str = DEFAULT_TASK
     error_slices: tuple[ErrorSliceStats, ...] = ()  # regression's per-slice table
     target_range: tuple[float, float, float] | None = None  # regression: min, mean, max
     built_by_release: bool = False  # trained by `mlgate release` in the release job itself
@@ -238,7 +240,7 @@ def _title(facts: CardFacts) -> list[str]:
         if facts.champion_alias in facts.aliases
         else f"in stage {facts.stage}"
     )
-    kind = "regressor" if facts.task == "regression" else "classifier"
+    kind = task_named(facts.task).learner
     described = facts.text.summary.format(
         model_type=facts.model_type,
         kind=kind,
@@ -271,6 +273,15 @@ def _details(facts: CardFacts) -> list[str]:
         ),
         ("Hyperparameters", hyper),
         ("Serialization", "skops (no pickle), with an input signature"),
+        # What MLflow's scoring server enforces is the signature, not the schema's domain.
+        (
+            "Input checks",
+            "training and the gate: every row against `data.schema` (types, categories, ranges,"
+            " required); the served model (`mlflow models serve`): column names and types only,"
+            " from the signature (HTTP 400); a category or number outside the schema is predicted"
+            " on, not refused: validate requests before calling it (docs/deployment.md,"
+            ' "Serving the champion")',
+        ),
     ]
     return [
         "## Model details",
@@ -338,7 +349,7 @@ def _data(facts: CardFacts) -> list[str]:
 
 
 def _split_kind(facts: CardFacts) -> str:
-    return "random" if facts.task == "regression" else "stratified"
+    return "stratified" if task_named(facts.task).stratified else "random"
 
 
 def _metrics(facts: CardFacts) -> list[str]:
@@ -354,7 +365,7 @@ def _metrics(facts: CardFacts) -> list[str]:
         *(f"| {m.metric} | {m.value:.4f} | [{m.lo:.4f}, {m.hi:.4f}] |" for m in facts.metrics),
         "",
     ]
-    if facts.task == "regression":
+    if not task_named(facts.task).has_classes:
         return lines + _error_slices(facts)
     lines += [
         "### Per class",
@@ -486,11 +497,12 @@ def _gate(facts: CardFacts) -> list[str]:
         lines += ["", rows]
     if gate.detectable_drop is not None:
         chances = ", ".join(f"{p * 100:.0f} % at {d * 100:g} points" for d, p in gate.oc)
-        lines += [
-            "",
-            f"Power: a true drop of {gate.detectable_drop:.4f} or more is blocked with 95 % "
-            f"probability; P(block): {chances}.",
-        ]
+        blocked = (
+            f"a true drop of {gate.detectable_drop:.4f} or more is blocked"
+            if gate.detectable_drop > 0  # else the spread is wider than the margin
+            else "even a challenger as good as the champion is blocked"
+        )
+        lines += ["", f"Power: {blocked} with 95 % probability; P(block): {chances}."]
     return [*lines, ""]
 
 

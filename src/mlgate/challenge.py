@@ -41,6 +41,7 @@ from .rows import (
     record_columns,
     row_hashes,
 )
+from .task import named as task_named
 from .train import cross_validate
 
 if TYPE_CHECKING:
@@ -163,7 +164,8 @@ def _timed(
 def _slices(params: Params, X: Any, mask: np.ndarray) -> Slices:
     """The task, and for regression the compared rows' values of `data.slice_by`."""
     schema = params.data.schema
-    column = schema.slice_by if schema.task == "regression" else None
+    # A classifier is judged per class; data.slice_by is the regressor's breakdown.
+    column = None if task_named(schema.task).has_classes else schema.slice_by
     if column is None:
         return Slices(schema.task)
     values = X[column].astype(str).to_numpy()[mask]

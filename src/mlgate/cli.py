@@ -40,6 +40,8 @@ from .errors import (
 )
 from .fingerprint import environment_warning, of_worktree
 from .registry import Registry, connect, own_process, parse_stage
+from .task import NAMES as TASK_NAMES
+from .task import named as task_named
 
 __all__ = ["main", "run"]
 
@@ -205,8 +207,10 @@ def _binding(params: Params, policy_from: str | None, params_path: str) -> tuple
     return policy.binding(params, policy_from, ".", params_path)
 
 
-def _registry(params: Params, tracking_uri: str | None) -> Registry:
-    return connect(resolve_tracking_uri(params, tracking_uri))
+def _registry(params: Params, tracking_uri: str | None, read_only: bool = False) -> Registry:
+    """`read_only`: for the commands that only read (a tracking server is then read without
+    importing mlflow, see rest.py)."""
+    return connect(resolve_tracking_uri(params, tracking_uri), read_only=read_only)
 
 
 def _who(actor: str | None) -> Who:
@@ -232,6 +236,8 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 
     for line in getattr(result, "ignored", ()):
         click.echo(f"warning: {line}", err=True)
+    if result.training is not None and not as_json:  # as `train` prints it: what it registered
+        click.echo(tables.render_train(result.training, result.name))
     summary = [f"**mlgate {result.action.replace('_', ' ')}**: {result.message}"]
     if result.gate is not None and not as_json:
         click.echo(report.render_run(result.gate))
@@ -315,7 +321,7 @@ def data_check(params_path: str, data_path: str | None) -> None:
         f"{dataset.path}: ok, {len(dataset.frame)} rows"
         f" ({dataset.duplicates_dropped} duplicate rows dropped), sha256 {dataset.sha256[:12]}"
     )
-    if schema.task == "regression":
+    if not task_named(schema.task).has_classes:
         values = target.astype(float)
         click.echo(
             f"  {schema.target}: min {values.min():g}, mean {values.mean():g}, max {values.max():g}"
@@ -333,7 +339,7 @@ def data_check(params_path: str, data_path: str | None) -> None:
 @click.option("--target", required=True, help="The column to predict.")
 @click.option(
     "--task",
-    type=click.Choice(["classification", "regression"]),
+    type=click.Choice(TASK_NAMES),
     default=None,
     help="[default: classification for text or few integer labels, else regression]",
 )
@@ -363,7 +369,7 @@ def data_infer_schema(data_path: str, target: str, task: str | None, write_path:
 @click.option("--target", default=None, help="Its column to predict (with --data).")
 @click.option(
     "--task",
-    type=click.Choice(["classification", "regression"]),
+    type=click.Choice(TASK_NAMES),
     default=None,
     help="[default: inferred from the target]",
 )
@@ -611,7 +617,7 @@ def list_models(name_like, params_path, tracking_uri, as_json) -> None:
     """List every registered model: description, number of versions, versions per stage."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     models = catalog.model_summaries(registry, name_like)
     _emit(models, lambda m: tables.render_models(m.models, registry.uri), as_json)
 
@@ -634,7 +640,7 @@ def versions(model, metrics, stage, limit, params_path, tracking_uri, as_json) -
     """List MODEL's versions, newest first: stage, accuracy, macro F1 and aliases."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     listing = catalog.version_rows(registry, model, stage=stage, limit=limit, metrics=metrics)
     _emit(listing, lambda r: tables.render_versions(r, metrics), as_json)
 
@@ -763,7 +769,7 @@ def compare(model, version_a, version_b, params_path, tracking_uri, as_json) -> 
     and the params that differ."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     _emit(catalog.compare(registry, model, version_a, version_b), tables.render_compare, as_json)
 
 
@@ -788,7 +794,7 @@ def best(model, metric, lower_is_better, stage, params_path, tracking_uri, as_js
     """Show MODEL's best version by a metric, with its stage and aliases (ties: the latest run)."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     result = catalog.best(registry, model, metric, lower_is_better=lower_is_better, stage=stage)
     _emit(result, tables.render_best, as_json)
 
@@ -902,7 +908,7 @@ def history_command(model, params_path, tracking_uri, as_json) -> None:
     """List MODEL's alias moves, oldest first: when, who, from -> to, kind, why, commit."""
     from . import tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     _emit(History(model, history(registry, model)), tables.render_history, as_json)
 
 

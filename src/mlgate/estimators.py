@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, first_line
+from .task import ALL as ALL_TASKS
+from .task import named as task_named
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -48,25 +50,8 @@ __all__ = [
     "trusted_types",
 ]
 
-ALIASES: dict[str, dict[str, str]] = {
-    "classification": {
-        "random_forest": "sklearn.ensemble.RandomForestClassifier",
-        "extra_trees": "sklearn.ensemble.ExtraTreesClassifier",
-        "gradient_boosting": "sklearn.ensemble.GradientBoostingClassifier",
-        "hist_gradient_boosting": "sklearn.ensemble.HistGradientBoostingClassifier",
-        "decision_tree": "sklearn.tree.DecisionTreeClassifier",
-        "logistic_regression": "sklearn.linear_model.LogisticRegression",
-    },
-    "regression": {
-        "random_forest": "sklearn.ensemble.RandomForestRegressor",
-        "extra_trees": "sklearn.ensemble.ExtraTreesRegressor",
-        "gradient_boosting": "sklearn.ensemble.GradientBoostingRegressor",
-        "hist_gradient_boosting": "sklearn.ensemble.HistGradientBoostingRegressor",
-        "decision_tree": "sklearn.tree.DecisionTreeRegressor",
-        "linear_regression": "sklearn.linear_model.LinearRegression",
-        "ridge": "sklearn.linear_model.Ridge",
-    },
-}
+# model.estimator's short names, per task name (declared in task.py).
+ALIASES: dict[str, dict[str, str]] = {t.name: t.aliases for t in ALL_TASKS}
 NUMERIC_MODES = ("auto", "passthrough", "standard")
 # Estimators that depend on the scale of their inputs (penalties, distances, gradient steps);
 # `numeric: auto` standardises numeric columns for them. Trees split on thresholds and don't care.
@@ -158,9 +143,6 @@ def _inside(spec: Any, root: Path | None) -> bool:
     return any(p and Path(p).resolve().is_relative_to(root) for p in places)
 
 
-_TASK_WORD = {"classification": "classifier", "regression": "regressor"}
-
-
 def resolve(
     spec: str, task: str, root: str | Path | None = None, source: str = "params.yaml"
 ) -> type:
@@ -230,12 +212,13 @@ def build(
         ) from None
     _validate_values(estimator, cls.__name__, source)
     kind = _estimator_type(estimator)
-    if kind != _TASK_WORD[task]:
+    learner = task_named(task).learner
+    if kind != learner:
         what = f"a {kind}" if kind else "neither a classifier nor a regressor"
-        other = "regression" if task == "classification" else "classification"
+        other = next(t.name for t in ALL_TASKS if t.learner == kind) if kind else None
         raise ConfigError(
             f"{source}: model.estimator {spec!r} is {what}, but data.task is {task}; use a "
-            f"{_TASK_WORD[task]} (e.g. {ALIASES[task]['random_forest']})"
+            f"{learner} (e.g. {ALIASES[task]['random_forest']})"
             + (f" or set data.task: {other}" if kind else "")
         )
     return estimator

@@ -63,6 +63,7 @@ ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 # MLflow resolves models:/name@v3 and models:/name@latest itself: such aliases can't be set.
 RESERVED_ALIAS_RE = re.compile(r"^(?:v\d+|latest)$", re.IGNORECASE)
 _PAGE = 1000  # search_model_versions page size (server maximum)
+_VIEW_ALL = 3  # mlflow.entities._VIEW_ALL: active and deleted, without importing mlflow
 _RUN_CHUNK = 100  # run ids per search_runs filter: keeps the filter string well under limits
 
 # Fail fast instead of MLflow's default of 7 retries with exponential back-off (minutes).
@@ -110,12 +111,21 @@ class LoggedVersion:
     run_id: str
 
 
-def connect(tracking_uri: str, check: bool = True) -> Registry:
-    """A Registry bound to `tracking_uri`; with `check`, fail now (exit 3) if it is unreachable."""
+def connect(tracking_uri: str, check: bool = True, read_only: bool = False) -> Registry:
+    """A Registry bound to `tracking_uri`; with `check`, fail now (exit 3) if it is unreachable.
+
+    `read_only` (the commands that only list and compare): a tracking server is read through
+    rest.py's client instead of mlflow's, whose import costs seconds; sqlite needs mlflow's
+    store either way."""
     for key, value in _HTTP_DEFAULTS.items():
         os.environ.setdefault(key, value)
     if check:
         _check_reachable(tracking_uri)
+    if read_only:
+        from . import rest
+
+        if rest.usable(tracking_uri):
+            return Registry(rest.RestClient(tracking_uri), tracking_uri)
     with _collector_paused(first_time=_owns_process and "mlflow" not in sys.modules):
         import mlflow
         from mlflow.tracking import MlflowClient
@@ -169,24 +179,15 @@ def _check_reachable(uri: str) -> None:
     """
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
-        import requests
-
-        try:
-            response = requests.get(uri.rstrip("/") + "/health", timeout=5)
-        except requests.RequestException as exc:
-            reason = type(exc).__name__
+        status = _health(uri)
+        if status in (401, 403):
             raise RegistryError(
-                f"tracking server {uri} is unreachable ({reason}); start it or fix {_WHERE_URI}"
-            ) from None
-        if response.status_code in (401, 403):
-            raise RegistryError(
-                f"tracking server {uri} refused the request (HTTP {response.status_code});"
+                f"tracking server {uri} refused the request (HTTP {status});"
                 " set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
             )
-        if response.status_code >= 500:
+        if status >= 500:
             raise RegistryError(
-                f"tracking server {uri} answered HTTP {response.status_code};"
-                " check the server's log"
+                f"tracking server {uri} answered HTTP {status}; check the server's log"
             )
     elif parsed.scheme == "sqlite":
         # SQLAlchemy's forms: sqlite:///relative.db, sqlite:////absolute.db, sqlite:// (memory).
@@ -212,14 +213,43 @@ def _check_reachable(uri: str) -> None:
         raise UsageError(f"tracking URI {uri!r} has an unknown scheme; use sqlite:///, http(s)://")
 
 
+def _health(uri: str) -> int:
+    """The HTTP status of the server's /health (the standard library's client: requests costs
+    a read-only command's start-up time)."""
+    import urllib.error
+    import urllib.request
+
+    from .rest import RestClient
+
+    try:
+        with RestClient(uri).open("/health", timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = type(getattr(exc, "reason", exc)).__name__
+        raise RegistryError(
+            f"tracking server {uri} is unreachable ({reason}); start it or fix {_WHERE_URI}"
+        ) from None
+
+
+def _api_errors() -> tuple[type[BaseException], ...]:
+    """The exception types of a registry answer: rest.py's, and MLflow's once it is imported
+    (a command that never imported mlflow can't have raised its exceptions)."""
+    from .rest import RestError
+
+    mlflow_exceptions = sys.modules.get("mlflow.exceptions")
+    if mlflow_exceptions is None:
+        return (RestError,)
+    return (RestError, mlflow_exceptions.MlflowException)
+
+
 @contextlib.contextmanager
 def translate(uri: str, what: str = "") -> Iterator[None]:
     """Turn MLflow's and the HTTP stack's exceptions into mlgate's typed errors."""
-    from mlflow.exceptions import MlflowException
-
     try:
         yield
-    except MlflowException as exc:
+    except _api_errors() as exc:
         code = getattr(exc, "error_code", "")
         message = first_line(exc)
         if code == "RESOURCE_DOES_NOT_EXIST":
@@ -269,11 +299,9 @@ class Registry:
 
     def get_model(self, name: str) -> Any:
         with translate(self.uri, f"reading model {name!r}"):
-            from mlflow.exceptions import MlflowException
-
             try:
                 return self.client.get_registered_model(name)
-            except MlflowException as exc:
+            except _api_errors() as exc:
                 if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
                     raise NotFoundError(self._unknown_model_message(name)) from None
                 raise
@@ -305,11 +333,9 @@ class Registry:
 
     def get_version(self, name: str, version: str) -> Version:
         with translate(self.uri, f"reading {name} v{version}"):
-            from mlflow.exceptions import MlflowException
-
             try:
                 return Version.of(self.client.get_model_version(name, str(version)))
-            except MlflowException as exc:
+            except _api_errors() as exc:
                 if getattr(exc, "error_code", "") in (
                     "RESOURCE_DOES_NOT_EXIST",
                     "INVALID_PARAMETER_VALUE",
@@ -364,13 +390,11 @@ class Registry:
         ids = sorted({r for r in run_ids if r})
         if not ids:
             return {}
-        from mlflow.entities import ViewType
-
         out: dict[str, Any] = {}
         with translate(self.uri, "reading runs"):
             experiments = [
                 e.experiment_id
-                for e in self.client.search_experiments(view_type=ViewType.ALL, max_results=50_000)
+                for e in self.client.search_experiments(view_type=_VIEW_ALL, max_results=50_000)
             ]
             for start in range(0, len(ids), _RUN_CHUNK):
                 chunk = ids[start : start + _RUN_CHUNK]
@@ -380,7 +404,7 @@ class Registry:
                     lambda token, where=where: self.client.search_runs(
                         experiments,
                         filter_string=where,
-                        run_view_type=ViewType.ALL,
+                        run_view_type=_VIEW_ALL,
                         max_results=_PAGE,
                         page_token=token,
                     )
@@ -400,8 +424,6 @@ class Registry:
         ids = sorted({r for r in run_ids if r})
         if not ids:
             return []
-        from mlflow.entities import ViewType
-
         order = [
             f"metrics.`{metric}` {'ASC' if lower_is_better else 'DESC'}",
             "attributes.start_time DESC",
@@ -410,7 +432,7 @@ class Registry:
         with translate(self.uri, f"ranking runs by {metric}"):
             experiments = [
                 e.experiment_id
-                for e in self.client.search_experiments(view_type=ViewType.ALL, max_results=50_000)
+                for e in self.client.search_experiments(view_type=_VIEW_ALL, max_results=50_000)
             ]
             for start in range(0, len(ids), _RUN_CHUNK):
                 quoted = ", ".join(f"'{r}'" for r in ids[start : start + _RUN_CHUNK])
@@ -418,7 +440,7 @@ class Registry:
                     self.client.search_runs(
                         experiments,
                         filter_string=f"attributes.run_id IN ({quoted})",
-                        run_view_type=ViewType.ALL,
+                        run_view_type=_VIEW_ALL,
                         max_results=1,
                         order_by=order,
                     )

@@ -6,10 +6,14 @@ truth (README, Architecture, "Git is the source of truth"):
 
 - the tree is older than the last released commit (a stale re-run): nothing changes;
 - unchanged inputs and a champion exist: nothing to release (a manual rollback is respected);
-- otherwise the version with the tree's fingerprint is the candidate (trained now if none has it);
+- otherwise a version with the tree's fingerprint is the candidate: the champion, a former
+  champion, else (`promotion.build: pr`) the newest one that passes verification (registry.py's
+  `verify_model`: one that fails is ignored and reported, never loaded). None left, or
+  `promotion.build: release`: this process trains the commit's own;
 - it is already the champion: nothing to do but finish any interrupted bookkeeping;
 - it was champion before (a revert): restored without a gate, recorded as a rollback;
-- it failed its gate at an earlier release: it stays rejected (a manual promotion overrides);
+- it failed its gate at an earlier release: it stays rejected (a manual promotion overrides); a
+  push that changes no training input only says so (exit 0);
 - else it is gated now, by this process with the binding policy (never trusting verdict tags a
   PR job could have written), against the current champion, and promoted only on a pass.
 
@@ -51,7 +55,7 @@ from .fingerprint import Fingerprint, of_revision, of_worktree
 from .git import git, resolve
 from .policy import PolicyChange
 from .registry import BUILT_BY_TAG, load_model, verify_model
-from .train import train
+from .train import TrainResult, train
 
 if TYPE_CHECKING:
     from .config import Params
@@ -98,6 +102,7 @@ class Release:
     inputs_changed: bool = False
     before: str | None = None  # the revision compared with (None: none, e.g. a first push)
     trained: bool = False
+    training: TrainResult | None = None  # what this release trained and registered, if it did
     gate: GateRun | None = None  # the gate this release ran (None: a trusted one, a rollback)
     # release: the versions of these inputs it would not load, one line each (version and why)
     ignored: tuple[str, ...] = ()
@@ -210,7 +215,8 @@ def release(
     facts["ignored"] = ignored
     facts["trained"] = target is None
     if target is None:
-        target = _train(registry, params, new, data_path, context_tags or {})
+        facts["training"] = _train(registry, params, new, data_path, context_tags or {})
+        target = registry.get_version(name, facts["training"].version)
         trust = params.model.trusted_types  # built here, from the merged tree's own rules
     reason = reason or _commit_subject(root) or f"release of inputs {new.value[:12]}"
     # Decided before looking at the alias, so a re-run after a crash records the right kind.
@@ -510,7 +516,7 @@ def _train(
     fingerprint: Fingerprint,
     data_path: str,
     context_tags: dict[str, str],
-) -> Version:
+) -> TrainResult:
     with tempfile.TemporaryDirectory(prefix="mlgate-release-") as tmp:
         result = train(
             params,
@@ -522,7 +528,7 @@ def _train(
             reuse=False,
             committed_only="a release",
         )
-    return registry.get_version(params.mlflow.registered_model_name, result.version)
+    return result
 
 
 def _candidate_aliases(

@@ -27,6 +27,10 @@ from .data import read_csv
 from .errors import UsageError
 from .estimators import ALIASES
 from .schema_inference import infer
+from .task import CLASSIFICATION, REGRESSION
+from .task import DEFAULT as DEFAULT_TASK
+from .task import NAMES as TASK_NAMES
+from .task import named as task_named
 
 __all__ = [
     "DOCS_SECTIONS",
@@ -53,8 +57,9 @@ DOCS_SECTIONS = {
     "environment": "2-the-production-environment",
     "protection": "3-branch-protection-on-main",
 }
+_LABELS = {"r2": "R²"}  # how params.yaml's comments name a metric
 _GATE = {
-    "classification": (
+    CLASSIFICATION: (
         "  primary_metric: f1_macro\n"
         "  # Non-inferiority margin: the largest macro-F1 loss a pass may hide. Three verdicts on\n"
         "  # the 95% interval [L, U] of (challenger - champion), on holdout rows neither model\n"
@@ -64,8 +69,13 @@ _GATE = {
         "  evidence: cv                    # an inconclusive holdout: cross-validate both configs\n"
         "  on_inconclusive: fail           # fail: block | warn: exit 0, no alias | pass\n"
         "  max_class_drop: 0.10            # no class's F1 may drop more than this\n"
+        "  # Absolute floors on the holdout, the first release included: a model below one is\n"
+        "  # never released, whatever the champion scores.\n"
+        "  thresholds:\n"
+        "    accuracy: $staging\n"
+        "    f1_macro: $staging\n"
     ),
-    "regression": (
+    REGRESSION: (
         "  primary_metric: rmse            # rmse | mae | r2\n"
         "  # Non-inferiority margin: the largest error increase a pass may hide, a share of the\n"
         "  # champion's error (relative) or in the target's units (absolute). Three verdicts on\n"
@@ -77,6 +87,11 @@ _GATE = {
         "  evidence: cv                    # an inconclusive holdout: cross-validate both configs\n"
         "  on_inconclusive: fail           # fail: block | warn: exit 0, no alias | pass\n"
         "  max_slice_loss: 0.10            # per value of data.slice_by, in the same units\n"
+        "  # Absolute floor on the holdout, the first release included: a model below it is\n"
+        "  # never released. R² 0 is what predicting the mean scores; $staging asks for that\n"
+        "  # share of the target's variance explained.\n"
+        "  thresholds:\n"
+        "    r2: $staging\n"
     ),
 }
 
@@ -223,7 +238,11 @@ def next_steps(planned: Plan) -> list[str]:
         describe,
         f"Commit the data file with what init wrote, push, and open a pull request (its 'gate' "
         f"check trains and gates the model): git add {planned.data_path} params.yaml .github "
-        "model_cards .gitignore && git commit -m 'Gate the model with mlgate'",
+        "model_cards .gitignore && git commit -m 'Gate the model with mlgate'. Merged, its model "
+        "becomes @champion (recorded in 'mlgate history'); with promotion.use_stages: false, as "
+        "written, no version changes stage (nothing goes to Staging or Production): deploy "
+        f"models:/{planned.model_name}@champion, or set it true to move Production/Archived "
+        "stages too",
         "In the repository's settings: the registry secrets "
         f"({docs('github-setup.md', 'secrets')}), the 'production' environment with required "
         f"reviewers ({docs('github-setup.md', 'environment')}), and the 'gate' check required "
@@ -241,21 +260,22 @@ def _params(found: schema_mod.Schema | None, data_path: str, name: str, task: st
         block = schema_mod.render(found, data_path)
         task = found.task
     else:
-        task = task or "classification"
+        task = task or DEFAULT_TASK
         block = (
             "data:\n"
             f"  path: {data_path}          # the committed CSV\n"
             "  # Describe it: mlgate data infer-schema --data data/train.csv --target COLUMN"
             " --write params.yaml\n"
-            f"  task: {task}  # classification | regression\n"
+            f"  task: {task}  # {' | '.join(TASK_NAMES)}\n"
         )
+    staging = f"{task_named(task).staging_threshold:g}"
     return Template(template("params.yaml")).substitute(
         data_block=block,
         name=name,
-        gate_block=_GATE[task],
+        gate_block=Template(_GATE[task_named(task)]).substitute(staging=staging),
         aliases=", ".join(ALIASES[task]),
-        staging="0.3" if task == "regression" else "0.85",
-        staged_by="R²" if task == "regression" else "accuracy",
+        staging=staging,
+        staged_by=_LABELS.get(task_named(task).staging_metric, task_named(task).staging_metric),
     )
 
 
