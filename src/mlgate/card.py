@@ -24,6 +24,8 @@ import yaml
 from .champion import Move
 from .config import CardConfig
 from .markdown import cell, inline
+from .task import DEFAULT as DEFAULT_TASK
+from .task import named as task_named
 from .verdict import GateSummary
 
 __all__ = [
@@ -145,9 +147,10 @@ class CardFacts:
     history: tuple[Move, ...]  # the champion alias's moves, oldest first
     champion_alias: str = "champion"
     text: CardConfig = field(default_factory=CardConfig)  # params.yaml's card: section
-    task: str = "classification"
+    task: str = DEFAULT_TASK
     error_slices: tuple[ErrorSliceStats, ...] = ()  # regression's per-slice table
     target_range: tuple[float, float, float] | None = None  # regression: min, mean, max
+    built_by_release: bool = False  # trained by `mlgate release` in the release job itself
 
 
 def render(facts: CardFacts) -> str:
@@ -237,7 +240,7 @@ def _title(facts: CardFacts) -> list[str]:
         if facts.champion_alias in facts.aliases
         else f"in stage {facts.stage}"
     )
-    kind = "regressor" if facts.task == "regression" else "classifier"
+    kind = task_named(facts.task).learner
     described = facts.text.summary.format(
         model_type=facts.model_type,
         kind=kind,
@@ -262,6 +265,7 @@ def _details(facts: CardFacts) -> list[str]:
         ("Pull request", f"#{facts.pr_number}" if facts.pr_number else _NONE),
         ("Trained", facts.training_date or _NONE),
         ("CI run", facts.ci_run_url or _NONE),
+        ("Built by", _builder(facts)),
         (
             "Type",
             f"{facts.model_type}"
@@ -269,6 +273,15 @@ def _details(facts: CardFacts) -> list[str]:
         ),
         ("Hyperparameters", hyper),
         ("Serialization", "skops (no pickle), with an input signature"),
+        # What MLflow's scoring server enforces is the signature, not the schema's domain.
+        (
+            "Input checks",
+            "training and the gate: every row against `data.schema` (types, categories, ranges,"
+            " required); the served model (`mlflow models serve`): column names and types only,"
+            " from the signature (HTTP 400); a category or number outside the schema is predicted"
+            " on, not refused: validate requests before calling it (docs/deployment.md,"
+            ' "Serving the champion")',
+        ),
     ]
     return [
         "## Model details",
@@ -278,6 +291,18 @@ def _details(facts: CardFacts) -> list[str]:
         *(f"| {k} | {cell(v)} |" for k, v in rows),
         "",
     ]
+
+
+def _builder(facts: CardFacts) -> str:
+    """Whether the artifact was built by the release job: otherwise a job with weaker
+    credentials (a pull request's) or a workstation built it, and it was verified, not rebuilt
+    (`promotion.build: release` rebuilds every release)."""
+    if facts.built_by_release:
+        return "the release job (`mlgate release`, trained from the released commit)"
+    return (
+        "not the release job: `mlgate train` (a pull request's job or a workstation);"
+        " verified as a skops scikit-learn model before it was loaded"
+    )
 
 
 def _intended_use(facts: CardFacts) -> list[str]:
@@ -324,7 +349,7 @@ def _data(facts: CardFacts) -> list[str]:
 
 
 def _split_kind(facts: CardFacts) -> str:
-    return "random" if facts.task == "regression" else "stratified"
+    return "stratified" if task_named(facts.task).stratified else "random"
 
 
 def _metrics(facts: CardFacts) -> list[str]:
@@ -340,7 +365,7 @@ def _metrics(facts: CardFacts) -> list[str]:
         *(f"| {m.metric} | {m.value:.4f} | [{m.lo:.4f}, {m.hi:.4f}] |" for m in facts.metrics),
         "",
     ]
-    if facts.task == "regression":
+    if not task_named(facts.task).has_classes:
         return lines + _error_slices(facts)
     lines += [
         "### Per class",
@@ -472,11 +497,12 @@ def _gate(facts: CardFacts) -> list[str]:
         lines += ["", rows]
     if gate.detectable_drop is not None:
         chances = ", ".join(f"{p * 100:.0f} % at {d * 100:g} points" for d, p in gate.oc)
-        lines += [
-            "",
-            f"Power: a true drop of {gate.detectable_drop:.4f} or more is blocked with 95 % "
-            f"probability; P(block): {chances}.",
-        ]
+        blocked = (
+            f"a true drop of {gate.detectable_drop:.4f} or more is blocked"
+            if gate.detectable_drop > 0  # else the spread is wider than the margin
+            else "even a challenger as good as the champion is blocked"
+        )
+        lines += ["", f"Power: {blocked} with 95 % probability; P(block): {chances}."]
     return [*lines, ""]
 
 

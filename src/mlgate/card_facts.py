@@ -17,7 +17,8 @@ import numpy as np
 from . import card, data, regression, verdict
 from .champion import champion_moves, history
 from .errors import ConfigError, DataError, first_line
-from .registry import load_model
+from .estimators import trusted_types
+from .registry import BUILT_BY_TAG, load_model
 from .stats import (
     METRICS,
     classification_metrics,
@@ -26,6 +27,8 @@ from .stats import (
     per_class_scores,
     percentile_interval,
 )
+from .task import CLASSIFICATION, REGRESSION, Task
+from .task import named as task_named
 
 if TYPE_CHECKING:
     from .config import Params
@@ -107,12 +110,12 @@ def gather_facts(
     aliases = registry.aliases(name)
     moves = tuple(champion_moves(history(registry, name), alias))
     target = params.data.target
-    task = params.data.schema.task
+    task = task_named(params.data.schema.task)
     gate = verdict.load(registry, entry.run_id)
     holdout = data.holdout(params.data, data_path, known=gate.split if gate else None)
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     y = split.y_test.to_numpy()
-    evidence = _Evidence(registry, name, split, gate)
+    evidence = _Evidence(registry, name, split, gate, trusted_types(params.model.trusted_types))
     pred = evidence.predictions(entry.version, model)
     gate_cfg = params.gate
     boot = dict(
@@ -121,7 +124,7 @@ def gather_facts(
         seed=gate_cfg.seed,
         classes=classes,
     )
-    if task == "regression":
+    if not task.has_classes:
         return _regression_facts(params, entry, holdout, pred, data_path, moves, evidence, gate)
     scores = classification_metrics(y, pred, classes)
     never = np.full(len(y), _NEVER, dtype=object)  # scores 0: the deltas are the model's own
@@ -193,7 +196,7 @@ def _regression_facts(
         confusion_labels=(),
         confusion=(),
         comparison=_comparison(
-            evidence, entry, champion, moves, pred, {**boot, "classes": None}, "regression"
+            evidence, entry, champion, moves, pred, {**boot, "classes": None}, REGRESSION
         ),
         error_slices=tuple(slices),
         target_range=(float(target.min()), float(target.mean()), float(target.max())),
@@ -233,6 +236,7 @@ def _common(
         pr_number=entry.tags.get("pr_number"),
         training_date=entry.tags.get("training_date"),
         ci_run_url=entry.tags.get("ci_run_url"),
+        built_by_release=entry.tags.get(BUILT_BY_TAG) == "release",
         target=params.data.target,
         data_path=str(data_path or params.data.path),
         data_sha256=dataset.sha256,
@@ -279,8 +283,11 @@ class _Evidence:
     """A version's predictions on the holdout: the gate's stored ones when they were made on
     these rows by this version, else the model's, loaded from the registry."""
 
-    def __init__(self, registry: Registry, name: str, split: Any, gate: Any) -> None:
+    def __init__(
+        self, registry: Registry, name: str, split: Any, gate: Any, trusted: tuple[str, ...]
+    ) -> None:
         self.registry, self.name, self.split, self.gate = registry, name, split, gate
+        self.trusted = trusted
 
     def stored(self, version: str | None) -> Any:
         found = self.gate.scored(version, self.split.holdout_sha256) if self.gate else None
@@ -291,7 +298,7 @@ class _Evidence:
             stored = self.stored(version)
             if stored is not None:
                 return stored
-            model = load_model(self.registry, self.name, version).model
+            model = load_model(self.registry, self.name, version, self.trusted).model
         return np.asarray(model.predict(self.split.X_test))
 
 
@@ -302,7 +309,7 @@ def _comparison(
     moves: tuple,
     pred: Any,
     boot: dict[str, Any],
-    task: str = "classification",
+    task: Task = CLASSIFICATION,
 ) -> card.Comparison | None:
     """This version against the champion it replaced (or, if it is not champion, the champion),
     on the task's metrics."""
@@ -339,7 +346,7 @@ def _comparison(
     keep = clean.mask
     y, pred, other_pred = y[keep], np.asarray(pred)[keep], np.asarray(other_pred)[keep]
     this_scores, other_scores = score(y, pred), score(y, other_pred)
-    if task == "regression":
+    if not task.has_classes:
         samples = regression.paired_bootstrap_deltas(
             y, other_pred, pred, names, boot["n_boot"], boot["seed"]
         )
@@ -372,10 +379,10 @@ def _intervals(y: Any, base: Any, pred: Any, boot: dict[str, Any]) -> dict[str, 
     return {m: percentile_interval(samples[m], boot["confidence"]) for m in METRICS}
 
 
-def _scorer(task: str, classes: Any) -> tuple[tuple[str, ...], Any]:
+def _scorer(task: Task, classes: Any) -> tuple[tuple[str, ...], Any]:
     """The metrics a comparison reports and the function that computes them for the task."""
-    if task == "regression":
-        return regression.METRICS, lambda y, p: regression.regression_metrics(
-            np.asarray(y, dtype=float), np.asarray(p, dtype=float)
-        )
-    return METRICS, lambda y, p: classification_metrics(y, p, classes)
+    if task.has_classes:
+        return task.metrics, lambda y, p: classification_metrics(y, p, classes)
+    return task.metrics, lambda y, p: regression.regression_metrics(
+        np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    )

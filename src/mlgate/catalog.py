@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import NotFoundError, UsageError
 from .registry import METRIC_TAG_PREFIX, STAGES, parse_stage, validate_alias
 from .stats import METRICS
+from .task import recognise
 
 if TYPE_CHECKING:
     from .config import PromotionConfig
@@ -350,7 +351,7 @@ def best(
     """
     if metric is None:
         logged = {m for v in registry.versions(name) for m in metric_tags(v.tags)}
-        metric = "rmse" if "rmse" in logged and "accuracy" not in logged else "accuracy"
+        metric = recognise(logged).ranked_by
     if "`" in metric:
         raise UsageError(f"metric name {metric!r} contains a backtick; metric names can't")
     stage = parse_stage(stage) if stage else None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import data, github, report, verdict
+from . import data, estimators, github, report, verdict
 from .config import GateConfig, Params
 from .crossval import CrossValidation
 from .errors import ArtifactError, ConfigError, NotFoundError, UsageError, first_line
@@ -41,6 +41,7 @@ from .rows import (
     record_columns,
     row_hashes,
 )
+from .task import named as task_named
 from .train import cross_validate
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GateRun",
+    "binding_trust",
     "clean_holdout",
     "publish",
     "resolve_challenger",
@@ -99,6 +101,13 @@ def resolve_challenger(
     return found
 
 
+def binding_trust(params: Params, policy: PolicyChange | None) -> tuple[str, ...]:
+    """The project's `model.trusted_types` a stored model is loaded with: the base's when the
+    rules come from a base (`--policy-from`), so a change cannot trust a type for its own
+    model; the tree's otherwise."""
+    return policy.trusted_types if policy is not None else params.model.trusted_types
+
+
 def resolve_champion(registry: Registry, name: str, ref: str, default_alias: str) -> Version | None:
     """The champion; None only when the champion alias does not exist yet (a first model).
 
@@ -115,12 +124,12 @@ def resolve_champion(registry: Registry, name: str, ref: str, default_alias: str
 
 
 def _evidence(
-    registry: Registry, version: Version, X: Any, metrics: dict[str, float]
+    registry: Registry, version: Version, X: Any, metrics: dict[str, float], trusted: tuple
 ) -> tuple[ModelEvidence, Any]:
     """The version's predictions on `X` and the loaded model (None when it could not score)."""
     base = dict(version=version.version, run_id=version.run_id, logged_metrics=metrics)
     try:
-        loaded = load_model(registry, version.name, version.version)
+        loaded = load_model(registry, version.name, version.version, trusted)
     except ArtifactError as exc:  # evidence: the gate fails closed. A server down is exit 3.
         error = f"cannot load v{version.version}: {first_line(exc)}"
         return ModelEvidence(**base, error=error), None
@@ -155,7 +164,8 @@ def _timed(
 def _slices(params: Params, X: Any, mask: np.ndarray) -> Slices:
     """The task, and for regression the compared rows' values of `data.slice_by`."""
     schema = params.data.schema
-    column = schema.slice_by if schema.task == "regression" else None
+    # A classifier is judged per class; data.slice_by is the regressor's breakdown.
+    column = None if task_named(schema.task).has_classes else schema.slice_by
     if column is None:
         return Slices(schema.task)
     values = X[column].astype(str).to_numpy()[mask]
@@ -172,13 +182,17 @@ def run_gate(
     pr_number: str | None = None,
     policy: PolicyChange | None = None,
     candidate_aliases: bool = True,
+    trusted_types: tuple[str, ...] | None = None,
 ) -> GateRun:
     """Gate with `params.gate` (the binding rules: the caller took them from the base when it
     passes `policy`), record the verdict, and when `policy` says the change edited the gate
     settings, also evaluate under the change's own settings for the report.
 
     `candidate_aliases=False` records the verdict but sets no candidate alias on a pass: for a
-    caller that moves the champion alias itself right after (release)."""
+    caller that moves the champion alias itself right after (release).
+
+    Both models are loaded with the types of `binding_trust` trusted, or `trusted_types` when
+    given (release, for a version it built itself from the merged tree)."""
     name = params.mlflow.registered_model_name
     holdout = data.holdout(params.data, data_path)
     split = holdout.split
@@ -193,11 +207,14 @@ def run_gate(
     run_ids = [v.run_id for v in (challenger, champion) if v is not None]
     logged = registry.run_metrics(run_ids)
     # Both score the whole holdout (a schema change shows on any row); only clean rows count.
+    trusted = estimators.trusted_types(
+        trusted_types if trusted_types is not None else binding_trust(params, policy)
+    )
     challenger_ev, challenger_model = _evidence(
-        registry, challenger, split.X_test, logged.get(challenger.run_id, {})
+        registry, challenger, split.X_test, logged.get(challenger.run_id, {}), trusted
     )
     champion_ev, champion_model = (
-        _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {}))
+        _evidence(registry, champion, split.X_test, logged.get(champion.run_id, {}), trusted)
         if champion
         else (None, None)
     )

@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from . import __version__, data, github
+from . import data, github
 from .champion import History, Who, history
 from .config import Params, default_params, load_params, resolve_tracking_uri
 from .errors import (
@@ -40,6 +40,8 @@ from .errors import (
 )
 from .fingerprint import environment_warning, of_worktree
 from .registry import Registry, connect, own_process, parse_stage
+from .task import NAMES as TASK_NAMES
+from .task import named as task_named
 
 __all__ = ["main", "run"]
 
@@ -205,8 +207,10 @@ def _binding(params: Params, policy_from: str | None, params_path: str) -> tuple
     return policy.binding(params, policy_from, ".", params_path)
 
 
-def _registry(params: Params, tracking_uri: str | None) -> Registry:
-    return connect(resolve_tracking_uri(params, tracking_uri))
+def _registry(params: Params, tracking_uri: str | None, read_only: bool = False) -> Registry:
+    """`read_only`: for the commands that only read (a tracking server is then read without
+    importing mlflow, see rest.py)."""
+    return connect(resolve_tracking_uri(params, tracking_uri), read_only=read_only)
 
 
 def _who(actor: str | None) -> Who:
@@ -230,6 +234,10 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
     its warnings; GateFailed when the gate rejected the candidate."""
     from . import report, tables
 
+    for line in getattr(result, "ignored", ()):
+        click.echo(f"warning: {line}", err=True)
+    if result.training is not None and not as_json:  # as `train` prints it: what it registered
+        click.echo(tables.render_train(result.training, result.name))
     summary = [f"**mlgate {result.action.replace('_', ' ')}**: {result.message}"]
     if result.gate is not None and not as_json:
         click.echo(report.render_run(result.gate))
@@ -253,8 +261,23 @@ def _emit_move(result: Any, as_json: bool, head: str | None = None, extra: dict 
 # --- the group ---------------------------------------------------------------------------------
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from .provenance import version_line
+
+        click.echo(version_line())
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="mlgate")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the commit this mlgate was built from.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and MLflow's own logging.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
@@ -264,10 +287,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
     4 internal error (a bug in mlgate: please report it).
     """
     ctx.ensure_object(dict)
-    # A `model.estimator` class of the project's own imports from the repository root, as it
-    # would under `python -m`; the console script alone has its own folder on sys.path instead.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    # The working directory is not put on sys.path: a `yaml.py` or `tabulate.py` in a checkout
+    # would run in place of the library. A `model.estimator` module of the project is loaded
+    # from its file alone (estimators.import_module).
     if not verbose:
         # MLflow configures its loggers when imported (later, inside a command): set the level
         # it reads rather than the loggers themselves.
@@ -299,7 +321,7 @@ def data_check(params_path: str, data_path: str | None) -> None:
         f"{dataset.path}: ok, {len(dataset.frame)} rows"
         f" ({dataset.duplicates_dropped} duplicate rows dropped), sha256 {dataset.sha256[:12]}"
     )
-    if schema.task == "regression":
+    if not task_named(schema.task).has_classes:
         values = target.astype(float)
         click.echo(
             f"  {schema.target}: min {values.min():g}, mean {values.mean():g}, max {values.max():g}"
@@ -317,7 +339,7 @@ def data_check(params_path: str, data_path: str | None) -> None:
 @click.option("--target", required=True, help="The column to predict.")
 @click.option(
     "--task",
-    type=click.Choice(["classification", "regression"]),
+    type=click.Choice(TASK_NAMES),
     default=None,
     help="[default: classification for text or few integer labels, else regression]",
 )
@@ -347,13 +369,20 @@ def data_infer_schema(data_path: str, target: str, task: str | None, write_path:
 @click.option("--target", default=None, help="Its column to predict (with --data).")
 @click.option(
     "--task",
-    type=click.Choice(["classification", "regression"]),
+    type=click.Choice(TASK_NAMES),
     default=None,
     help="[default: inferred from the target]",
 )
 @click.option("--model-name", default=None, help="Registered model [default: <folder>_model].")
+@click.option(
+    "--action",
+    default=None,
+    metavar="OWNER/REPO@SHA",
+    help="mlgate's GitHub Action to pin, by full commit SHA [default: the repository and commit"
+    " this mlgate was built from, as mlgate --version prints].",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that exist and differ.")
-def init_command(directory, data_path, target, task, model_name, force) -> None:
+def init_command(directory, data_path, target, task, model_name, action, force) -> None:
     """Put mlgate into the git repository at DIRECTORY: params.yaml (its data schema inferred
     with --data and --target), the four GitHub workflows, model_cards/ and .gitignore lines.
 
@@ -362,10 +391,11 @@ def init_command(directory, data_path, target, task, model_name, force) -> None:
     from . import scaffold
 
     planned = scaffold.plan(
-        directory, data=data_path, target=target, task=task, model_name=model_name
+        directory, data=data_path, target=target, task=task, model_name=model_name, action=action
     )
     for item in scaffold.apply(planned, force=force):
         click.echo(f"{item.action:>9}  {item.path}")
+    click.echo(f"\nThe workflows call {planned.action.uses}.")
     click.echo("\nNext steps:")
     for number, step in enumerate(scaffold.next_steps(planned), start=1):
         click.echo(f"  {number}. {step}")
@@ -417,6 +447,7 @@ def train_command(
         holdout,
         fingerprint=fingerprint,
         context_tags=github.context_tags(pr_number),
+        committed_only="a CI run (CI=true)" if os.environ.get("CI") == "true" else None,
         metrics_path=Path(metrics_path),
         figure_path=Path(figure_path),
         model_dir=Path(model_dir) if model_dir else None,
@@ -424,6 +455,9 @@ def train_command(
     github.publish({"version": result.version, "reused": result.reused})
     name = params.mlflow.registered_model_name
     _emit(result, lambda r: tables.render_train(r, name), as_json)
+    if not as_json:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
 
 
 # --- gate ----------------------------------------------------------------------------------------
@@ -583,7 +617,7 @@ def list_models(name_like, params_path, tracking_uri, as_json) -> None:
     """List every registered model: description, number of versions, versions per stage."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     models = catalog.model_summaries(registry, name_like)
     _emit(models, lambda m: tables.render_models(m.models, registry.uri), as_json)
 
@@ -606,7 +640,7 @@ def versions(model, metrics, stage, limit, params_path, tracking_uri, as_json) -
     """List MODEL's versions, newest first: stage, accuracy, macro F1 and aliases."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     listing = catalog.version_rows(registry, model, stage=stage, limit=limit, metrics=metrics)
     _emit(listing, lambda r: tables.render_versions(r, metrics), as_json)
 
@@ -735,7 +769,7 @@ def compare(model, version_a, version_b, params_path, tracking_uri, as_json) -> 
     and the params that differ."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     _emit(catalog.compare(registry, model, version_a, version_b), tables.render_compare, as_json)
 
 
@@ -760,7 +794,7 @@ def best(model, metric, lower_is_better, stage, params_path, tracking_uri, as_js
     """Show MODEL's best version by a metric, with its stage and aliases (ties: the latest run)."""
     from . import catalog, tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     result = catalog.best(registry, model, metric, lower_is_better=lower_is_better, stage=stage)
     _emit(result, tables.render_best, as_json)
 
@@ -874,7 +908,7 @@ def history_command(model, params_path, tracking_uri, as_json) -> None:
     """List MODEL's alias moves, oldest first: when, who, from -> to, kind, why, commit."""
     from . import tables
 
-    registry = _registry(_params(params_path, required=False), tracking_uri)
+    registry = _registry(_params(params_path, required=False), tracking_uri, read_only=True)
     _emit(History(model, history(registry, model)), tables.render_history, as_json)
 
 

@@ -24,6 +24,9 @@ from . import schema as schema_mod
 from . import yamltext
 from .errors import ConfigError
 from .schema import Schema
+from .task import DEFAULT as DEFAULT_TASK
+from .task import NAMES as TASK_NAMES
+from .task import named as task_named
 
 __all__ = [
     "NUMERIC_MODES",
@@ -45,7 +48,6 @@ GATE_EVIDENCE = ("holdout", "cv")
 ON_INCONCLUSIVE = ("fail", "warn", "pass")
 NUMERIC_MODES = ("auto", "passthrough", "standard")  # estimators.scales_numeric reads them
 MARGIN_KINDS = ("absolute", "relative")
-_REGRESSION_METRICS = ("rmse", "mae", "r2")  # regression.METRICS, without importing numpy
 _FIX_SCHEMA = "run 'mlgate data infer-schema --data FILE --target COLUMN --write params.yaml'"
 
 
@@ -56,7 +58,7 @@ class DataConfig:
     path: str = "data/train.csv"
     test_size: float = 0.2
     random_state: int = 42
-    task: str = "classification"
+    task: str = DEFAULT_TASK
     declared: Schema | None = None
     source: str = "params.yaml"
 
@@ -125,6 +127,13 @@ class PromotionConfig:
     champion_alias: str = "champion"
     challenger_alias: str = "challenger"
     model_cards_dir: str = "model_cards"
+    # Who builds the version a release promotes: "pr" reuses the PR's version when it passes
+    # verification (the one its comment showed), "release" trains every release in the release
+    # job itself, so no artifact a PR job wrote reaches production (README, Architecture).
+    build: str = "pr"
+
+
+BUILDS = ("pr", "release")
 
 
 @dataclass(frozen=True)
@@ -210,7 +219,7 @@ def parse_params(text: str, source: str = "params.yaml") -> Params:
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
-        self.task = "classification"
+        self.task = DEFAULT_TASK
         self.declared: Schema | None = None
 
     def fail(self, key: str, message: str) -> ConfigError:
@@ -295,8 +304,8 @@ class _Parser:
         known = {"path", "test_size", "random_state", *schema_mod.SCHEMA_KEYS}
         self.reject_unknown(raw, dict.fromkeys(known), "data.")
         fields = self.fields(DataConfig, own, "data")
-        task = raw.get("task", "classification")
-        self.choice(str(task), "data.task", schema_mod.TASKS)
+        task = raw.get("task", DEFAULT_TASK)
+        self.choice(str(task), "data.task", TASK_NAMES)
         # A project set up without a CSV has no target or schema yet: commands that need the
         # data say how to write it (DataConfig.schema).
         described = any(k in raw for k in ("target", "schema", "slice_by"))
@@ -343,15 +352,14 @@ class _Parser:
 
     def gate(self, raw: Mapping[str, Any]) -> GateConfig:
         raw = dict(raw)
-        regression = self.task == "regression"
-        default = {} if regression else dict(GateConfig().thresholds)
+        task = task_named(self.task)
+        default = dict(GateConfig().thresholds) if task.unit_scores else {}
         thresholds = self.mapping(raw.pop("thresholds", None) or default, "gate.thresholds")
         self.thresholds(thresholds)
-        if regression:  # errors: the default metric and margin kind of a regression gate
-            raw.setdefault("primary_metric", "rmse")
-            raw.setdefault("margin_kind", "relative")
-            # 10 % of the champion's error: measured on 90 rows (docs/performance.md)
-            raw.setdefault("margin", 0.10)
+        raw.setdefault("primary_metric", task.primary_metric)
+        raw.setdefault("margin_kind", task.margin_kind)
+        if task.margin is not None:
+            raw.setdefault("margin", task.margin)
         cfg = GateConfig(
             **self.fields(GateConfig, raw, "gate"),
             thresholds=MappingProxyType({str(k): float(v) for k, v in thresholds.items()}),
@@ -359,12 +367,12 @@ class _Parser:
         self.choice(cfg.mode, "gate.mode", GATE_MODES)
         self.primary_metric(cfg.primary_metric)
         self.choice(cfg.margin_kind, "gate.margin_kind", MARGIN_KINDS)
-        if cfg.margin_kind == "relative" and not regression:
+        if cfg.margin_kind not in task.margin_kinds:
             raise self.fail(
                 "gate.margin_kind",
                 "relative applies to regression errors; a classification margin is absolute",
             )
-        if regression and cfg.margin_kind == "absolute":  # in the target's units
+        if not task.unit_scores and cfg.margin_kind == "absolute":  # in the target's units
             self.range(cfg, "gate.margin", 0.0, math.inf)
             self.range(cfg, "gate.max_slice_loss", 0.0, math.inf)
         else:
@@ -384,22 +392,23 @@ class _Parser:
 
     def thresholds(self, thresholds: Mapping[str, Any]) -> None:
         """Names the gate computes for this task; classification scores lie in [0, 1]."""
-        regression = self.task == "regression"
-        known = _REGRESSION_METRICS if regression else _metrics()
-        gated = known if regression else (*known, *(f"f1_{c}" for c in self._classes()))
+        task = task_named(self.task)
+        known = task.metrics
+        per_class = tuple(f"f1_{c}" for c in self._classes()) if task.has_classes else ()
+        gated = (*known, *per_class)
         for name, value in thresholds.items():
             if name not in gated:
                 close = difflib.get_close_matches(str(name), gated, n=1)
                 hint = f" (did you mean gate.thresholds.{close[0]}?)" if close else ""
-                more = "" if regression else " or f1_<class>"
+                more = " or f1_<class>" if task.has_classes else ""
                 raise self.fail(
                     f"gate.thresholds.{name}",
                     f"is not a metric the gate computes{hint}; use {', '.join(known)}{more}",
                 )
             number = not isinstance(value, bool) and isinstance(value, (int, float))
-            if regression and not number:
+            if not task.unit_scores and not number:
                 raise self.fail(f"gate.thresholds.{name}", f"must be a number, got {value!r}")
-            if not regression and not (number and 0 <= value <= 1):
+            if task.unit_scores and not (number and 0 <= value <= 1):
                 raise self.fail(
                     f"gate.thresholds.{name}", f"must be a number in [0, 1], got {value!r}"
                 )
@@ -408,17 +417,18 @@ class _Parser:
         return self.declared.classes if self.declared is not None else ()
 
     def primary_metric(self, metric: str) -> None:
-        """Only stats.METRICS (regression: RMSE, MAE, R²) have a paired bootstrap interval."""
-        if self.task == "regression":
-            self.choice(metric, "gate.primary_metric", _REGRESSION_METRICS)
-            return
-        if metric.startswith("f1_") and metric not in _metrics():
+        """Only the task's metrics have a paired bootstrap interval."""
+        metrics = task_named(self.task).metrics
+        # f1_macor is a typo of f1_macro, not a per-class F1: that hint would mislead.
+        typo = metric[3:] not in self._classes() and difflib.get_close_matches(metric, metrics)
+        per_class = metric.startswith("f1_") and task_named(self.task).has_classes
+        if per_class and metric not in metrics and not typo:
             raise self.fail(
                 "gate.primary_metric",
-                f"must be one of {', '.join(_metrics())}, got {metric!r} (per-class F1 has no "
+                f"must be one of {', '.join(metrics)}, got {metric!r} (per-class F1 has no "
                 f"paired interval: gate it with gate.max_class_drop or gate.thresholds.{metric})",
             )
-        self.choice(metric, "gate.primary_metric", _metrics())
+        self.choice(metric, "gate.primary_metric", metrics)
 
     def card(self, raw: Mapping[str, Any]) -> CardConfig:
         known = {f.name: f for f in dataclasses.fields(CardConfig)}
@@ -445,7 +455,9 @@ class _Parser:
         return cfg
 
     def promotion(self, raw: Mapping[str, Any]) -> PromotionConfig:
-        return PromotionConfig(**self.fields(PromotionConfig, raw, "promotion"))
+        cfg = PromotionConfig(**self.fields(PromotionConfig, raw, "promotion"))
+        self.choice(cfg.build, "promotion.build", BUILDS)
+        return cfg
 
 
 def _percent_hint(value: float) -> str:
@@ -456,14 +468,3 @@ def _kind(value: Any) -> str:
     return {list: "a list", str: "a string", int: "an integer", float: "a number"}.get(
         type(value), type(value).__name__
     )
-
-
-def _metrics() -> tuple[str, ...]:
-    """The metrics the gate computes, named in stats.py.
-
-    Imported here rather than at the top: stats pulls numpy, and config is read by commands
-    (and `--help`) that never compute a metric.
-    """
-    from .stats import METRICS
-
-    return METRICS

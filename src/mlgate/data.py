@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DataError, first_line
 from .schema import Column, Schema
+from .task import named as task_named
 
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay for it
     import pandas as pd
@@ -210,7 +211,7 @@ def _check_categories(cells: Any, column: Column, where: str) -> None:
 
 
 def _check_target(target: Any, schema: Schema, where: str) -> None:
-    if schema.task == "regression":
+    if not task_named(schema.task).has_classes:
         if target.nunique() < 2:
             raise DataError(
                 f"{where}: regression target {schema.target} has a single value "
@@ -249,14 +250,15 @@ def split(
     frame = dataset.frame
     X = frame[dataset.features]
     y = frame[schema.target]
-    if schema.task == "regression":
+    task = task_named(schema.task)
+    if not task.has_classes:
         y = y.astype(float)
     if rows is not None:
         train, test = rows
         return Split(X.take(train), X.take(test), y.take(train), y.take(test))
     from sklearn.model_selection import train_test_split
 
-    stratify = y if schema.task == "classification" else None
+    stratify = y if task.stratified else None
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, random_state=random_state, stratify=stratify
     )

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, first_line
+from .task import ALL as ALL_TASKS
+from .task import named as task_named
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -41,29 +44,14 @@ __all__ = [
     "build",
     "build_pipeline",
     "checked_trusted_types",
+    "import_module",
     "resolve",
     "scales_numeric",
+    "trusted_types",
 ]
 
-ALIASES: dict[str, dict[str, str]] = {
-    "classification": {
-        "random_forest": "sklearn.ensemble.RandomForestClassifier",
-        "extra_trees": "sklearn.ensemble.ExtraTreesClassifier",
-        "gradient_boosting": "sklearn.ensemble.GradientBoostingClassifier",
-        "hist_gradient_boosting": "sklearn.ensemble.HistGradientBoostingClassifier",
-        "decision_tree": "sklearn.tree.DecisionTreeClassifier",
-        "logistic_regression": "sklearn.linear_model.LogisticRegression",
-    },
-    "regression": {
-        "random_forest": "sklearn.ensemble.RandomForestRegressor",
-        "extra_trees": "sklearn.ensemble.ExtraTreesRegressor",
-        "gradient_boosting": "sklearn.ensemble.GradientBoostingRegressor",
-        "hist_gradient_boosting": "sklearn.ensemble.HistGradientBoostingRegressor",
-        "decision_tree": "sklearn.tree.DecisionTreeRegressor",
-        "linear_regression": "sklearn.linear_model.LinearRegression",
-        "ridge": "sklearn.linear_model.Ridge",
-    },
-}
+# model.estimator's short names, per task name (declared in task.py).
+ALIASES: dict[str, dict[str, str]] = {t.name: t.aliases for t in ALL_TASKS}
 NUMERIC_MODES = ("auto", "passthrough", "standard")
 # Estimators that depend on the scale of their inputs (penalties, distances, gradient steps);
 # `numeric: auto` standardises numeric columns for them. Trees split on thresholds and don't care.
@@ -81,7 +69,78 @@ REVIEWED_TYPES = (
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "numpy.dtype",  # an imputer's column dtype, rebuilt by numpy from an empty array
 )
-_TASK_WORD = {"classification": "classifier", "regression": "regressor"}
+
+
+def trusted_types(extra: Iterable[str] = (), root: str | Path = ".") -> tuple[str, ...]:
+    """The types a stored model may hold beyond skops' defaults: the reviewed ones and `extra`
+    (a policy's `model.trusted_types`). Loading takes them from here, never from the model.
+
+    skops imports a type's module by name to rebuild it; a trusted type of the project's own
+    (in a module of the repository at `root`) is loaded here from its file (`import_module`),
+    as the repository is never on `sys.path`."""
+    extra = tuple(extra)
+    for name in extra:
+        module = name.rpartition(".")[0]
+        if module and _repository_file(module, Path(root)) is not None:
+            try:
+                import_module(module, root)
+            except Exception:  # skops then names the type it cannot load
+                continue
+    return tuple(sorted({*REVIEWED_TYPES, *extra}))
+
+
+def import_module(name: str, root: str | Path | None = None) -> Any:
+    """Module `name`: an installed one as Python imports it; one that lives in the repository at
+    `root` (and is not installed) loaded from its file, and only that module.
+
+    The repository never goes on `sys.path`: a file there named like a library (`yaml.py`,
+    `tabulate.py`) would otherwise run in place of it in every later import, in every command.
+    Called after mlgate's own imports, so the project's module runs last."""
+    top = name.partition(".")[0]
+    root_path = Path(root).resolve() if root is not None else None
+    installed = importlib.util.find_spec(top)
+    if installed is not None and not _inside(installed, root_path):
+        return importlib.import_module(name)
+    file = _repository_file(name, root_path) if root_path is not None else None
+    if file is None:
+        if root_path is not None and (
+            (root_path / top).is_dir() or (root_path / f"{top}.py").is_file()
+        ):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return importlib.import_module(name)
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(file):
+        return loaded
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"No module named {name!r}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # skops imports the class's module by name when it loads one
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _repository_file(name: str, root: Path | None) -> Path | None:
+    """The file of module `name` in the repository at `root`, if it lives there."""
+    if root is None:
+        return None
+    base = root.resolve().joinpath(*name.split("."))
+    for file in (base.with_suffix(".py"), base / "__init__.py"):
+        if file.is_file():
+            return file
+    return None
+
+
+def _inside(spec: Any, root: Path | None) -> bool:
+    """Whether an import spec found the module in the repository (e.g. a test's sys.path)."""
+    if root is None:
+        return False
+    places = [spec.origin, *(spec.submodule_search_locations or [])]
+    return any(p and Path(p).resolve().is_relative_to(root) for p in places)
 
 
 def resolve(
@@ -89,8 +148,8 @@ def resolve(
 ) -> type:
     """The class `model.estimator` names: an alias of the task, or `package.module.Class`.
 
-    `root` (the repository) goes on `sys.path`, so a class defined in the project imports as it
-    would from `python` started at the root; the model's loader needs that later as well.
+    A class defined in the project (a module under `root`, the repository) is loaded from its
+    file, only that module (`import_module`); the repository never goes on `sys.path`.
     """
     key = "model.estimator"
     aliases = ALIASES[task]
@@ -110,10 +169,8 @@ def resolve(
             f"{', '.join(aliases)} or package.module.Class"
         )
     module_name, _, name = spec.rpartition(".")
-    if root is not None and str(Path(root).resolve()) not in sys.path:
-        sys.path.insert(0, str(Path(root).resolve()))
     try:
-        module = importlib.import_module(module_name)
+        module = import_module(module_name, root)
     except Exception as exc:  # the user's module may raise anything while importing
         reason = first_line(exc)
         raise ConfigError(
@@ -155,12 +212,13 @@ def build(
         ) from None
     _validate_values(estimator, cls.__name__, source)
     kind = _estimator_type(estimator)
-    if kind != _TASK_WORD[task]:
+    learner = task_named(task).learner
+    if kind != learner:
         what = f"a {kind}" if kind else "neither a classifier nor a regressor"
-        other = "regression" if task == "classification" else "classification"
+        other = next(t.name for t in ALL_TASKS if t.learner == kind) if kind else None
         raise ConfigError(
             f"{source}: model.estimator {spec!r} is {what}, but data.task is {task}; use a "
-            f"{_TASK_WORD[task]} (e.g. {ALIASES[task]['random_forest']})"
+            f"{learner} (e.g. {ALIASES[task]['random_forest']})"
             + (f" or set data.task: {other}" if kind else "")
         )
     return estimator

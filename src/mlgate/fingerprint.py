@@ -43,6 +43,7 @@ __all__ = [
     "mismatch_message",
     "of_revision",
     "of_worktree",
+    "uncommitted_inputs",
 ]
 
 # The modules whose code decides what a training run produces (pipeline, split, data checks).
@@ -69,6 +70,15 @@ def input_paths(params: Params, params_path: str = "params.yaml") -> tuple[str, 
     `mlgate pr` asks git whether a pull request touched them; `compute` hashes their content.
     """
     return (params_path, params.data.path, *TRAINING_CODE, *project_code(params), LOCKFILE)
+
+
+def uncommitted_inputs(params: Params, root: str | Path = ".") -> tuple[str, ...] | None:
+    """The tracked training inputs that differ from HEAD (what a version trained now would not
+    match in its recorded commit); None outside a git repository or before its first commit."""
+    if resolve(root, "HEAD") is None:
+        return None
+    listed = git(root, "diff", "--name-only", "HEAD", "--", *input_paths(params)) or ""
+    return tuple(listed.splitlines())
 
 
 @dataclass(frozen=True)

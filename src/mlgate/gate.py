@@ -22,10 +22,12 @@ score fails the gate.
 `gate.mode: dry_run` evaluates everything and tells the true verdict, but `passed` (what the
 exit code follows) is always true; `disabled` runs nothing and passes.
 
-Regression (`Slices.task`) takes the same paths with regression.py's rules: thresholds on RMSE,
-MAE or R² in their own direction, the three verdicts of non-inferiority on the primary error's
-improvement (the margin a share of the champion's error when `gate.margin_kind` is relative),
-and `per_slice.<column>` on `data.slice_by` instead of per-class F1 and McNemar.
+Every path is the same for both tasks; what differs is one rules object per task (`_RULES`,
+chosen once from `Slices.task`). A classifier's: scores in [0, 1], the configured margin,
+per-class F1 and McNemar. A regressor's (regression.py's rules): thresholds on RMSE, MAE or R² in
+their own direction, the three verdicts of non-inferiority on the primary error's improvement
+(the margin a share of the champion's error when `gate.margin_kind` is relative), and
+`per_slice.<column>` on `data.slice_by` instead of per-class F1 and McNemar.
 
 Why one module: the result types and the five paths that build them (disabled, errored,
 challenger failed, no champion or no clean row, not comparable, paired) are one decision read
@@ -41,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from . import checks, regression
+from . import checks, regression, task
 from .checks import BETTER, NO_DIFFERENCE, WORSE, Check, McNemarSummary, schema_changes
 from .config import GateConfig
 from .crossval import CrossValidation
@@ -149,7 +151,7 @@ class MoreEvidence:
 class Slices:
     """The task and, for regression, each compared row's value of `data.slice_by`."""
 
-    task: str = "classification"
+    task: str = task.DEFAULT
     column: str | None = None
     values: np.ndarray | None = None  # one per compared (clean) holdout row
     order: tuple[str, ...] = ()  # the schema's categories: the table's order
@@ -198,7 +200,7 @@ class GateResult:
     note: str | None = None
     decision: Decision | None = None  # the primary metric's verdict and its evidence
     cv: CrossValidation | None = None
-    task: str = "classification"
+    task: str = task.DEFAULT
     # Regression: the primary error metric per value of data.slice_by (no per-class rows).
     per_slice: tuple[SliceRow, ...] = ()
     slice_column: str | None = None
@@ -258,10 +260,8 @@ def _evaluate(
         raise ValueError(
             f"the holdout must be a non-empty 1-d label array, got shape {truth.shape}"
         )
-    if slices.task == "regression":
-        truth, labels = truth.astype(float), []
-    else:
-        labels = list(classes) if classes is not None else np.unique(truth).tolist()
+    rules = _RULES[task.named(slices.task)]
+    truth, labels = rules.truth(truth, classes)
     ctx = _Context(truth, labels, challenger, champion, cfg, holdout_sha256, more, slices)
     problem = _scoring_problem(challenger, truth.size)
     if problem is not None:
@@ -295,45 +295,27 @@ class _Context:
     slices: Slices = field(default_factory=lambda: Slices())
 
     @property
-    def regression(self) -> bool:
-        return self.slices.task == "regression"
+    def rules(self) -> _ClassificationRules | _RegressionRules:
+        return _RULES[task.named(self.slices.task)]
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return task.named(self.slices.task).metrics
 
     def score(self, predictions: Any) -> dict[str, Any]:
-        if self.regression:
-            return regression.regression_metrics(self.truth, predictions)
-        return classification_metrics(self.truth, predictions, self.labels)
+        return self.rules.score(self, predictions)
 
     def thresholds(
         self, scores: Mapping[str, Any], baseline: Mapping[str, Any] | None
     ) -> tuple[Check, ...]:
-        if self.regression:
-            return regression.threshold_checks(scores, baseline, self.cfg.thresholds)
-        return checks.threshold_checks(scores, baseline, self.cfg)
-
-    def slice_rows(self, challenger: Any, champion: Any | None) -> tuple[SliceRow, ...]:
-        s = self.slices
-        if not self.regression or s.values is None or self.truth.size == 0:
-            return ()
-        rows = regression.slice_rows(
-            self.truth, s.values, challenger, champion, self.cfg.primary_metric, s.order
-        )
-        return tuple(rows)
+        return self.rules.thresholds(self, scores, baseline)
 
     def allowed_loss(self, champion_value: float | None) -> float:
-        """The margin in the primary metric's units (classification: as configured)."""
-        cfg = self.cfg
-        if not self.regression:
-            return cfg.margin
-        value = 0.0 if champion_value is None else champion_value
-        return regression.allowed_loss(cfg.primary_metric, value, cfg.margin, cfg.margin_kind)
+        """The margin in the primary metric's units."""
+        return self.rules.allowed_loss(self, champion_value)
 
     def primary_check(self, decision: Decision, champion_value: float | None) -> Check:
-        if not self.regression:
-            return checks.non_inferiority_check(decision, self.cfg)
-        cfg = self.cfg
-        return regression.non_inferiority_check(
-            decision, cfg.primary_metric, champion_value or 0.0, cfg.margin, cfg.margin_kind
-        )
+        return self.rules.primary_check(self, decision, champion_value)
 
     @property
     def two_stage(self) -> bool:
@@ -348,10 +330,8 @@ class _Context:
     def decide(self, holdout: Any, margin: float) -> Decision:
         """The primary verdict of the procedure as configured, and its power."""
         cfg, more = self.cfg, self.more
-        drops = regression.oc_losses(margin) if self.regression else OC_DROPS
-        min_rows = MIN_ROWS
-        if self.two_stage and not self.regression:
-            min_rows = min_holdout_rows(margin, self.stage_confidence)
+        drops = self.rules.oc_drops(margin)
+        min_rows = self.rules.min_rows(self, margin)
         stage, projected = None, False
         if more.cv is not None:
             stage = (more.cv.interval.se, max(len(more.cv.deltas) - 1, 1))
@@ -384,7 +364,7 @@ class _Context:
             checks.signature_check(champion, self.challenger, self.cfg, comparable=True),
             *checks.budget_checks(self.challenger, champion, self.cfg),
         )
-        rows = _logged_rows(logged, {}, results, self.regression)
+        rows = _logged_rows(logged, {}, results, self.metrics)
         note = f"no clean holdout row: {self.more.why_fewer}"
         return self.finish(results, rows, (), None, comparable=False, note=note, decision=decision)
 
@@ -396,21 +376,16 @@ class _Context:
             "the gate fails closed (fix the model or its input schema and re-run)",
         )
         champ_logged = self.champion.logged_metrics if self.champion else {}
-        rows = _logged_rows(self.challenger.logged_metrics, champ_logged, (), self.regression)
+        rows = _logged_rows(self.challenger.logged_metrics, champ_logged, (), self.metrics)
         note = "the challenger could not score the holdout; logged metrics shown for reference"
         return self.finish((check,), rows, (), None, comparable=False, note=note)
 
     def no_champion(self, challenger_scores: Mapping[str, Any]) -> GateResult:
         results = self.thresholds(challenger_scores, None)
-        rows = _logged_rows(challenger_scores, {}, results, self.regression)
+        rows = _logged_rows(challenger_scores, {}, results, self.metrics)
         note = "no champion: only the absolute thresholds apply"
-        if self.regression:
-            per_slice = self.slice_rows(self.challenger.predictions, None)
-            return self.finish(
-                results, rows, (), None, comparable=False, note=note, per_slice=per_slice
-            )
-        per_class = self.class_rows(challenger_scores["per_class_f1"], None)
-        return self.finish(results, rows, per_class, None, comparable=False, note=note)
+        tables = self.rules.unpaired_tables(self, challenger_scores, None)
+        return self.finish(results, rows, summary=None, comparable=False, note=note, **tables)
 
     def not_comparable(
         self, challenger_scores: Mapping[str, Any], champion: ModelEvidence, problem: str
@@ -422,170 +397,25 @@ class _Context:
         # (a corrupted artifact, a missing signature) fails closed even with allow_schema_change.
         schema_changed = bool(signature.candidate)
         why = f"champion v{champion.version} could not score this holdout"
-        paired: tuple[str, ...] = (
-            f"non_inferiority.{self.cfg.primary_metric}",
-            "per_class_f1",
-            "mcnemar",
-        )
-        if self.regression:
-            by_slice = (f"per_slice.{self.slices.column}",) if self.slices.column else ()
-            paired = (paired[0], *by_slice)
+        paired = (f"non_inferiority.{self.cfg.primary_metric}", *self.rules.paired_checks(self))
         results = (
             *self.thresholds(challenger_scores, logged),
             *(checks.not_comparable_check(n, why, self.cfg, schema_changed) for n in paired),
             signature,
             *checks.budget_checks(self.challenger, champion, self.cfg),
         )
-        rows = _logged_rows(challenger_scores, logged, results, self.regression)
+        rows = _logged_rows(challenger_scores, logged, results, self.metrics)
         kind = "schema change" if schema_changed else "champion cannot score"
         note = (
             f"{kind}: {why} ({problem}); its logged metrics are shown for reference "
             "and are not comparable"
         )
-        if self.regression:
-            per_slice = self.slice_rows(self.challenger.predictions, None)
-            return self.finish(
-                results, rows, (), None, comparable=False, note=note, per_slice=per_slice
-            )
-        champion_f1 = {
-            label: checks.float_or_none(logged.get(f"f1_{label}")) for label in self.labels
-        }
-        per_class = self.class_rows(challenger_scores["per_class_f1"], champion_f1)
-        return self.finish(results, rows, per_class, None, comparable=False, note=note)
+        tables = self.rules.unpaired_tables(self, challenger_scores, logged)
+        return self.finish(results, rows, summary=None, comparable=False, note=note, **tables)
 
     def paired(self, challenger_scores: Mapping[str, Any], champion: ModelEvidence) -> GateResult:
         """Both models scored the same rows: every check applies, the paired ones included."""
-        if self.regression:
-            return self.paired_regression(challenger_scores, champion)
-        cfg = self.cfg
-        old, new = champion.predictions, self.challenger.predictions
-        champion_scores = classification_metrics(self.truth, old, self.labels)
-        deltas = paired_bootstrap_deltas(
-            self.truth, old, new, self.labels, METRICS, cfg.n_bootstrap, cfg.seed
-        )
-        intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in METRICS}
-        test = mcnemar(self.truth, old, new)
-        label = checks.mcnemar_label(test.b, test.c, test.p_value, cfg.alpha)
-        summary = McNemarSummary(test.b, test.c, test.p_value, cfg.alpha, label)
-        decision = None
-        if (metric := cfg.primary_metric) in deltas:
-            point = challenger_scores[metric] - champion_scores[metric]
-            holdout = honest_interval(
-                point,
-                deltas[metric],
-                discordant=test.b + test.c,
-                n=int(self.truth.size),
-                margin=cfg.margin,
-                confidence=self.stage_confidence,
-            )
-            intervals[metric] = (holdout.lo, holdout.hi)  # the interval the rule uses
-            decision = self.decide(holdout, cfg.margin)
-        non_inferiority = checks.non_inferiority_check(decision, cfg)
-        results = (
-            *checks.threshold_checks(challenger_scores, champion_scores, cfg),
-            non_inferiority,
-            checks.per_class_check(
-                challenger_scores["per_class_f1"],
-                champion_scores["per_class_f1"],
-                {label: int(np.count_nonzero(self.truth == label)) for label in self.labels},
-                {t.label: t for t in class_sign_tests(self.truth, old, new, self.labels)},
-                self.cv_classes(),
-                cfg,
-            ),
-            checks.mcnemar_check(summary, non_inferiority),
-            checks.signature_check(champion, self.challenger, cfg, comparable=True),
-            *checks.budget_checks(self.challenger, champion, cfg),
-        )
-        rows = tuple(
-            MetricRow(
-                m,
-                champion_scores[m],
-                challenger_scores[m],
-                challenger_scores[m] - champion_scores[m],
-                *intervals[m],
-                None,
-            )
-            for m in METRICS
-        )
-        rows = tuple(replace(row, passed=_row_passed(row.metric, results)) for row in rows)
-        per_class = self.class_rows(
-            challenger_scores["per_class_f1"], champion_scores["per_class_f1"]
-        )
-        return self.finish(
-            results, rows, per_class, summary, comparable=True, note=None, decision=decision
-        )
-
-    def paired_regression(
-        self, challenger_scores: Mapping[str, Any], champion: ModelEvidence
-    ) -> GateResult:
-        """Regression: the three verdicts on the primary error's improvement against the margin
-        (cross-validation deciding when the holdout cannot tell), each slice's error against
-        `gate.max_slice_loss`; no per-class table, no McNemar."""
-        cfg, metrics = self.cfg, regression.METRICS
-        old, new = champion.predictions, self.challenger.predictions
-        champion_scores = self.score(old)
-        deltas = regression.paired_bootstrap_deltas(
-            self.truth, old, new, metrics, cfg.n_bootstrap, cfg.seed
-        )
-        intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in metrics}
-        primary = cfg.primary_metric
-        holdout, _ = regression.improvement_interval(
-            self.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, self.stage_confidence
-        )
-        sign = -1.0 if regression.DIRECTIONS[primary] == "lower" else 1.0
-        # The interval the rule uses, in the metric's own direction.
-        intervals[primary] = tuple(sorted((sign * holdout.lo, sign * holdout.hi)))
-        margin = self.allowed_loss(champion_scores[primary])
-        decision = self.decide(holdout, margin)
-        results = [
-            *self.thresholds(challenger_scores, champion_scores),
-            self.primary_check(decision, champion_scores[primary]),
-        ]
-        per_slice = self.slice_rows(new, old)
-        if self.slices.column:
-            results.append(
-                regression.per_slice_check(
-                    per_slice, self.slices.column, primary, cfg.max_slice_loss, cfg.margin_kind
-                )
-            )
-        results += [
-            checks.signature_check(champion, self.challenger, cfg, comparable=True),
-            *checks.budget_checks(self.challenger, champion, cfg),
-        ]
-        rows = tuple(
-            MetricRow(
-                m,
-                champion_scores[m],
-                challenger_scores[m],
-                challenger_scores[m] - champion_scores[m],
-                *intervals[m],
-                _row_passed(m, results),
-            )
-            for m in metrics
-        )
-        return self.finish(
-            tuple(results),
-            rows,
-            (),
-            None,
-            comparable=True,
-            note=None,
-            decision=decision,
-            per_slice=per_slice,
-        )
-
-    def cv_classes(self) -> tuple[dict[Any, float], dict[Any, ClassDrop]] | None:
-        """Per-class F1 drops (champion − challenger) and sign tests on cross-validation's
-        out-of-fold rows, when it ran."""
-        cv = self.more.cv
-        if cv is None or cv.oof_champion is None or cv.truth is None:
-            return None
-        old = classification_metrics(cv.truth, cv.oof_champion, self.labels)["per_class_f1"]
-        new = classification_metrics(cv.truth, cv.oof_challenger, self.labels)["per_class_f1"]
-        tests = class_sign_tests(cv.truth, cv.oof_champion, cv.oof_challenger, self.labels)
-        return {label: old[label] - new[label] for label in self.labels}, {
-            t.label: t for t in tests
-        }
+        return self.rules.paired(self, challenger_scores, champion)
 
     def class_rows(
         self,
@@ -646,6 +476,256 @@ class _Context:
             slice_column=self.slices.column if per_slice else None,
             data_change=more.data_change,
         )
+
+
+# --- the rules of each task ----------------------------------------------------------------------
+
+
+class _ClassificationRules:
+    """What the gate does differently for a classifier: scores, thresholds in [0, 1], the margin
+    as configured, per-class F1 and McNemar beside the primary verdict."""
+
+    def truth(self, truth: np.ndarray, classes: Sequence[Any] | None) -> tuple[np.ndarray, list]:
+        return truth, list(classes) if classes is not None else np.unique(truth).tolist()
+
+    def score(self, ctx: _Context, predictions: Any) -> dict[str, Any]:
+        return classification_metrics(ctx.truth, predictions, ctx.labels)
+
+    def thresholds(
+        self, ctx: _Context, scores: Mapping[str, Any], baseline: Mapping[str, Any] | None
+    ) -> tuple[Check, ...]:
+        return checks.threshold_checks(scores, baseline, ctx.cfg)
+
+    def allowed_loss(self, ctx: _Context, champion_value: float | None) -> float:
+        return ctx.cfg.margin
+
+    def primary_check(
+        self, ctx: _Context, decision: Decision, champion_value: float | None
+    ) -> Check:
+        return checks.non_inferiority_check(decision, ctx.cfg)
+
+    def oc_drops(self, margin: float) -> Any:
+        return OC_DROPS
+
+    def min_rows(self, ctx: _Context, margin: float) -> int:
+        """Rows the holdout needs for a verdict; two stages size them from the margin."""
+        return min_holdout_rows(margin, ctx.stage_confidence) if ctx.two_stage else MIN_ROWS
+
+    def paired_checks(self, ctx: _Context) -> tuple[str, ...]:
+        """The checks besides the primary one that need both models' predictions."""
+        return ("per_class_f1", "mcnemar")
+
+    def unpaired_tables(
+        self,
+        ctx: _Context,
+        challenger_scores: Mapping[str, Any],
+        champion_logged: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The per-class table without paired predictions: the champion's logged F1s, if any."""
+        champion_f1 = None
+        if champion_logged is not None:
+            champion_f1 = {
+                label: checks.float_or_none(champion_logged.get(f"f1_{label}"))
+                for label in ctx.labels
+            }
+        return {"per_class": ctx.class_rows(challenger_scores["per_class_f1"], champion_f1)}
+
+    def paired(
+        self, ctx: _Context, challenger_scores: Mapping[str, Any], champion: ModelEvidence
+    ) -> GateResult:
+        """Classification: the three verdicts on the primary score's change against the margin,
+        per-class F1 with its sign tests, McNemar as a label."""
+        cfg = ctx.cfg
+        old, new = champion.predictions, ctx.challenger.predictions
+        champion_scores = classification_metrics(ctx.truth, old, ctx.labels)
+        deltas = paired_bootstrap_deltas(
+            ctx.truth, old, new, ctx.labels, METRICS, cfg.n_bootstrap, cfg.seed
+        )
+        intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in METRICS}
+        test = mcnemar(ctx.truth, old, new)
+        label = checks.mcnemar_label(test.b, test.c, test.p_value, cfg.alpha)
+        summary = McNemarSummary(test.b, test.c, test.p_value, cfg.alpha, label)
+        decision = None
+        if (metric := cfg.primary_metric) in deltas:
+            point = challenger_scores[metric] - champion_scores[metric]
+            holdout = honest_interval(
+                point,
+                deltas[metric],
+                discordant=test.b + test.c,
+                n=int(ctx.truth.size),
+                margin=cfg.margin,
+                confidence=ctx.stage_confidence,
+            )
+            intervals[metric] = (holdout.lo, holdout.hi)  # the interval the rule uses
+            decision = ctx.decide(holdout, cfg.margin)
+        non_inferiority = checks.non_inferiority_check(decision, cfg)
+        results = (
+            *checks.threshold_checks(challenger_scores, champion_scores, cfg),
+            non_inferiority,
+            checks.per_class_check(
+                challenger_scores["per_class_f1"],
+                champion_scores["per_class_f1"],
+                {label: int(np.count_nonzero(ctx.truth == label)) for label in ctx.labels},
+                {t.label: t for t in class_sign_tests(ctx.truth, old, new, ctx.labels)},
+                self.cv_classes(ctx),
+                cfg,
+            ),
+            checks.mcnemar_check(summary, non_inferiority),
+            checks.signature_check(champion, ctx.challenger, cfg, comparable=True),
+            *checks.budget_checks(ctx.challenger, champion, cfg),
+        )
+        rows = tuple(
+            MetricRow(
+                m,
+                champion_scores[m],
+                challenger_scores[m],
+                challenger_scores[m] - champion_scores[m],
+                *intervals[m],
+                None,
+            )
+            for m in METRICS
+        )
+        rows = tuple(replace(row, passed=_row_passed(row.metric, results)) for row in rows)
+        per_class = ctx.class_rows(
+            challenger_scores["per_class_f1"], champion_scores["per_class_f1"]
+        )
+        return ctx.finish(
+            results, rows, per_class, summary, comparable=True, note=None, decision=decision
+        )
+
+    def cv_classes(self, ctx: _Context) -> tuple[dict[Any, float], dict[Any, ClassDrop]] | None:
+        """Per-class F1 drops (champion − challenger) and sign tests on cross-validation's
+        out-of-fold rows, when it ran."""
+        cv = ctx.more.cv
+        if cv is None or cv.oof_champion is None or cv.truth is None:
+            return None
+        old = classification_metrics(cv.truth, cv.oof_champion, ctx.labels)["per_class_f1"]
+        new = classification_metrics(cv.truth, cv.oof_challenger, ctx.labels)["per_class_f1"]
+        tests = class_sign_tests(cv.truth, cv.oof_champion, cv.oof_challenger, ctx.labels)
+        return {label: old[label] - new[label] for label in ctx.labels}, {t.label: t for t in tests}
+
+
+class _RegressionRules:
+    """What the gate does differently for a regressor: errors in their own direction, the margin
+    a share of the champion's error when relative, the error per value of `data.slice_by`."""
+
+    def truth(self, truth: np.ndarray, classes: Sequence[Any] | None) -> tuple[np.ndarray, list]:
+        return truth.astype(float), []
+
+    def score(self, ctx: _Context, predictions: Any) -> dict[str, Any]:
+        return regression.regression_metrics(ctx.truth, predictions)
+
+    def thresholds(
+        self, ctx: _Context, scores: Mapping[str, Any], baseline: Mapping[str, Any] | None
+    ) -> tuple[Check, ...]:
+        return regression.threshold_checks(scores, baseline, ctx.cfg.thresholds)
+
+    def allowed_loss(self, ctx: _Context, champion_value: float | None) -> float:
+        cfg = ctx.cfg
+        value = 0.0 if champion_value is None else champion_value
+        return regression.allowed_loss(cfg.primary_metric, value, cfg.margin, cfg.margin_kind)
+
+    def primary_check(
+        self, ctx: _Context, decision: Decision, champion_value: float | None
+    ) -> Check:
+        cfg = ctx.cfg
+        return regression.non_inferiority_check(
+            decision, cfg.primary_metric, champion_value or 0.0, cfg.margin, cfg.margin_kind
+        )
+
+    def oc_drops(self, margin: float) -> Any:
+        return regression.oc_losses(margin)
+
+    def min_rows(self, ctx: _Context, margin: float) -> int:
+        return MIN_ROWS
+
+    def paired_checks(self, ctx: _Context) -> tuple[str, ...]:
+        return (f"per_slice.{ctx.slices.column}",) if ctx.slices.column else ()
+
+    def unpaired_tables(
+        self,
+        ctx: _Context,
+        challenger_scores: Mapping[str, Any],
+        champion_logged: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The challenger's error per slice (a champion's logged metrics have none)."""
+        return {
+            "per_class": (),
+            "per_slice": self.slice_rows(ctx, ctx.challenger.predictions, None),
+        }
+
+    def slice_rows(
+        self, ctx: _Context, challenger: Any, champion: Any | None
+    ) -> tuple[SliceRow, ...]:
+        s = ctx.slices
+        if s.values is None or ctx.truth.size == 0:
+            return ()
+        rows = regression.slice_rows(
+            ctx.truth, s.values, challenger, champion, ctx.cfg.primary_metric, s.order
+        )
+        return tuple(rows)
+
+    def paired(
+        self, ctx: _Context, challenger_scores: Mapping[str, Any], champion: ModelEvidence
+    ) -> GateResult:
+        """Regression: the three verdicts on the primary error's improvement against the margin
+        (cross-validation deciding when the holdout cannot tell), each slice's error against
+        `gate.max_slice_loss`; no per-class table, no McNemar."""
+        cfg, metrics = ctx.cfg, regression.METRICS
+        old, new = champion.predictions, ctx.challenger.predictions
+        champion_scores = ctx.score(old)
+        deltas = regression.paired_bootstrap_deltas(
+            ctx.truth, old, new, metrics, cfg.n_bootstrap, cfg.seed
+        )
+        intervals = {m: percentile_interval(deltas[m], cfg.confidence) for m in metrics}
+        primary = cfg.primary_metric
+        holdout, _ = regression.improvement_interval(
+            ctx.truth, old, new, primary, cfg.n_bootstrap, cfg.seed, ctx.stage_confidence
+        )
+        sign = -1.0 if regression.DIRECTIONS[primary] == "lower" else 1.0
+        # The interval the rule uses, in the metric's own direction.
+        intervals[primary] = tuple(sorted((sign * holdout.lo, sign * holdout.hi)))
+        margin = ctx.allowed_loss(champion_scores[primary])
+        decision = ctx.decide(holdout, margin)
+        results = [
+            *ctx.thresholds(challenger_scores, champion_scores),
+            ctx.primary_check(decision, champion_scores[primary]),
+        ]
+        per_slice = self.slice_rows(ctx, new, old)
+        if ctx.slices.column:
+            results.append(
+                regression.per_slice_check(
+                    per_slice, ctx.slices.column, primary, cfg.max_slice_loss, cfg.margin_kind
+                )
+            )
+        results += [
+            checks.signature_check(champion, ctx.challenger, cfg, comparable=True),
+            *checks.budget_checks(ctx.challenger, champion, cfg),
+        ]
+        rows = tuple(
+            MetricRow(
+                m,
+                champion_scores[m],
+                challenger_scores[m],
+                challenger_scores[m] - champion_scores[m],
+                *intervals[m],
+                _row_passed(m, results),
+            )
+            for m in metrics
+        )
+        return ctx.finish(
+            tuple(results),
+            rows,
+            (),
+            None,
+            comparable=True,
+            note=None,
+            decision=decision,
+            per_slice=per_slice,
+        )
+
+
+_RULES = {task.CLASSIFICATION: _ClassificationRules(), task.REGRESSION: _RegressionRules()}
 
 
 def _disabled(y_true: Any, challenger: Any, champion: Any, cfg: Any, sha256: str) -> GateResult:
@@ -715,11 +795,11 @@ def _logged_rows(
     challenger_scores: Mapping[str, Any],
     champion_scores: Mapping[str, Any],
     results: Sequence[Check],
-    regression_task: bool = False,
+    metrics: Sequence[str],
 ) -> tuple[MetricRow, ...]:
     """Metric rows without intervals (values that were not computed on paired predictions)."""
     rows = []
-    for m in regression.METRICS if regression_task else METRICS:
+    for m in metrics:
         new, old = (
             checks.float_or_none(challenger_scores.get(m)),
             checks.float_or_none(champion_scores.get(m)),

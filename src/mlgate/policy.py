@@ -48,6 +48,8 @@ class PolicyChange:
     settings: tuple[tuple[str, Any, Any], ...]  # (gate.margin, base value, new value)
     files: tuple[str, ...]  # changed files under GUARDED_PATHS
     new_gate: GateConfig  # the change's own rules, for information
+    # The base's model.trusted_types: the skops types a stored model may hold when it is loaded.
+    trusted_types: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -91,6 +93,7 @@ def binding(
     sha = commit(rev, root)
     rel = _relative(params_path, root)
     text = git(root, "show", f"{sha}:{rel}", binary=True)
+    base_trusted: tuple[str, ...] = ()
     if text is None:
         base_gate, base_promotion = GateConfig(), PromotionConfig()
         source = f"mlgate's defaults: {rel} does not exist there"
@@ -103,10 +106,14 @@ def binding(
         else:
             source = f"{rel} at {sha[:12]}"
         base_gate, base_promotion = base.gate, base.promotion
+        base_trusted = base.model.trusted_types
     settings = (
         *_differences("gate", base_gate, params.gate),
         *_differences("promotion", base_promotion, params.promotion),
     )
+    if set(base_trusted) != set(params.model.trusted_types):
+        trusted = ("model.trusted_types", list(base_trusted), list(params.model.trusted_types))
+        settings = (*settings, trusted)
     listed = git(root, "diff", "--name-only", sha, "--", *GUARDED_PATHS) or ""
     untracked = git(root, "ls-files", "--others", "--exclude-standard", "--", *GUARDED_PATHS)
     files = tuple(sorted({*listed.splitlines(), *(untracked or "").splitlines()}))
@@ -117,6 +124,7 @@ def binding(
         settings=settings,
         files=files,
         new_gate=params.gate,
+        trusted_types=base_trusted,
     )
     judged = dataclasses.replace(params, gate=base_gate, promotion=base_promotion)
     return judged, change

@@ -17,7 +17,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIAS_RE",
+    "BUILT_BY_TAG",
     "METRIC_TAG_PREFIX",
     "RESERVED_ALIAS_RE",
     "STAGES",
@@ -38,17 +39,21 @@ __all__ = [
     "LoadedModel",
     "LoggedVersion",
     "Registry",
+    "UntrustedModelError",
     "Version",
     "connect",
     "load_model",
     "parse_stage",
     "translate",
     "validate_alias",
+    "verify_model",
 ]
 
 # `train` copies the metrics it logs into version tags under this prefix, so listing versions
 # needs one search_model_versions page instead of also fetching every run.
 METRIC_TAG_PREFIX = "mlgate.metric."
+# Set on a version `mlgate release` trained in its own job (the model card says so).
+BUILT_BY_TAG = "mlgate.built_by"
 # The MLflow UI's address for links (non-secret; the tracking URI may carry credentials).
 UI_URL_VARIABLE = "MLGATE_UI_URL"
 STAGES = ("None", "Staging", "Production", "Archived")
@@ -58,6 +63,7 @@ ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 # MLflow resolves models:/name@v3 and models:/name@latest itself: such aliases can't be set.
 RESERVED_ALIAS_RE = re.compile(r"^(?:v\d+|latest)$", re.IGNORECASE)
 _PAGE = 1000  # search_model_versions page size (server maximum)
+_VIEW_ALL = 3  # mlflow.entities._VIEW_ALL: active and deleted, without importing mlflow
 _RUN_CHUNK = 100  # run ids per search_runs filter: keeps the filter string well under limits
 
 # Fail fast instead of MLflow's default of 7 retries with exponential back-off (minutes).
@@ -105,12 +111,21 @@ class LoggedVersion:
     run_id: str
 
 
-def connect(tracking_uri: str, check: bool = True) -> Registry:
-    """A Registry bound to `tracking_uri`; with `check`, fail now (exit 3) if it is unreachable."""
+def connect(tracking_uri: str, check: bool = True, read_only: bool = False) -> Registry:
+    """A Registry bound to `tracking_uri`; with `check`, fail now (exit 3) if it is unreachable.
+
+    `read_only` (the commands that only list and compare): a tracking server is read through
+    rest.py's client instead of mlflow's, whose import costs seconds; sqlite needs mlflow's
+    store either way."""
     for key, value in _HTTP_DEFAULTS.items():
         os.environ.setdefault(key, value)
     if check:
         _check_reachable(tracking_uri)
+    if read_only:
+        from . import rest
+
+        if rest.usable(tracking_uri):
+            return Registry(rest.RestClient(tracking_uri), tracking_uri)
     with _collector_paused(first_time=_owns_process and "mlflow" not in sys.modules):
         import mlflow
         from mlflow.tracking import MlflowClient
@@ -164,24 +179,15 @@ def _check_reachable(uri: str) -> None:
     """
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
-        import requests
-
-        try:
-            response = requests.get(uri.rstrip("/") + "/health", timeout=5)
-        except requests.RequestException as exc:
-            reason = type(exc).__name__
+        status = _health(uri)
+        if status in (401, 403):
             raise RegistryError(
-                f"tracking server {uri} is unreachable ({reason}); start it or fix {_WHERE_URI}"
-            ) from None
-        if response.status_code in (401, 403):
-            raise RegistryError(
-                f"tracking server {uri} refused the request (HTTP {response.status_code});"
+                f"tracking server {uri} refused the request (HTTP {status});"
                 " set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
             )
-        if response.status_code >= 500:
+        if status >= 500:
             raise RegistryError(
-                f"tracking server {uri} answered HTTP {response.status_code};"
-                " check the server's log"
+                f"tracking server {uri} answered HTTP {status}; check the server's log"
             )
     elif parsed.scheme == "sqlite":
         # SQLAlchemy's forms: sqlite:///relative.db, sqlite:////absolute.db, sqlite:// (memory).
@@ -207,14 +213,43 @@ def _check_reachable(uri: str) -> None:
         raise UsageError(f"tracking URI {uri!r} has an unknown scheme; use sqlite:///, http(s)://")
 
 
+def _health(uri: str) -> int:
+    """The HTTP status of the server's /health (the standard library's client: requests costs
+    a read-only command's start-up time)."""
+    import urllib.error
+    import urllib.request
+
+    from .rest import RestClient
+
+    try:
+        with RestClient(uri).open("/health", timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = type(getattr(exc, "reason", exc)).__name__
+        raise RegistryError(
+            f"tracking server {uri} is unreachable ({reason}); start it or fix {_WHERE_URI}"
+        ) from None
+
+
+def _api_errors() -> tuple[type[BaseException], ...]:
+    """The exception types of a registry answer: rest.py's, and MLflow's once it is imported
+    (a command that never imported mlflow can't have raised its exceptions)."""
+    from .rest import RestError
+
+    mlflow_exceptions = sys.modules.get("mlflow.exceptions")
+    if mlflow_exceptions is None:
+        return (RestError,)
+    return (RestError, mlflow_exceptions.MlflowException)
+
+
 @contextlib.contextmanager
 def translate(uri: str, what: str = "") -> Iterator[None]:
     """Turn MLflow's and the HTTP stack's exceptions into mlgate's typed errors."""
-    from mlflow.exceptions import MlflowException
-
     try:
         yield
-    except MlflowException as exc:
+    except _api_errors() as exc:
         code = getattr(exc, "error_code", "")
         message = first_line(exc)
         if code == "RESOURCE_DOES_NOT_EXIST":
@@ -264,11 +299,9 @@ class Registry:
 
     def get_model(self, name: str) -> Any:
         with translate(self.uri, f"reading model {name!r}"):
-            from mlflow.exceptions import MlflowException
-
             try:
                 return self.client.get_registered_model(name)
-            except MlflowException as exc:
+            except _api_errors() as exc:
                 if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
                     raise NotFoundError(self._unknown_model_message(name)) from None
                 raise
@@ -300,11 +333,9 @@ class Registry:
 
     def get_version(self, name: str, version: str) -> Version:
         with translate(self.uri, f"reading {name} v{version}"):
-            from mlflow.exceptions import MlflowException
-
             try:
                 return Version.of(self.client.get_model_version(name, str(version)))
-            except MlflowException as exc:
+            except _api_errors() as exc:
                 if getattr(exc, "error_code", "") in (
                     "RESOURCE_DOES_NOT_EXIST",
                     "INVALID_PARAMETER_VALUE",
@@ -340,11 +371,17 @@ class Registry:
 
     def find_by_fingerprint(self, name: str, fingerprint: str) -> Version | None:
         """The newest live version trained from these exact inputs, if any."""
+        found = self.versions_by_fingerprint(name, fingerprint)
+        return found[0] if found else None
+
+    def versions_by_fingerprint(self, name: str, fingerprint: str) -> list[Version]:
+        """The versions tagged with these inputs' fingerprint, newest first; only live ones
+        when any is (a tag anyone with write access could set: callers verify the model)."""
         found = self._search_versions(
             f"name = '{_quote(name)}' and tags.`mlgate.fingerprint` = '{_quote(fingerprint)}'"
         )
         found = [v for v in found if v.status in ("READY", None, "")] or found
-        return max(found, key=lambda v: int(v.version)) if found else None
+        return sorted(found, key=lambda v: int(v.version), reverse=True)
 
     # --- runs (batched) ---------------------------------------------------------------------
 
@@ -353,13 +390,11 @@ class Registry:
         ids = sorted({r for r in run_ids if r})
         if not ids:
             return {}
-        from mlflow.entities import ViewType
-
         out: dict[str, Any] = {}
         with translate(self.uri, "reading runs"):
             experiments = [
                 e.experiment_id
-                for e in self.client.search_experiments(view_type=ViewType.ALL, max_results=50_000)
+                for e in self.client.search_experiments(view_type=_VIEW_ALL, max_results=50_000)
             ]
             for start in range(0, len(ids), _RUN_CHUNK):
                 chunk = ids[start : start + _RUN_CHUNK]
@@ -369,7 +404,7 @@ class Registry:
                     lambda token, where=where: self.client.search_runs(
                         experiments,
                         filter_string=where,
-                        run_view_type=ViewType.ALL,
+                        run_view_type=_VIEW_ALL,
                         max_results=_PAGE,
                         page_token=token,
                     )
@@ -389,8 +424,6 @@ class Registry:
         ids = sorted({r for r in run_ids if r})
         if not ids:
             return []
-        from mlflow.entities import ViewType
-
         order = [
             f"metrics.`{metric}` {'ASC' if lower_is_better else 'DESC'}",
             "attributes.start_time DESC",
@@ -399,7 +432,7 @@ class Registry:
         with translate(self.uri, f"ranking runs by {metric}"):
             experiments = [
                 e.experiment_id
-                for e in self.client.search_experiments(view_type=ViewType.ALL, max_results=50_000)
+                for e in self.client.search_experiments(view_type=_VIEW_ALL, max_results=50_000)
             ]
             for start in range(0, len(ids), _RUN_CHUNK):
                 quoted = ", ".join(f"'{r}'" for r in ids[start : start + _RUN_CHUNK])
@@ -407,7 +440,7 @@ class Registry:
                     self.client.search_runs(
                         experiments,
                         filter_string=f"attributes.run_id IN ({quoted})",
-                        run_view_type=ViewType.ALL,
+                        run_view_type=_VIEW_ALL,
                         max_results=1,
                         order_by=order,
                     )
@@ -639,14 +672,115 @@ class LoadedModel:
     input_schema: tuple[tuple[str, str], ...] | None
 
 
-def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
-    """Download and load `name` v`version` as a pyfunc model (skops: no pickle is executed)."""
+class UntrustedModelError(ArtifactError):
+    """A version whose stored model is not the form mlgate loads; nothing of it was loaded."""
+
+
+# What a model must be before any byte of it is loaded (README, Architecture). A PR job's
+# credential can register versions and write their artifacts, and an MLmodel file chooses the code
+# that loads it: MLflow imports its `loader_module` and puts its `code:` folders on sys.path. So
+# only MLflow's scikit-learn flavor saved with skops passes, and the skops types it may hold come
+# from the caller (the binding policy), never from the MLmodel's own `skops_trusted_types`.
+_FLAVORS = frozenset({"python_function", "sklearn"})
+_LOADER = "mlflow.sklearn"
+_SKOPS_FILE = re.compile(r"^[A-Za-z0-9_.-]+\.skops$")
+
+
+def _untrusted_reason(meta: Any) -> str | None:
+    """Why an MLmodel file (parsed) is not one mlgate loads; None when it is."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("flavors"), dict):
+        return "its MLmodel file lists no flavors"
+    flavors = meta["flavors"]
+    other = sorted(str(f) for f in flavors if f not in _FLAVORS)
+    if other:
+        return f"its MLmodel names flavor {', '.join(other)} (only sklearn is loaded)"
+    sklearn = flavors.get("sklearn")
+    pyfunc = flavors.get("python_function")
+    if not isinstance(sklearn, dict):
+        return "its MLmodel has no sklearn flavor"
+    if pyfunc is not None:
+        loader = pyfunc.get("loader_module") if isinstance(pyfunc, dict) else None
+        if loader != _LOADER:
+            return f"its MLmodel names loader_module {loader!r} (only {_LOADER} is loaded)"
+    for flavor, conf in (("sklearn", sklearn), ("python_function", pyfunc)):
+        if isinstance(conf, dict) and conf.get("code"):
+            return f"its MLmodel's {flavor} flavor ships code ({conf['code']!r})"
+    if sklearn.get("serialization_format") != "skops":
+        fmt = sklearn.get("serialization_format")
+        return f"it is serialized as {fmt!r}, not skops"
+    file = sklearn.get("pickled_model")
+    if not isinstance(file, str) or not _SKOPS_FILE.match(file):
+        return f"its model file {file!r} is not a .skops file beside the MLmodel"
+    if isinstance(pyfunc, dict) and pyfunc.get("model_path", file) != file:
+        return f"its pyfunc model_path {pyfunc.get('model_path')!r} is not {file!r}"
+    return None
+
+
+def _read_mlmodel(path: Path) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def _verified_file(local: Path, trusted: Collection[str]) -> tuple[Path, str | None]:
+    """The skops file of a downloaded model, and why it is refused (None: it is not): the
+    MLmodel's form, then every type the file holds beyond skops' defaults must be in `trusted`
+    (skops reads the type names without building any object). A missing or unreadable file is
+    an `OSError`/`ValueError` for the caller: broken, not untrusted."""
+    import skops.io
+
+    meta = _read_mlmodel(local / "MLmodel")
+    reason = _untrusted_reason(meta)
+    if reason:
+        return local / "MLmodel", reason
+    file = local / meta["flavors"]["sklearn"]["pickled_model"]
+    if not file.is_file():
+        raise FileNotFoundError(f"{file.name} is missing")
+    try:
+        found = skops.io.get_untrusted_types(file=file)
+    except Exception as exc:  # not a skops archive at all
+        raise ValueError(f"{file.name} is not a readable skops file ({first_line(exc)})") from None
+    refused = sorted(set(found) - set(trusted))
+    if refused:
+        return file, (
+            f"it holds type {', '.join(refused)}, which the binding policy does not trust"
+            " (model.trusted_types)"
+        )
+    return file, None
+
+
+def _untrusted(name: str, version: str, reason: str) -> UntrustedModelError:
+    return UntrustedModelError(f"{name} v{version} is not trusted and was not loaded: {reason}")
+
+
+def verify_model(
+    registry: Registry, name: str, version: str, trusted: Collection[str]
+) -> str | None:
+    """One line saying why `name` v`version` would not be loaded (`load_model`'s checks,
+    nothing of it executed), or None when it would. A store that fails to answer is an error
+    (exit 3); a stored model that is missing or broken is a reason like an untrusted one."""
+    try:
+        with _downloaded(registry, name, version, trusted):
+            return None
+    except ArtifactError as exc:  # UntrustedModelError included
+        return str(exc)
+
+
+@contextlib.contextmanager
+def _downloaded(
+    registry: Registry, name: str, version: str, trusted: Collection[str]
+) -> Iterator[tuple[Path, Path]]:
+    """The verified model folder and its skops file, in a temporary folder while in use.
+
+    The MLmodel file alone is read first: a version that names its own loader or code is refused
+    before the rest is even downloaded. The copy that is then loaded is verified again."""
     import tempfile
 
     import mlflow.artifacts
-    import mlflow.pyfunc
 
-    # skops reads the whole model into memory, so the download can go once it is loaded.
     uri = f"models:/{name}/{version}"
     with tempfile.TemporaryDirectory(prefix="mlgate-model-") as tmp:
 
@@ -657,13 +791,50 @@ def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
 
         try:  # a server that fails here is an infrastructure error, raised as it is
             with translate(registry.uri, f"downloading {name} v{version}"):
-                local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=tmp))
+                first = Path(tmp) / "check"
+                first.mkdir()
+                mlmodel = mlflow.artifacts.download_artifacts(f"{uri}/MLmodel", dst_path=first)
+                reason = _untrusted_reason(_read_mlmodel(Path(mlmodel)))
+                if reason:
+                    raise _untrusted(name, version, reason)
+                local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=f"{tmp}/model"))
         except NotFoundError as exc:
             raise broken(exc) from None
         try:
-            model = mlflow.pyfunc.load_model(str(local))
-        except Exception as exc:  # missing MLmodel, corrupt or untrusted skops file, ...
+            file, reason = _verified_file(local, trusted)
+        except (OSError, ValueError) as exc:
             raise broken(exc) from None
+        if reason:
+            raise _untrusted(name, version, reason)
+        yield local, file
+
+
+def load_model(
+    registry: Registry, name: str, version: str, trusted: Collection[str]
+) -> LoadedModel:
+    """Download, verify and load `name` v`version` for scoring.
+
+    Verified first (`_untrusted_reason`, `_verified_file`): a version that fails is refused with
+    `UntrustedModelError` and nothing of it is loaded. The model is then read by skops with the
+    caller's `trusted` types (no pickle, no code of the version's choosing) and wrapped in MLflow's
+    pyfunc model with its own MLmodel metadata, so scoring enforces its input signature as MLflow
+    serving would.
+    """
+    import mlflow.pyfunc
+    import skops.io
+    from mlflow.models import Model
+
+    uri = f"models:/{name}/{version}"
+    # skops reads the whole model into memory, so the download can go once it is loaded.
+    with _downloaded(registry, name, version, trusted) as (local, file):
+        try:
+            estimator = skops.io.load(file, trusted=sorted(trusted))
+            model = mlflow.pyfunc.PyFuncModel(
+                model_meta=Model.load(str(local / "MLmodel")), model_impl=_Scorer(estimator)
+            )
+        except Exception as exc:  # a corrupt skops file, an MLmodel MLflow cannot read, ...
+            detail = first_line(exc).replace(str(local.resolve()), uri).replace(str(local), uri)
+            raise ArtifactError(f"cannot load {name} v{version} ({uri}): {detail}") from None
         size = sum(
             f.stat().st_size
             for f in local.rglob("*")
@@ -674,6 +845,17 @@ def load_model(registry: Registry, name: str, version: str) -> LoadedModel:
     if schema is not None and schema.has_input_names():
         columns = tuple((c.name, getattr(c.type, "name", str(c.type))) for c in schema.inputs)
     return LoadedModel(model=model, size_bytes=size, input_schema=columns)
+
+
+class _Scorer:
+    """The pyfunc interface over a fitted scikit-learn estimator (what mlflow.sklearn's own
+    loader would give, without importing a loader the MLmodel names)."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.estimator.predict(data)
 
 
 def _quote(value: str) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 from .checks import Check
 from .noninferiority import FAIL, INCONCLUSIVE, MIN_ROWS, PASS, Decision, Interval
 from .stats import percentile_interval, resampled_sums
+from .task import REGRESSION
 
 __all__ = [
     "DIRECTIONS",
@@ -46,8 +47,8 @@ __all__ = [
     "threshold_checks",
 ]
 
-METRICS = ("rmse", "mae", "r2")
-DIRECTIONS = {"rmse": "lower", "mae": "lower", "r2": "higher"}
+METRICS = REGRESSION.metrics
+DIRECTIONS = {m: REGRESSION.direction(m) for m in METRICS}
 MARGIN_KINDS = ("relative", "absolute")
 
 _EPS = 1e-9

@@ -6,10 +6,14 @@ truth (README, Architecture, "Git is the source of truth"):
 
 - the tree is older than the last released commit (a stale re-run): nothing changes;
 - unchanged inputs and a champion exist: nothing to release (a manual rollback is respected);
-- otherwise the version with the tree's fingerprint is the candidate (trained now if none has it);
+- otherwise a version with the tree's fingerprint is the candidate: the champion, a former
+  champion, else (`promotion.build: pr`) the newest one that passes verification (registry.py's
+  `verify_model`: one that fails is ignored and reported, never loaded). None left, or
+  `promotion.build: release`: this process trains the commit's own;
 - it is already the champion: nothing to do but finish any interrupted bookkeeping;
 - it was champion before (a revert): restored without a gate, recorded as a rollback;
-- it failed its gate at an earlier release: it stays rejected (a manual promotion overrides);
+- it failed its gate at an earlier release: it stays rejected (a manual promotion overrides); a
+  push that changes no training input only says so (exit 0);
 - else it is gated now, by this process with the binding policy (never trusting verdict tags a
   PR job could have written), against the current champion, and promoted only on a pass.
 
@@ -32,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import data
 from .card_facts import CardWrite, publish_card, stored_evidence
-from .challenge import GateRun, run_gate
+from .challenge import GateRun, binding_trust, run_gate
 from .champion import (
     UNCHANGED,
     Move,
@@ -46,11 +50,12 @@ from .champion import (
     was_champion,
 )
 from .errors import MlgateError, NotFoundError, UsageError
+from .estimators import trusted_types
 from .fingerprint import Fingerprint, of_revision, of_worktree
 from .git import git, resolve
 from .policy import PolicyChange
-from .registry import load_model
-from .train import train
+from .registry import BUILT_BY_TAG, load_model, verify_model
+from .train import TrainResult, train
 
 if TYPE_CHECKING:
     from .config import Params
@@ -97,7 +102,10 @@ class Release:
     inputs_changed: bool = False
     before: str | None = None  # the revision compared with (None: none, e.g. a first push)
     trained: bool = False
+    training: TrainResult | None = None  # what this release trained and registered, if it did
     gate: GateRun | None = None  # the gate this release ran (None: a trusted one, a rollback)
+    # release: the versions of these inputs it would not load, one line each (version and why)
+    ignored: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -132,6 +140,7 @@ class Release:
                 fingerprint=self.fingerprint,
                 before=self.before,
                 trained=self.trained,
+                ignored=list(self.ignored),
                 gated=self.gate is not None,
                 verdict=self.gate.result.verdict if self.gate else None,
             )
@@ -190,8 +199,9 @@ def release(
             f" (v{champion} stays champion)",
             facts,
         )
-    target = registry.find_by_fingerprint(name, new.value)
-    if released is not None and released == head and (target is None or target.version != champion):
+    candidates = registry.versions_by_fingerprint(name, new.value)
+    holds = champion is not None and any(v.version == champion for v in candidates)
+    if released is not None and released == head and not holds:
         # This commit was released and the champion moved since (a manual move): a re-run must
         # not undo that.
         return _nothing(
@@ -200,9 +210,14 @@ def release(
             f" ({_champion_label(champion)} stays champion)",
             facts,
         )
+    trust = binding_trust(params, policy)
+    target, ignored = _reusable(registry, params, candidates, champion, moves, trust)
+    facts["ignored"] = ignored
     facts["trained"] = target is None
     if target is None:
-        target = _train(registry, params, new, data_path, context_tags or {})
+        facts["training"] = _train(registry, params, new, data_path, context_tags or {})
+        target = registry.get_version(name, facts["training"].version)
+        trust = params.model.trusted_types  # built here, from the merged tree's own rules
     reason = reason or _commit_subject(root) or f"release of inputs {new.value[:12]}"
     # Decided before looking at the alias, so a re-run after a crash records the right kind.
     kind = "rollback" if was_champion(moves, target.version, alias) else "release"
@@ -211,9 +226,22 @@ def release(
         action = "already_champion"
     elif kind == "rollback":
         action = "rolled_back"
+    elif target.tags.get(REJECTED_TAG) and not _push_changed(
+        before, base, old, new, params_path, root
+    ):
+        # Rejected by an earlier run, which failed for it; a push that changes no training input
+        # (docs, a workflow) has nothing new to say about it.
+        return _nothing(
+            champion,
+            f"v{target.version} stays rejected ({target.tags[REJECTED_TAG]}); the champion stays"
+            f" {_champion_label(champion)}: this push changes no training input",
+            facts,
+        )
     else:
         action = "promoted"
-        refused = _refused(registry, params, target, champion, head, data_path, policy, facts)
+        refused = _refused(
+            registry, params, target, champion, head, data_path, policy, trust, facts
+        )
         if isinstance(refused, Release):
             return refused
         gate = refused
@@ -257,6 +285,7 @@ def _refused(
     head: str | None,
     data_path: str,
     policy: PolicyChange | None,
+    trust: tuple[str, ...],
     facts: dict[str, Any],
 ) -> Release | GateRun:
     """The candidate's gate at release, or the Release that says it is rejected.
@@ -284,6 +313,7 @@ def _refused(
         challenger_ref=target.version,
         policy=policy,
         candidate_aliases=False,
+        trusted_types=trust,
     )
     if gate.result.passed:
         return gate
@@ -293,6 +323,37 @@ def _refused(
     against = _champion_label(gate.champion)
     message = f"v{target.version} failed its gate against {against} ({failed}): nothing promoted"
     return _rejected(target.version, champion, gate, message, facts)
+
+
+def _reusable(
+    registry: Registry,
+    params: Params,
+    candidates: list[Version],
+    champion: str | None,
+    moves: list[Move],
+    trust: tuple[str, ...],
+) -> tuple[Version | None, tuple[str, ...]]:
+    """The version of these inputs the release may use, and a line for each one it ignored.
+
+    The champion is used as it is (a re-run finishing its bookkeeping); a former champion is
+    restored when it still passes verification (a revert). Otherwise, under `promotion.build:
+    pr`, the newest version that passes verification: a PR job's credential could have
+    registered any of them, so one whose stored model is not the form mlgate loads is ignored,
+    never loaded and never judged. None: this release trains its own.
+    """
+    alias = params.promotion.champion_alias
+    for version in candidates:
+        if version.version == champion:
+            return version, ()
+    former = [v for v in candidates if was_champion(moves, v.version, alias)]
+    rest = [] if params.promotion.build == "release" else candidates
+    ignored: list[str] = []
+    for version in [*former, *(v for v in rest if v not in former)]:
+        why = verify_model(registry, version.name, version.version, trusted_types(trust))
+        if why is None:
+            return version, tuple(ignored)
+        ignored.append(f"{why}; ignored")
+    return None, tuple(ignored)
 
 
 def policy_commit(
@@ -305,15 +366,22 @@ def policy_commit(
     in a rebase merge, a multi-commit push or a merge-queue batch that is a commit of the push
     (commit 1 relaxes the margin, commit 2 ships the weaker model). None only for a first
     release (nothing recorded, no champion, no `before`): there is nothing to protect yet, and
-    the tree's own rules apply. Anything else is a UsageError (exit 2).
+    the tree's own rules apply. A stale re-run (HEAD older than the last released commit) gets
+    the released commit's, and changes nothing anyway. Anything else is a UsageError (exit 2).
     """
     name = params.mlflow.registered_model_name
     alias = params.promotion.champion_alias
+    named = before and not (_NULL_SHA.match(before) or _FULL_SHA.match(before))
+    if named and resolve(root, before) is None:
+        return None  # a typo: `release` reports the unknown revision before it gates
     head = resolve(root, "HEAD")
     if head is None:
         raise UsageError("release: no commit checked out; run it in a clone of the repository")
     released = _last_released(_moves(registry, name), alias, root)
-    if released and _is_ancestor(root, released, head):
+    # An ancestor of HEAD: the rules HEAD was reviewed against. A descendant (a stale re-run of
+    # an older push): `release` changes nothing for it, and the released rules are the ones
+    # that stand.
+    if released and (_is_ancestor(root, released, head) or _is_ancestor(root, head, released)):
         return released
     known = None
     if before and not _NULL_SHA.match(before):
@@ -386,6 +454,19 @@ def _is_ancestor(root: str | Path, older: str, newer: str) -> bool:
     return git(root, "merge-base", older, newer) == older
 
 
+def _push_changed(
+    before: str | None,
+    base: str | None,
+    at_base: Fingerprint | None,
+    new: Fingerprint,
+    params_path: str,
+    root: str | Path,
+) -> bool:
+    """Whether this push (`before`..HEAD) changed the training inputs; unknown counts as yes."""
+    pushed = at_base if before == base else _before(before, params_path, root)
+    return pushed is None or pushed.value != new.value
+
+
 def _short(rev: str | None) -> str:
     return rev[:12] if rev and _FULL_SHA.match(rev) else str(rev)
 
@@ -435,17 +516,19 @@ def _train(
     fingerprint: Fingerprint,
     data_path: str,
     context_tags: dict[str, str],
-) -> Version:
+) -> TrainResult:
     with tempfile.TemporaryDirectory(prefix="mlgate-release-") as tmp:
         result = train(
             params,
             registry,
             data.holdout(params.data, data_path),
             fingerprint=fingerprint,
-            context_tags=context_tags,
+            context_tags={**context_tags, BUILT_BY_TAG: "release"},
             figure_path=Path(tmp) / "confusion_matrix.png",
+            reuse=False,
+            committed_only="a release",
         )
-    return registry.get_version(params.mlflow.registered_model_name, result.version)
+    return result
 
 
 def _candidate_aliases(
@@ -554,7 +637,8 @@ def _move(
         # artifacts are missing or corrupt is refused (exit 3) before anything changes. The card
         # then scores the holdout with the model loaded here. A version whose gate stored its
         # predictions on this holdout has shown that already: its card reuses that evidence.
-        model = load_model(registry, name, version).model
+        trusted = trusted_types(params.model.trusted_types)
+        model = load_model(registry, name, version, trusted).model
     promotion = make_champion(
         registry,
         name,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .gate import VERDICT_FAIL, VERDICT_INCONCLUSIVE, VERDICT_NO_CHAMPION, Check, GateResult
 from .markdown import cell
+from .task import named as task_named
 
 if TYPE_CHECKING:
     from .challenge import GateRun
@@ -266,8 +267,7 @@ def _subject(result: GateResult, tick: str = "`") -> str:
     rows = f"{holdout.n_rows} rows"
     if holdout.n_clean is not None and holdout.n_clean != holdout.n_rows:
         rows += f", {holdout.n_clean} clean"
-    relative = " of the champion's error" if result.task == "regression" else ""
-    relative = relative if cfg.margin_kind == "relative" else ""
+    relative = " of the champion's error" if cfg.margin_kind == "relative" else ""
     return (
         f"{challenger.capitalize()} vs {champion} on holdout {tick}{holdout.sha256[:12]}{tick} "
         f"({rows}) · primary metric {tick}{cfg.primary_metric}{tick}, "
@@ -335,35 +335,37 @@ def _power_text(result: GateResult) -> str | None:
             "degrees of freedom)"
         )
     chances = " / ".join(f"{row.p_block(blocks) * 100:.0f} %" for row in oc)
-    if d95 == 0.0:  # nothing can pass: every challenger, an equal one too, is blocked
-        return (
-            f"this gate blocks even an equally good challenger with 95 % probability or more: "
-            f"{source.n} {where} cannot vouch for the margin (P(block) {chances})"
-        )
-    if result.task == "regression":  # losses in the error's units, not points of a score
-        what = f"a true {result.config.primary_metric} loss"
-        at = f"losses of {' / '.join(f'{row.drop:.4g}' for row in oc)}"
-    else:
+    if task_named(result.task).unit_scores:
         what = "a true drop"
         at = f"{' / '.join(f'{row.drop * 100:g}' for row in oc)} points"
+    else:  # losses in the error's units, not points of a score
+        what = f"a true {result.config.primary_metric} loss"
+        at = f"losses of {' / '.join(f'{row.drop:.4g}' for row in oc)}"
+    spread = f"standard error {source.se:.4f} on {source.n} {where}"
+    if d95 <= 0:  # the spread is wider than the margin: even an equal challenger is blocked
+        return (
+            f"this gate blocks even a challenger as good as the champion with 95 % probability"
+            f" ({spread}): too noisy to pass within the margin; more rows would; P(block) at"
+            f" {at}: {chances}"
+        )
     return (
-        f"this gate blocks {what} of {d95:.4f} or more with 95 % probability (standard "
-        f"error {source.se:.4f} on {source.n} {where}); P(block) at {at}: {chances}"
+        f"this gate blocks {what} of {d95:.4f} or more with 95 % probability ({spread});"
+        f" P(block) at {at}: {chances}"
     )
 
 
 def _oc_table(result: GateResult) -> list[str]:
     blocks = result.config.on_inconclusive == "fail"
     _, oc = result.decision.power(inconclusive_blocks=blocks)
-    regression = result.task == "regression"
-    head = f"True {result.config.primary_metric} loss" if regression else "True drop"
+    points = task_named(result.task).unit_scores
+    head = "True drop" if points else f"True {result.config.primary_metric} loss"
     lines = [
         f"| {head} | P(pass) | P(inconclusive) | P(fail) | P(block) |",
         "|---:|---:|---:|---:|---:|",
     ]
     for row in oc:
         cells = (
-            f"{row.drop:.4g}" if regression else f"{row.drop:.3f}",
+            f"{row.drop:.3f}" if points else f"{row.drop:.4g}",
             *(f"{p * 100:.1f} %" for p in (row.p_pass, row.p_inconclusive, row.p_fail)),
             f"{row.p_block(blocks) * 100:.1f} %",
         )
@@ -460,7 +462,7 @@ def _details(summary: str, body: list[str]) -> list[str]:
 
 def _footer(result: GateResult) -> str:
     cfg = result.config
-    if result.comparable and result.task == "regression":
+    if result.comparable and not task_named(result.task).has_classes:
         return (
             f"Paired bootstrap: {cfg.n_bootstrap} resamples of the clean holdout rows, percentile "
             f"interval, seed {cfg.seed}; the primary metric's interval is never narrower than "

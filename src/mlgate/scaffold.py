@@ -5,12 +5,13 @@ model_cards/ and a block of .gitignore lines. `plan` decides every file's conten
 would be created, overwritten or left alone; `apply` writes them. An existing file that would
 change is an error unless `force`, and then nothing at all is written.
 
-The workflows are written for the user's repository, not for mlgate's own: they install mlgate
-as a pinned tool (`mlgate==` the running version; the repository's requirements.lock, when there
-is one, pins the model's packages with hashes), read the registered model's name from params.yaml
-at run time, and filter no paths of mlgate's source tree. Their security shape (permissions,
-the comment workflow that never runs PR code, the production environment) is that of mlgate's own
-.github/workflows, which a test compares step by step.
+The workflows are short: each job checks out and calls mlgate's GitHub Action (action.yml at the
+root of mlgate's repository), pinned to a full commit SHA with the version in a comment, the form
+Dependabot updates. The action installs the repository's requirements.lock (or mlgate's) and
+mlgate itself with hashes, reads the model's name from params.yaml at run time, and holds the
+steps, so an upgrade is one reviewed line per job. Their security shape (permissions, the
+comment workflow that never runs PR code, the production environment) is that of mlgate's own
+.github/workflows, which a test compares job by job.
 """
 
 from __future__ import annotations
@@ -26,13 +27,20 @@ from .data import read_csv
 from .errors import UsageError
 from .estimators import ALIASES
 from .schema_inference import infer
+from .task import CLASSIFICATION, REGRESSION
+from .task import DEFAULT as DEFAULT_TASK
+from .task import NAMES as TASK_NAMES
+from .task import named as task_named
 
 __all__ = [
+    "DOCS_SECTIONS",
     "GITIGNORE_BEGIN",
     "GITIGNORE_END",
     "WORKFLOWS",
+    "Action",
     "Plan",
     "PlannedFile",
+    "action_pin",
     "apply",
     "next_steps",
     "plan",
@@ -43,20 +51,15 @@ __all__ = [
 WORKFLOWS = ("ci.yml", "pr.yml", "pr-comment.yml", "promote.yml")
 GITIGNORE_BEGIN = "# >>> mlgate"
 GITIGNORE_END = "# <<< mlgate"
-# Steps shared by the workflows: (placeholder, step file, the `if:` it runs under or None).
-_STEPS = (
-    ("@@INSTALL@@", "install-step.yml", None),
-    ("@@INSTALL_REMOTE@@", "install-step.yml", "steps.registry.outputs.kind == 'remote'"),
-    ("@@INSTALL_CONFIGURED@@", "install-step.yml", "steps.registry.outputs.configured == 'true'"),
-    ("@@MODEL_NAME_REMOTE@@", "model-name-step.yml", "steps.registry.outputs.kind == 'remote'"),
-    (
-        "@@MODEL_NAME_CONFIGURED@@",
-        "model-name-step.yml",
-        "steps.registry.outputs.configured == 'true'",
-    ),
-)
+# docs/github-setup.md's sections that the next steps link to (anchors as GitHub renders them).
+DOCS_SECTIONS = {
+    "secrets": "1-secrets-two-credentials",
+    "environment": "2-the-production-environment",
+    "protection": "3-branch-protection-on-main",
+}
+_LABELS = {"r2": "R²"}  # how params.yaml's comments name a metric
 _GATE = {
-    "classification": (
+    CLASSIFICATION: (
         "  primary_metric: f1_macro\n"
         "  # Non-inferiority margin: the largest macro-F1 loss a pass may hide. Three verdicts on\n"
         "  # the 95% interval [L, U] of (challenger - champion), on holdout rows neither model\n"
@@ -66,8 +69,13 @@ _GATE = {
         "  evidence: cv                    # an inconclusive holdout: cross-validate both configs\n"
         "  on_inconclusive: fail           # fail: block | warn: exit 0, no alias | pass\n"
         "  max_class_drop: 0.10            # no class's F1 may drop more than this\n"
+        "  # Absolute floors on the holdout, the first release included: a model below one is\n"
+        "  # never released, whatever the champion scores.\n"
+        "  thresholds:\n"
+        "    accuracy: $staging\n"
+        "    f1_macro: $staging\n"
     ),
-    "regression": (
+    REGRESSION: (
         "  primary_metric: rmse            # rmse | mae | r2\n"
         "  # Non-inferiority margin: the largest error increase a pass may hide, a share of the\n"
         "  # champion's error (relative) or in the target's units (absolute). Three verdicts on\n"
@@ -79,6 +87,11 @@ _GATE = {
         "  evidence: cv                    # an inconclusive holdout: cross-validate both configs\n"
         "  on_inconclusive: fail           # fail: block | warn: exit 0, no alias | pass\n"
         "  max_slice_loss: 0.10            # per value of data.slice_by, in the same units\n"
+        "  # Absolute floor on the holdout, the first release included: a model below it is\n"
+        "  # never released. R² 0 is what predicting the mean scores; $staging asks for that\n"
+        "  # share of the target's variance explained.\n"
+        "  thresholds:\n"
+        "    r2: $staging\n"
     ),
 }
 
@@ -86,6 +99,47 @@ _GATE = {
 def template(name: str) -> str:
     """A file shipped with mlgate under mlgate/templates/."""
     return resources.files("mlgate").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Action:
+    """mlgate's GitHub Action as the workflows pin it: `repository@commit # v<version>`."""
+
+    repository: str  # OWNER/REPO
+    commit: str  # 40 hex digits
+    version: str  # mlgate's version at that commit, for the comment Dependabot keeps current
+
+    @property
+    def uses(self) -> str:
+        return f"{self.repository}@{self.commit} # v{self.version}"
+
+    def docs(self, page: str, section: str | None = None) -> str:
+        """A page of mlgate's docs at the pinned commit, by the repository's URL."""
+        anchor = f"#{DOCS_SECTIONS[section]}" if section else ""
+        return f"https://github.com/{self.repository}/blob/{self.commit}/docs/{page}{anchor}"
+
+
+def action_pin(given: str | None) -> Action:
+    """The action to pin: `given` (OWNER/REPO@<40-hex commit>) or, when None, the repository and
+    commit this mlgate was built from (`mlgate --version`)."""
+    from . import __version__
+    from .provenance import ACTION_REF, built_from
+
+    if given is None:
+        given = built_from()
+        if given is None:
+            raise UsageError(
+                "this mlgate build records no repository and commit to pin its GitHub Action "
+                "to; pass --action OWNER/REPO@<40-hex commit> (mlgate's repository and a commit "
+                "of it)"
+            )
+    if not ACTION_REF.fullmatch(given):
+        raise UsageError(
+            f"--action {given}: pin the action to a full commit SHA, OWNER/REPO@<40 hex digits> "
+            "(for a tag: git ls-remote https://github.com/OWNER/REPO TAG prints its commit)"
+        )
+    repository, _, commit = given.partition("@")
+    return Action(repository, commit, __version__)
 
 
 @dataclass(frozen=True)
@@ -101,6 +155,8 @@ class Plan:
     files: tuple[PlannedFile, ...]
     model_name: str
     schema: schema_mod.Schema | None
+    action: Action
+    data_path: str
 
     @property
     def conflicts(self) -> list[Path]:
@@ -114,6 +170,7 @@ def plan(
     target: str | None = None,
     task: str | None = None,
     model_name: str | None = None,
+    action: str | None = None,
 ) -> Plan:
     """What `init` would write into the repository at `root`, and what exists already."""
     root = Path(root)
@@ -138,14 +195,15 @@ def plan(
     name = model_name or _model_name(root)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise UsageError(f"model name {name!r} must be letters, digits, '_', '.' or '-'")
+    pin = action_pin(action)  # after the data's checks: their message names the first problem
     contents = {
         Path("params.yaml"): _params(found, data_path, name, task),
-        **{Path(".github/workflows") / w: workflow(w) for w in WORKFLOWS},
+        **{Path(".github/workflows") / w: workflow(w, pin) for w in WORKFLOWS},
         Path("model_cards/README.md"): template("model_cards.md"),
     }
     files = [_planned(root, path, text) for path, text in contents.items()]
     files.append(_gitignore(root))
-    return Plan(root, tuple(files), name, found)
+    return Plan(root, tuple(files), name, found, pin, data_path)
 
 
 def apply(planned: Plan, *, force: bool = False) -> list[PlannedFile]:
@@ -163,24 +221,33 @@ def apply(planned: Plan, *, force: bool = False) -> list[PlannedFile]:
 
 
 def next_steps(planned: Plan) -> list[str]:
-    """What a person does next, in order; the section names are those of docs/github-setup.md."""
-    steps = []
+    """The three steps that follow `init` (README, "Use mlgate in your repository"); the docs
+    are linked at the pinned commit of mlgate's repository."""
+    docs = planned.action.docs
     if planned.schema is None:
-        steps.append(
-            "Describe your data: mlgate data infer-schema --data data/train.csv --target COLUMN "
-            "--write params.yaml (then check the ranges and categories it wrote)"
+        describe = (
+            f"Describe your data: mlgate data infer-schema --data {planned.data_path} --target "
+            "COLUMN --write params.yaml, then check the ranges and categories it wrote"
         )
-    steps += [
-        f"Train once locally: mlgate train (registers {planned.model_name} in ./mlflow.db)",
-        "Commit: git add params.yaml .github model_cards .gitignore && git commit -m 'mlgate'",
-        "Add the registry secrets MLFLOW_TRACKING_URI (and MLFLOW_TRACKING_USERNAME/PASSWORD): "
-        "docs/github-setup.md, section 1 'Secrets'",
-        "Create the 'production' environment with required reviewers and its own registry "
-        "secrets: docs/github-setup.md, section 2 'The production environment'",
-        "Protect main and require the 'gate' check: docs/github-setup.md, section 3 "
-        "'Branch protection on main'",
+    else:
+        describe = (
+            "Check params.yaml: the data: block was inferred from your CSV (ranges, categories);"
+            " the model: block is the model the first pull request trains"
+        )
+    return [
+        describe,
+        f"Commit the data file with what init wrote, push, and open a pull request (its 'gate' "
+        f"check trains and gates the model): git add {planned.data_path} params.yaml .github "
+        "model_cards .gitignore && git commit -m 'Gate the model with mlgate'. Merged, its model "
+        "becomes @champion (recorded in 'mlgate history'); with promotion.use_stages: false, as "
+        "written, no version changes stage (nothing goes to Staging or Production): deploy "
+        f"models:/{planned.model_name}@champion, or set it true to move Production/Archived "
+        "stages too",
+        "In the repository's settings: the registry secrets "
+        f"({docs('github-setup.md', 'secrets')}), the 'production' environment with required "
+        f"reviewers ({docs('github-setup.md', 'environment')}), and the 'gate' check required "
+        f"on main ({docs('github-setup.md', 'protection')})",
     ]
-    return steps
 
 
 def _model_name(root: Path) -> str:
@@ -193,44 +260,28 @@ def _params(found: schema_mod.Schema | None, data_path: str, name: str, task: st
         block = schema_mod.render(found, data_path)
         task = found.task
     else:
-        task = task or "classification"
+        task = task or DEFAULT_TASK
         block = (
             "data:\n"
             f"  path: {data_path}          # the committed CSV\n"
             "  # Describe it: mlgate data infer-schema --data data/train.csv --target COLUMN"
             " --write params.yaml\n"
-            f"  task: {task}  # classification | regression\n"
+            f"  task: {task}  # {' | '.join(TASK_NAMES)}\n"
         )
+    staging = f"{task_named(task).staging_threshold:g}"
     return Template(template("params.yaml")).substitute(
         data_block=block,
         name=name,
-        gate_block=_GATE[task],
+        gate_block=Template(_GATE[task_named(task)]).substitute(staging=staging),
         aliases=", ".join(ALIASES[task]),
-        staging="0.3" if task == "regression" else "0.85",
-        staged_by="R²" if task == "regression" else "accuracy",
+        staging=staging,
+        staged_by=_LABELS.get(task_named(task).staging_metric, task_named(task).staging_metric),
     )
 
 
-def workflow(file: str, version: str | None = None) -> str:
-    """A workflow as `init` writes it: the shared steps in place, mlgate pinned to `version`
-    (default: the running mlgate's)."""
-    from . import __version__
-
-    text = template(f"workflows/{file}")
-    for placeholder, step, condition in _STEPS:
-        if placeholder in text:
-            text = text.replace(placeholder + "\n", _step(step, condition))
-    text = re.sub(r"\n{3,}", "\n\n", text)  # a step file ends with a blank line, as steps do
-    return text.replace("@@MLGATE_VERSION@@", version or __version__)
-
-
-def _step(file: str, condition: str | None) -> str:
-    """A step file, with `if: <condition>` after its name line when given."""
-    lines = template(file).splitlines(keepends=True)
-    if condition is not None:
-        at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("- name:"))
-        lines.insert(at + 1, f"        if: {condition}\n")
-    return "".join(lines)
+def workflow(file: str, action: Action) -> str:
+    """A workflow as `init` writes it: every job's mlgate step pinned to `action`."""
+    return template(f"workflows/{file}").replace("@@ACTION@@", action.uses)
 
 
 def _planned(root: Path, path: Path, content: str) -> PlannedFile:

@@ -35,6 +35,10 @@ import yaml
 
 from . import yamltext
 from .errors import ConfigError, first_line
+from .task import ALL as ALL_TASKS
+from .task import DEFAULT as DEFAULT_TASK
+from .task import NAMES as TASK_NAMES
+from .task import named as task_named
 
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; callers that load data pay for it
     pass
@@ -50,7 +54,7 @@ __all__ = [
     "write",
 ]
 
-TASKS = ("classification", "regression")
+TASKS = TASK_NAMES  # data.task's values, declared in task.py
 KINDS = ("numeric", "categorical", "ignore")
 #: The keys of params.yaml's `data:` block that this module reads.
 SCHEMA_KEYS = ("task", "target", "slice_by", "schema")
@@ -97,7 +101,7 @@ class Schema:
     @property
     def classes(self) -> tuple[str, ...]:
         """A classification target's classes, in order; () for regression."""
-        return self.column(self.target).values if self.task == "classification" else ()
+        return self.column(self.target).values if task_named(self.task).has_classes else ()
 
     def to_dict(self) -> dict[str, Any]:
         """The `data:` keys as plain data (what `render` writes and `parse` reads back)."""
@@ -130,7 +134,7 @@ def parse(raw: Mapping[str, Any], source: str = "params.yaml") -> Schema:
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(f"{source}: data.{key} {message}")
 
-    task = raw.get("task", "classification")
+    task = raw.get("task", DEFAULT_TASK)
     if task not in TASKS:
         close = difflib.get_close_matches(str(task), TASKS, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
@@ -146,25 +150,28 @@ def parse(raw: Mapping[str, Any], source: str = "params.yaml") -> Schema:
     columns = tuple(_column(str(name), spec, fail) for name, spec in entries.items())
     names = [c.name for c in columns]
     if target not in names:
-        kind = "categorical, values: [...]" if task == "classification" else "numeric"
+        close = difflib.get_close_matches(target, names, n=1)
+        if close:  # a typo of a declared column, not a column missing from the schema
+            raise fail(
+                "target", f"{target!r} is not a column of data.schema (did you mean {close[0]}?)"
+            )
+        declared = task_named(task)
+        kind = declared.target_kind + (", values: [...]" if declared.has_classes else "")
         raise fail(
             "schema", f"has no entry for the target {target!r}; add {target}: {{type: {kind}}}"
         )
     label = columns[names.index(target)]
-    if task == "classification" and label.kind != "categorical":
+    declared = task_named(task)
+    if label.kind != declared.target_kind:
+        other = next(t.name for t in ALL_TASKS if t.name != task)
+        values = " with its classes as values" if declared.has_classes else ""
         raise fail(
             f"schema.{target}",
-            f"is {label.kind}, but a classification target must be categorical with its classes "
-            f"as values (or set data.task: regression)",
+            f"is {label.kind}, but a {task} target must be {declared.target_kind}{values} "
+            f"(or set data.task: {other})",
         )
-    if task == "classification" and len(label.values) < 2:
+    if declared.has_classes and len(label.values) < 2:
         raise fail(f"schema.{target}.values", "must list at least 2 classes")
-    if task == "regression" and label.kind != "numeric":
-        raise fail(
-            f"schema.{target}",
-            f"is {label.kind}, but a regression target must be numeric "
-            f"(or set data.task: classification)",
-        )
     if not label.required:
         raise fail(f"schema.{target}.required", "cannot be false: every row needs a target")
     slice_by = raw.get("slice_by")
@@ -246,7 +253,7 @@ def render(schema: Schema, path: str | None = None) -> str:
     lines = ["data:"]
     if path is not None:
         lines.append(f"  path: {_scalar(path)}")
-    lines.append(f"  task: {schema.task}  # classification | regression")
+    lines.append(f"  task: {schema.task}  # {' | '.join(TASK_NAMES)}")
     lines.append(f"  target: {_scalar(schema.target)}")
     if schema.slice_by:
         lines.append(f"  slice_by: {_scalar(schema.slice_by)}")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from .data import csv_line
 from .errors import DataError
 from .schema import TASKS, Column, Schema
+from .task import CLASSIFICATION, REGRESSION
+from .task import named as task_named
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,8 +68,8 @@ def infer(frame: pd.DataFrame, target: str, task: str | None = None, where: str 
     if task is None:
         integers = numbers.notna().all() and (numbers == numbers.round()).all()
         small = integers and numbers.nunique() <= MAX_INTEGER_CLASSES
-        task = "regression" if numbers.notna().all() and not small else "classification"
-    if task == "regression" and numbers.isna().any():
+        task = (REGRESSION if numbers.notna().all() and not small else CLASSIFICATION).name
+    if not task_named(task).has_classes and numbers.isna().any():
         bad = labels.index[numbers.isna()][0]
         raise DataError(
             f"{where}: regression target {target} must be numeric, got {labels[bad]!r} on CSV "
@@ -76,7 +78,7 @@ def infer(frame: pd.DataFrame, target: str, task: str | None = None, where: str 
     columns = []
     for name in frame.columns:
         if name == target:
-            if task == "classification":
+            if task_named(task).has_classes:
                 classes = tuple(sorted(labels.astype(str).unique(), key=_natural))
                 if len(classes) < 2:
                     raise DataError(

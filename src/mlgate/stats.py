@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .task import CLASSIFICATION
+
 __all__ = [
     "METRICS",
     "McNemarResult",
@@ -37,7 +39,7 @@ __all__ = [
 
 #: Scalar metrics the bootstrap can resample (per-class F1 is reported by
 #: `classification_metrics`, but intervals are computed for these only).
-METRICS = ("accuracy", "f1_macro", "precision_macro", "recall_macro")
+METRICS = CLASSIFICATION.metrics
 
 # Bound the (chunk x n_rows) weight matrix of the bootstrap to ~32 MB of int64.
 _MAX_CELLS_PER_CHUNK = 4_000_000

@@ -14,6 +14,7 @@ from tabulate import tabulate
 from .card import history_rows
 from .registry import STAGES
 from .stats import METRICS
+from .task import recognise
 
 if TYPE_CHECKING:
     from .catalog import AliasChange, Best, Comparison, ModelSummary, StageChange, VersionList
@@ -78,8 +79,7 @@ def render_versions(listing: VersionList, extra_metrics: tuple[str, ...] = ()) -
         others = f" ({listing.total} in other stages)" if listing.stage and listing.total else ""
         return f"{listing.model} has no versions{where}{others}."
     logged = {m for r in listing.rows for m in r.metrics}
-    regression = "rmse" in logged and not logged & {key for _, key in _VERSION_METRICS}
-    columns = list(_ERROR_METRICS if regression else _VERSION_METRICS)
+    columns = list(_VERSION_METRICS if recognise(logged).has_classes else _ERROR_METRICS)
     shown = {key for _, key in columns}
     columns += [(m, m) for m in dict.fromkeys(extra_metrics) if m not in shown]
     headers = ["Version", "Stage", *(label for label, _ in columns), "Aliases"]

@@ -15,12 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from . import data, estimators
 from .config import Params
-from .errors import ConfigError
-from .fingerprint import Fingerprint, of_worktree
+from .errors import ConfigError, UsageError
+from .fingerprint import Fingerprint, of_worktree, uncommitted_inputs
 from .registry import METRIC_TAG_PREFIX
 from .regression import regression_metrics
 from .rows import TRAINING_RECORD, canonical_value, training_record
 from .stats import classification_metrics, confusion_matrix
+from .task import DEFAULT as DEFAULT_TASK
+from .task import named as task_named
+
+# Whether the version's tracked training inputs differed from its recorded commit ("true"/"false").
+DIRTY_TAG = "mlgate.git_dirty"
+NO_COMMIT = "not in a git repository: no commit is recorded for this version"
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -52,6 +58,7 @@ class TrainResult:
     model_uri: str
     run_url: str | None = None
     messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the new version's provenance
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,7 +118,7 @@ def cross_validate(
     X = dataset.frame[dataset.features]  # ignored columns (ids) are no model input
     y = dataset.frame[params.data.target].to_numpy()
     metric = params.gate.primary_metric
-    regression = params.data.schema.task == "regression"
+    task = task_named(params.data.schema.task)
     own = None
     if champion_labels is not None:
         own = np.asarray(champion_labels, dtype=object)
@@ -119,7 +126,7 @@ def cross_validate(
         present = np.asarray([v is not None for v in own])
         # The champion's label as the challenger's column type, where both files agree on it.
         champion_y = np.where(present & (own == texts), y, own)
-        if regression:
+        if not task.has_classes:
             champion_y = np.where(present, champion_y, np.nan)
     last: dict[Any, Any] = {}
 
@@ -130,7 +137,7 @@ def cross_validate(
         if role == "champion" and own is not None:
             rows = train_rows[present[train_rows]]
             labels = champion_y[rows]
-            if regression:
+            if not task.has_classes:
                 labels = labels.astype(float)
         # The same configuration on the same rows and labels is the same model: reuse its fit.
         key = (same_config or role, rows.tobytes(), tuple(labels.tolist()), test_rows.tobytes())
@@ -142,21 +149,21 @@ def cross_validate(
         return last[key]
 
     def score(truth: Any, predicted: Any) -> float:
-        if regression:
-            value = float(regression_metrics(truth, predicted)[metric])
-            return value if metric == "r2" else -value
-        return float(classification_metrics(truth, predicted, classes)[metric])
+        # Cross-validation compares scores that improve upwards: an error counts negatively.
+        if task.has_classes:
+            return float(classification_metrics(truth, predicted, classes)[metric])
+        return task.gain(metric, float(regression_metrics(truth, predicted)[metric]))
 
     cfg = params.gate
     return paired_cv(
-        y.astype(float) if regression else y,
+        y if task.has_classes else y.astype(float),
         fit_predict,
         score,
         k=cfg.cv_folds,
         repeats=cfg.cv_repeats,
         seed=cfg.seed,
         confidence=cfg.confidence if confidence is None else confidence,
-        stratify=not regression,
+        stratify=task.stratified,
         scored=scored,
         max_repeats=max_repeats,
         budget_s=budget_s,
@@ -181,16 +188,16 @@ def _with_model(params: Params, inputs: Mapping[str, Any], whose: str) -> Params
     return replace(params, model=chosen)
 
 
-def evaluate(y_true: Any, y_pred: Any, classes: list[str], task: str = "classification") -> dict:
+def evaluate(y_true: Any, y_pred: Any, classes: list[str], task: str = DEFAULT_TASK) -> dict:
     """The metrics every version logs: classification's overall scores and one F1 per class
     (`f1_<class>`), or regression's RMSE, MAE and R².
 
     The gate computes its metrics with the same functions, so logged and gated numbers agree.
     """
-    if task == "regression":
-        metrics = regression_metrics(y_true, y_pred)
-    else:
+    if task_named(task).has_classes:
         metrics = classification_metrics(y_true, y_pred, classes)
+    else:
+        metrics = regression_metrics(y_true, y_pred)
     return {k: round(float(v), 6) for k, v in metrics.items() if k != "per_class_f1"}
 
 
@@ -264,17 +271,30 @@ def train(
     metrics_path: Path | None = None,
     figure_path: Path | None = None,
     model_dir: Path | None = None,
+    reuse: bool = True,
+    committed_only: str | None = None,
 ) -> TrainResult:
     """Train and register a version, or reuse the one already registered for these inputs.
 
     `holdout` is `data.holdout(params.data, path)`; `fingerprint` defaults to the one of the
-    files under `root` (what `release` and the gate look the version up by).
+    files under `root` (what `release` and the gate look the version up by). `reuse=False`
+    always trains: `release` builds its own when it trusts none of the registered ones.
+
+    The version records whether its tracked training inputs differed from the commit it names
+    (`mlgate.git_dirty`); `committed_only` (who asks: the release, a CI run) refuses such a build
+    before anything is trained or registered.
     """
     name = params.mlflow.registered_model_name
     dataset, split, classes = holdout.dataset, holdout.split, holdout.classes
     if fingerprint is None:
         fingerprint = of_worktree(params, dataset.path, root)
-    existing = registry.find_by_fingerprint(name, fingerprint.value)
+    dirty = uncommitted_inputs(params, root)
+    if dirty and committed_only:
+        raise UsageError(
+            f"the training inputs {', '.join(dirty)} differ from the commit: {committed_only}"
+            " trains only committed inputs; commit them (or restore them) and re-run"
+        )
+    existing = registry.find_by_fingerprint(name, fingerprint.value) if reuse else None
     if existing is not None:
         metrics = registry.run_metrics([existing.run_id]).get(existing.run_id, {})
         if metrics_path:
@@ -300,9 +320,9 @@ def train(
     trusted = estimators.checked_trusted_types(pipeline, params.model.trusted_types, params.source)
     predictions = pipeline.predict(split.X_test)
     metrics = evaluate(split.y_test, predictions, classes, task)
-    if task == "classification":
+    if task_named(task).has_classes:
         metrics |= _roc_auc(pipeline, split.X_test, split.y_test, classes)
-    staged_by = "r2" if task == "regression" else "accuracy"
+    staged_by = task_named(task).staging_metric
     validation = (
         "passed" if metrics[staged_by] >= params.mlflow.staging_threshold else "needs_review"
     )
@@ -320,7 +340,7 @@ def train(
             dataset.frame[params.data.target].to_numpy(),
         ),
     }
-    if task == "classification":
+    if task_named(task).has_classes:
         figure_path = figure_path or Path("reports/confusion_matrix.png")
         _confusion_png(split.y_test, predictions, classes, figure_path)
         artifacts["figure"] = figure_path
@@ -335,6 +355,7 @@ def train(
         "n_features": str(split.X_train.shape[1]),
         "dataset_size": str(len(dataset.frame)),
         "mlgate.fingerprint": fingerprint.value,
+        **({} if dirty is None else {DIRTY_TAG: str(bool(dirty)).lower()}),
         "mlgate.data_sha256": fingerprint.data_sha256,
         "mlgate.holdout_sha256": split.holdout_sha256,
         **{f"{METRIC_TAG_PREFIX}{k}": repr(v) for k, v in logged_metrics.items()},
@@ -375,10 +396,11 @@ def train(
         model_uri=f"models:/{name}/{logged.version}",
         run_url=registry.run_url(logged.run_id),
         messages=messages,
+        warnings=[NO_COMMIT] if dirty is None and "git_sha" not in tags else [],
     )
 
 
-def estimator_name(spec: str, task: str = "classification") -> str:
+def estimator_name(spec: str, task: str = DEFAULT_TASK) -> str:
     """'random_forest' -> 'RandomForest': the class an alias or import path names, without
     'Classifier' or 'Regressor'."""
     path = estimators.ALIASES[task].get(spec, spec)

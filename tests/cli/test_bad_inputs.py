@@ -304,6 +304,22 @@ CASES = [
         _params("  test_size:", "  tset_size:"),
     ),
     Case(
+        "params-target-typo",
+        ("train",),
+        2,
+        "params.yaml: data.target 'NObeyesdat' is not a column of data.schema"
+        " (did you mean NObeyesdad?)",
+        _params("  target: NObeyesdad", "  target: NObeyesdat"),
+    ),
+    Case(
+        "params-primary-metric-typo",
+        GATE_V2,
+        2,
+        "gate.primary_metric must be one of accuracy, f1_macro, precision_macro, recall_macro,"
+        " got 'f1_macor' (did you mean f1_macro?)",
+        _params("primary_metric: f1_macro", "primary_metric: f1_macor"),
+    ),
+    Case(
         "params-wrong-type",
         ("train",),
         2,

@@ -307,14 +307,27 @@ def test_init_through_the_cli(tmp_path: Path, monkeypatch) -> None:
     shutil.copy(DIABETES / "data" / "diabetes.csv", root / "data" / "diabetes.csv")
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    args = ["init", "repo", "--data", "repo/data/diabetes.csv", "--target", "progression"]
+    pin = ["--action", f"acme/mlgate@{'a' * 40}"]
+    args = ["init", "repo", "--data", "repo/data/diabetes.csv", "--target", "progression", *pin]
     done = runner.invoke(main, args)
     assert done.exit_code == 0, done.output
     assert "   create  params.yaml\n" in done.output
-    assert "  1. Train once locally: mlgate train (registers repo_model in ./mlflow.db)" in (
-        done.output
-    )
-    again = runner.invoke(main, ["init", "repo"])  # a different params.yaml (no --data)
+    assert f"The workflows call acme/mlgate@{'a' * 40} # v" in done.output
+    assert "  2. Commit the data file with what init wrote" in done.output
+    assert "git add data/diabetes.csv params.yaml" in done.output
+    # What use_stages: false means, said where a newcomer reads it: the next steps and params.
+    assert (
+        "git commit -m 'Gate the model with mlgate'. Merged, its model becomes @champion"
+        " (recorded in 'mlgate history'); with promotion.use_stages: false, as written, no"
+        " version changes stage (nothing goes to Staging or Production): deploy"
+        " models:/repo_model@champion, or set it true to move Production/Archived stages too\n"
+    ) in done.output
+    written = (root / "params.yaml").read_text()
+    assert "# false: mlgate moves aliases only. A merge to main points @champion" in written
+    assert "# With promotion.use_stages: true, a trained version with R² at or above it" in written
+    # An absolute floor for the first release: R² of the staging threshold, above the mean's 0.
+    assert "  thresholds:\n    r2: 0.3\n" in written
+    again = runner.invoke(main, ["init", "repo", *pin])  # a different params.yaml (no --data)
     assert again.exit_code == 2
     assert again.output == (
         "mlgate: error: params.yaml already exist(s) and would change; pass --force to overwrite\n"

@@ -648,3 +648,30 @@ def test_guide_alias_command_moves_the_champion(model: str, registry_uri: str) -
     assert f"Promoted {model} v3 to Production; archived v2." in result.stdout
     assert "recorded: promote by tester: alias command" in result.stdout
     assert aliases(registry_uri, model) == {"champion": "3"}
+
+
+def test_read_only_commands_read_a_server_without_mlflow(model: str, registry_uri: str) -> None:
+    """`list`, `versions`, `history`, `compare` and `best` against a tracking server use the
+    standard library's HTTP client (rest.py): importing mlflow was most of their start-up. The
+    tables they print are the ones asserted above, on both backends."""
+    if not registry_uri.startswith("http"):
+        pytest.skip("sqlite is read through mlflow's store")
+    commands = [
+        ["list"],
+        ["versions", model],
+        ["history", model],
+        ["compare", model, "1", "3"],
+        ["best", model],
+    ]
+    code = (
+        "import sys; from mlgate.cli import main\n"
+        f"for args in {commands!r}:\n"
+        "    main(args, standalone_mode=False)\n"
+        "print('IMPORTED', sorted(m for m in ('mlflow', 'requests') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "IMPORTED []"
+    assert f"Best {model} version by accuracy" in done.stdout

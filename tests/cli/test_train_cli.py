@@ -87,7 +87,11 @@ def test_train_json_is_the_result(fast_project):
         "model_uri",
         "run_url",
         "messages",
+        "warnings",
     }
+    assert payload["warnings"] == [
+        "not in a git repository: no commit is recorded for this version"
+    ]
     assert payload["model_uri"] == "models:/obesity_classifier/1"
     assert 0 < payload["metrics"]["accuracy"] <= 1
 
@@ -230,7 +234,8 @@ def test_lock_mismatch_is_one_warning_line_outside_ci(fast_project, monkeypatch)
     assert result.stderr.splitlines() == [
         f"warning: scikit-learn {installed} installed, requirements.lock pins 9.9.9: the"
         " fingerprint claims the locked versions; install the lock: uv pip install"
-        " --require-hashes -r requirements.lock"
+        " --require-hashes -r requirements.lock",
+        "warning: not in a git repository: no commit is recorded for this version",
     ]
     assert result.stdout.startswith("Registered obesity_classifier v1 (stage: Staging)\n")
 
@@ -286,3 +291,75 @@ def test_the_library_trains_without_context_tags(fast_project):
     result = train(params, registry, data.holdout(params.data), root=fast_project)
     described = registry.get_version(params.mlflow.registered_model_name, result.version)
     assert described.description.endswith(" rows")
+
+
+# --- provenance: the commit a version names, and whether its inputs matched it -----------------
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def _committed(root: Path) -> None:
+    """The project as a git repository with everything committed (the registry ignored)."""
+    (root / ".gitignore").write_text("mlflow.db\nmlruns/\nmlartifacts/\nreports/\nmetrics.json\n")
+    _git(root, "init", "-q")
+    _git(root, "-c", "user.name=Ada", "-c", "user.email=ada@example.org", "add", "-A")
+    _git(root, "-c", "user.name=Ada", "-c", "user.email=ada@example.org", "commit", "-qm", "x")
+
+
+def _version_tags(root: Path, version: str) -> dict[str, str]:
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return client.get_model_version("obesity_classifier", version).tags
+
+
+def test_a_version_records_whether_its_inputs_matched_its_commit(fast_project, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    _committed(fast_project)
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert _version_tags(fast_project, "1")["mlgate.git_dirty"] == "false"
+
+    # An uncommitted edit of params.yaml: the version names HEAD's commit, and says it differs.
+    set_model_params(fast_project, n_estimators=20, max_depth=12, random_state=42)
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 0, result.output
+    tags = _version_tags(fast_project, "2")
+    assert tags["mlgate.git_dirty"] == "true" and len(tags["git_sha"]) == 40
+
+
+def test_ci_and_release_refuse_a_dirty_build_and_register_nothing(fast_project, monkeypatch):
+    _committed(fast_project)
+    set_model_params(fast_project, n_estimators=20, max_depth=12, random_state=42)
+    monkeypatch.setenv("CI", "true")
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "mlgate: error: the training inputs params.yaml differ from the commit: a CI run"
+        " (CI=true) trains only committed inputs; commit them (or restore them) and re-run"
+    ]
+    assert _registry_state(fast_project) == []
+
+    monkeypatch.delenv("CI")
+    result = CliRunner().invoke(main, ["release", "--before", "0" * 40])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "mlgate: error: the training inputs params.yaml differ from the commit: a release"
+        " trains only committed inputs; commit them (or restore them) and re-run"
+    ]
+    assert _registry_state(fast_project) == []
+
+
+def test_outside_git_one_warning_says_no_commit_is_recorded(fast_project, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: not in a git repository: no commit is recorded for this version"
+    ]
+    assert "git_sha" not in _version_tags(fast_project, "1")
+    assert "mlgate.git_dirty" not in _version_tags(fast_project, "1")

@@ -17,7 +17,7 @@ import yaml
 
 from ..conftest import REPO
 from .gitrepo import NULL_SHA, Clone, _run, clone_of
-from .test_lifecycle import _client, commit_card, release
+from .test_lifecycle import _client, commit_card, outputs, release
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +58,10 @@ def test_example_lifecycle(tmp_path: Path, project: str) -> None:
 
     # init writes the project; the example's params.yaml is what it wrote (plus, for diabetes,
     # the documented edit: sex declared categorical and the per-slice column).
-    done = main.mlgate("init", "--data", f"data/{csv}", "--target", target, "--model-name", model)
+    pin = f"acme/mlgate@{'0' * 40}"
+    done = main.mlgate(
+        "init", "--data", f"data/{csv}", "--target", target, "--model-name", model, "--action", pin
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Next steps:" in done.stdout and "docs/github-setup.md" in done.stdout
     written = (main.path / "params.yaml").read_text()
@@ -125,3 +128,33 @@ def test_example_lifecycle(tmp_path: Path, project: str) -> None:
         assert "Accuracy" in listing and "by accuracy (higher is better)" in best
     compared = main.mlgate("compare", model, "1", "2")
     assert (compared.returncode == 0 and "rmse" in compared.stdout) or project != "diabetes"
+
+
+def test_init_floor_fails_a_first_model_no_better_than_the_mean(tmp_path: Path) -> None:
+    """Without a champion only the absolute thresholds apply: the floor `init` writes (R² 0.3)
+    keeps a model that predicts the training mean (R² about 0) from becoming the first champion."""
+    model = "diabetes_model"
+    uri = f"sqlite:///{tmp_path / 'registry.db'}"
+    origin = tmp_path / "origin.git"
+    _run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], tmp_path)
+    main = clone_of(origin, tmp_path / "work", uri)
+    main.git("symbolic-ref", "HEAD", "refs/heads/main")
+    shutil.copytree(EXAMPLES / "diabetes" / "data", main.path / "data")
+    done = main.mlgate(
+        *("init", "--data", "data/diabetes.csv", "--target", "progression"),
+        *("--model-name", model, "--action", f"acme/mlgate@{'0' * 40}"),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    _set_model(main, "sklearn.dummy.DummyRegressor")
+    main.commit_all("mlgate init with a constant model")
+
+    out = tmp_path / "github_output"
+    out.write_text("")
+    released = main.mlgate("release", "--before", NULL_SHA, GITHUB_OUTPUT=str(out))
+    assert released.returncode == 1, released.stdout + released.stderr
+    # It says what it trained and registered, as `train` does, then why it is not released.
+    assert released.stdout.startswith(f"Registered {model} v1 (stage: None)\n"), released.stdout
+    assert "FAIL threshold.r2" in released.stdout
+    assert outputs(out) == {"changed": "false", "champion_version": "", "action": "rejected"}
+    client = _client(uri)
+    assert client.get_registered_model(model).aliases == {}

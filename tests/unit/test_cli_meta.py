@@ -39,7 +39,9 @@ def test_every_command_has_help(path):
 
 
 def test_version_and_usage_errors():
-    assert CliRunner().invoke(main, ["--version"]).output.startswith("mlgate, version ")
+    from mlgate import __version__
+
+    assert CliRunner().invoke(main, ["--version"]).output.startswith(f"mlgate {__version__} (")
     result = CliRunner().invoke(main, ["no-such-command"])
     assert result.exit_code == 2
 

@@ -156,3 +156,41 @@ def test_each_rule_has_one_home(rule: str, pattern: str, home: str):
         if re.search(pattern, path.read_text(encoding="utf-8"))
     )
     assert found == [home], f"{rule} is written in {found}: call {home}'s function instead"
+
+
+def _task_names_in(path: Path) -> list[int]:
+    """Lines where code (not a docstring) spells a task's name: where it decides by the name."""
+    import ast
+
+    from mlgate.task import NAMES
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and node.value in NAMES and id(node) not in docstrings
+    ]
+
+
+def test_few_modules_decide_by_the_task_s_name():
+    # Each task is declared once (task.py); the rest asks its fields (stratified, has_classes,
+    # metrics, ...), so a third task or a changed rule is one edit, not thirteen.
+    deciding = {
+        path.name: lines for path in sorted(PACKAGE.glob("*.py")) if (lines := _task_names_in(path))
+    }
+    assert "task.py" in deciding
+    assert len(deciding) <= 3, f"modules that spell a task's name (file: lines): {deciding}"
+
+
+def test_the_task_name_counter_sees_a_decision_by_name(tmp_path: Path):
+    module = tmp_path / "m.py"
+    module.write_text('"""Says regression."""\n\ndef f(t):\n    return t == "regression"\n')
+    assert _task_names_in(module) == [4]

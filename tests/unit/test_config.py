@@ -47,6 +47,10 @@ def test_empty_file_gives_defaults():
         ("data: {test_size: 'a lot'}", "data.test_size must be a number, got 'a lot'"),
         ("data: {random_state: 1.5}", "data.random_state must be an integer, got 1.5"),
         ("promotion: {use_stages: 'yes'}", "promotion.use_stages must be true or false, got 'yes'"),
+        (
+            "promotion: {build: relase}",
+            "promotion.build must be one of pr, release, got 'relase' (did you mean release?)",
+        ),
         ("model: {estimator: 7}", "model.estimator must be an alias or an import path, got 7"),
         ("model: {numeric: scaled}", "model.numeric must be one of auto, passthrough, standard"),
         ("model: {params: [1, 2]}", "model.params must be a mapping, got a list"),
@@ -61,6 +65,11 @@ def test_empty_file_gives_defaults():
             "gate: {primary_metric: f1_Normal_Weight}",
             "got 'f1_Normal_Weight' (per-class F1 has no paired interval: gate it with"
             " gate.max_class_drop or gate.thresholds.f1_Normal_Weight)",
+        ),
+        (
+            "gate: {primary_metric: f1_macor}",
+            "gate.primary_metric must be one of accuracy, f1_macro, precision_macro,"
+            " recall_macro, got 'f1_macor' (did you mean f1_macro?)",
         ),
         (
             "gate: {thresholds: {accuracy: 2}}",

@@ -285,3 +285,18 @@ def test_every_json_key_is_documented() -> None:
     keys |= set(document["metrics"][0]) | set(document["per_class"][0]) | set(document["mcnemar"])
     undocumented = sorted(k for k in keys if f"`{k}`" not in doc)
     assert not undocumented, f"document these keys in {SCHEMA_DOC.name}: {undocumented}"
+
+
+def test_power_too_noisy_for_any_pass_is_said_plainly() -> None:
+    """A spread wider than the margin makes δ95 negative: never "blocks a drop of -0.0010"."""
+    rows = np.r_[0:8, 105:113, 210:218, 315:323]  # 32 rows; the challenger misses half
+    champion = _model("1", {}, predictions=Y[rows])
+    wrong = Y[rows].copy()
+    wrong[::2] = CLASSES[0]
+    challenger = _model("2", {}, predictions=wrong)
+    result = evaluate(Y[rows], CLASSES, challenger, champion, GateConfig(margin=0.01), SHA)
+    text = render_text(result)
+    assert "blocks a true drop of -" not in text
+    assert "this gate blocks even a challenger as good as the champion with 95 % probability" in (
+        text
+    )

@@ -106,9 +106,11 @@ class Act:
         *,
         secrets: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
+        actions: dict[str, Path] | None = None,
     ) -> RunResult:
         """Run `job` of `workflow` (a file name in .github/workflows) for `event`, after the
-        jobs it needs (act runs a job's `needs` first, in the same run)."""
+        jobs it needs (act runs a job's `needs` first, in the same run); `actions` maps more
+        `uses:` values (OWNER/REPO@SHA) to the directories act runs them from."""
         return self.run(
             event.checkout,
             event.name,
@@ -118,6 +120,7 @@ class Act:
             secrets=secrets,
             env=env,
             inputs=event.inputs,
+            actions=actions,
         )
 
     def artifact(self, run_id: int, name: str) -> Path:
@@ -135,6 +138,7 @@ class Act:
         secrets: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
         inputs: dict[str, str] | None = None,
+        actions: dict[str, Path] | None = None,
         timeout: float = 1200,
     ) -> RunResult:
         """Run `job` of `workflow` for `event` with `payload`, in a copy of `checkout`."""
@@ -163,7 +167,7 @@ class Act:
             str(secret_file),
             "--json",
         ]
-        for uses, directory in pinned_actions().items():
+        for uses, directory in {**pinned_actions(), **(actions or {})}.items():
             args += ["--local-repository", f"{uses}={directory}"]
         run_env = {
             "GITHUB_RUN_ID": str(run_id),

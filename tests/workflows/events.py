@@ -67,6 +67,12 @@ class Project:
             git(self.dev, "config", key, value)
         git(self.dev, "config", "commit.gpgsign", "false")
         git(self.dev, "symbolic-ref", "HEAD", "refs/heads/main")
+        self.populate(model_params)
+        self.commit("Initial project")
+        self.git("push", "-q", "origin", "main")
+
+    def populate(self, model_params: dict[str, Any]) -> None:
+        """The first commit's files: this repository's, with the model's parameters set."""
         files = git(REPO, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
         for rel in files:
             source = REPO / rel
@@ -75,8 +81,6 @@ class Project:
             (self.dev / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, self.dev / rel)
         self.edit_params(model={"params": dict(model_params)})
-        self.commit("Initial project")
-        self.git("push", "-q", "origin", "main")
 
     # -- the developer's side ---------------------------------------------------------------
 

@@ -85,7 +85,7 @@ def test_the_promote_workflow_init_writes_starts_on_every_training_input():
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / ".git").mkdir()
-        planned = scaffold.plan(root, model_name="churn")
+        planned = scaffold.plan(root, model_name="churn", action=f"acme/mlgate@{'0' * 40}")
         params_text = next(f.content for f in planned.files if f.path.name == "params.yaml")
         params = parse_params(params_text.replace("random_forest", "models.forest.Forest"), "p")
         promote = next(f for f in planned.files if f.path.name == "promote.yml")
