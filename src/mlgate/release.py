@@ -6,10 +6,14 @@ truth (README, Architecture, "Git is the source of truth"):
 
 - the tree is older than the last released commit (a stale re-run): nothing changes;
 - unchanged inputs and a champion exist: nothing to release (a manual rollback is respected);
-- otherwise the version with the tree's fingerprint is the candidate (trained now if none has it);
+- otherwise a version with the tree's fingerprint is the candidate: the champion, a former
+  champion, else (`promotion.build: pr`) the newest one that passes verification (registry.py's
+  `verify_model`: one that fails is ignored and reported, never loaded). None left, or
+  `promotion.build: release`: this process trains the commit's own;
 - it is already the champion: nothing to do but finish any interrupted bookkeeping;
 - it was champion before (a revert): restored without a gate, recorded as a rollback;
-- it failed its gate at an earlier release: it stays rejected (a manual promotion overrides);
+- it failed its gate at an earlier release: it stays rejected (a manual promotion overrides); a
+  push that changes no training input only says so (exit 0);
 - else it is gated now, by this process with the binding policy (never trusting verdict tags a
   PR job could have written), against the current champion, and promoted only on a pass.
 

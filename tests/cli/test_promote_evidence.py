@@ -14,6 +14,7 @@ from mlgate import card_facts, release, verdict
 from mlgate.cli import main
 from mlgate.config import load_params
 from mlgate.data import holdout
+from mlgate.estimators import trusted_types
 from mlgate.registry import connect, load_model
 
 from ..conftest import FAST_MODEL, set_model_params
@@ -30,9 +31,9 @@ def _run(*args: str):
 def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
 
-    def counted(registry, name, version):
+    def counted(registry, name, version, trusted):
         seen.append(str(version))
-        return load_model(registry, name, version)
+        return load_model(registry, name, version, trusted)
 
     for module in (release, card_facts):
         monkeypatch.setattr(module, "load_model", counted)
@@ -81,7 +82,8 @@ def test_stored_predictions_are_the_models_own(gated_v2) -> None:
     rows = holdout(params.data)
     stored = verdict.load(registry, registry.get_version(MODEL, "2").run_id)
     for version in ("1", "2"):
-        predicted = load_model(registry, MODEL, version).model.predict(rows.split.X_test)
+        trusted = trusted_types()
+        predicted = load_model(registry, MODEL, version, trusted).model.predict(rows.split.X_test)
         assert list(stored.scored(version, rows.sha256)) == [str(p) for p in predicted]
     assert stored.scored("2", "another holdout") is None
     assert stored.scored("3", rows.sha256) is None

@@ -7,8 +7,9 @@ release. The loader module writes a marker file when imported: that file must ne
 
 `mlgate release` ignores the planted version (one line naming it and why), trains the merged
 commit's own version in its process and releases it; `gate`, `card` and `promote` refuse it with
-one line and load nothing of it. Every command runs the installed `mlgate` script in a real clone
-against a real sqlite registry.
+one line and load nothing of it. A version whose MLmodel trusts a type for itself is refused too,
+and `promotion.build: release` promotes only versions the release job built. Every command runs
+the installed `mlgate` script in a real clone against a real sqlite registry.
 """
 
 from __future__ import annotations
@@ -171,3 +172,33 @@ def test_types_a_version_trusts_itself_are_not_trusted(tmp_path: Path) -> None:
         f" it holds type {', '.join(own)}, which the binding policy does not trust"
         " (model.trusted_types)"
     )
+
+
+def test_build_release_promotes_only_what_the_release_job_built(tmp_path: Path) -> None:
+    """`promotion.build: release`: a PR's verified version with the tree's fingerprint is not
+    reused; the release trains its own, and the card says the release job built it."""
+    uri = f"sqlite:///{tmp_path / 'registry.db'}"
+    _, main = make_origin(tmp_path, uri, FAST_MODEL)
+    raw = yaml.safe_load((main.path / "params.yaml").read_text())
+    raw["promotion"]["build"] = "release"
+    (main.path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    main.commit_all("Build every release in the release job")
+    code, out, err = _run(main, "release", "--before", NULL_SHA)
+    assert code == 0, out + err
+
+    main.git("checkout", "-q", "-b", "more-trees")
+    main.set_model_params(**{**FAST_MODEL, "n_estimators": 31})
+    main.commit_all("One more tree")
+    code, out, err = _run(main, "train", "--pr-number", "4")  # the PR job's version: v2
+    assert code == 0 and out.startswith(f"Registered {MODEL} v2"), out + err
+    main.git("checkout", "-q", "main")
+    main.git("merge", "-q", "--no-ff", "more-trees", "-m", "Merge pull request #4 from more-trees")
+    code, out, err = _run(main, "release", "--policy-from", "HEAD^1")
+
+    assert code == 0, out + err
+    assert "v3 is champion (was v1): promoted" in out
+    client = _client(uri)
+    assert client.get_model_version(MODEL, "3").tags["mlgate.built_by"] == "release"
+    assert "mlgate.built_by" not in client.get_model_version(MODEL, "2").tags
+    card = (main.path / "model_cards" / f"{MODEL}.md").read_text()
+    assert "| Built by | the release job (`mlgate release`" in card

@@ -47,6 +47,10 @@ def test_empty_file_gives_defaults():
         ("data: {test_size: 'a lot'}", "data.test_size must be a number, got 'a lot'"),
         ("data: {random_state: 1.5}", "data.random_state must be an integer, got 1.5"),
         ("promotion: {use_stages: 'yes'}", "promotion.use_stages must be true or false, got 'yes'"),
+        (
+            "promotion: {build: relase}",
+            "promotion.build must be one of pr, release, got 'relase' (did you mean release?)",
+        ),
         ("model: {estimator: 7}", "model.estimator must be an alias or an import path, got 7"),
         ("model: {numeric: scaled}", "model.numeric must be one of auto, passthrough, standard"),
         ("model: {params: [1, 2]}", "model.params must be a mapping, got a list"),
