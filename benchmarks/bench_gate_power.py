@@ -367,10 +367,14 @@ def _case(name: str, params: Params, frame: Any, r: int) -> tuple[Version, Versi
             Version(_with(params, "data", random_state=2000 + r), frame),
         )
     if name.startswith("small-"):
+        # A model of a few hundred rows scores under params.yaml's absolute floors (accuracy
+        # 0.85) whoever trains it: only the comparison is judged here.
+        gate = dataclasses.replace(params.gate, thresholds=MappingProxyType({}))
+        base = dataclasses.replace(params, gate=gate)
         n = int(name.split("-")[1])
         sample = frame.sample(n=n, random_state=r).reset_index(drop=True)
-        seeded = _with(params, "model", params={"random_state": 43 + r})
-        return Version(params, sample), Version(seeded, sample)
+        seeded = _with(base, "model", params={"random_state": 43 + r})
+        return Version(base, sample), Version(seeded, sample)
     if name == "family":
         swapped = _with(params, "model", estimator="hist_gradient_boosting", params={})
         swapped = dataclasses.replace(
@@ -472,10 +476,14 @@ def _judge(champ: Version, pr: Version, tmp: Path, with_cv: bool) -> dict[str, A
         "n_clean": int(clean.n_clean),
         "clean_loss": float(truth_loss),
         "latency": states.get("budget.latency"),
+        "latency_message": next(c.message for c in result.checks if c.name == "budget.latency"),
         "per_class": states.get("per_class_f1"),
         "primary": states.get(f"non_inferiority.{cfg.primary_metric}"),
         "disputed": change.disputed if change else None,
         "cv_repeats": result.cv.repeats if result.cv else None,
+        "cv_delta": result.cv.interval.point if result.cv else None,
+        "cv_lo": result.cv.interval.lo if result.cv else None,
+        "cv_se": result.cv.interval.se if result.cv else None,
         "cv_seconds": cv_seconds,
     }
 

@@ -21,13 +21,15 @@ verdict is then "inconclusive" unless another check failed.
     the margin. An equally good challenger fails at most 2.5 % of the time, however much it
     disagrees with the champion.
   * inconclusive: otherwise — the interval holds both "no loss" and "a loss of the margin" —,
-    or fewer than 30 clean holdout rows. With `gate.evidence: cv` the two configurations are
-    then cross-validated over the whole dataset (crossval.py) and that interval decides with the
-    same zones; the holdout's fail always stands, so a worse artifact cannot pass on the
-    strength of its configuration. What is left inconclusive follows `gate.on_inconclusive`.
+    or fewer clean holdout rows than can vouch for the margin (30; with `gate.evidence: cv`,
+    z²/m: 168 at the defaults, where only a shown loss still fails). With `gate.evidence: cv`
+    the two recipes (each configuration on its own labelled data file) are then
+    cross-validated (crossval.py) and that interval decides with the same zones, each stage at
+    half the one-sided level; the holdout's fail always stands, so a worse artifact cannot pass
+    on the strength of its recipe. What is left inconclusive follows `gate.on_inconclusive`.
 - `per_class_f1`: the largest per-class F1 drop (champion − challenger) against
   `gate.max_class_drop`. A drop over the limit counts only when it is *shown*: the class's
-  exact sign test on the rows where the two models differ for that class (stats.py), Holm-
+  exact sign test on the rows where the two models differ for that class (multiplicity.py), Holm-
   adjusted across every class, is below the one-sided level (1 − confidence)/2. Without the
   correction, four discordant rows all one way (p = 0.0625) in one of seven classes fail an
   identical model on a reshuffled split. A drop over the limit that is not shown is

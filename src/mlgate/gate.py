@@ -135,7 +135,8 @@ class Holdout:
 @dataclass(frozen=True, eq=False)
 class MoreEvidence:
     """What challenge.py adds to the predictions: the holdout before the unclean rows were
-    dropped, and the paired cross-validation of the two configurations (or why it did not run)."""
+    dropped, the paired cross-validation of the two recipes (or why it did not run), the data
+    file's size and how it differs from the champion's."""
 
     n_holdout: int | None = None
     why_fewer: str | None = None

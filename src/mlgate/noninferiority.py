@@ -85,8 +85,9 @@ __all__ = [
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
 #: Below this many clean rows the holdout is not evidence (too few for any interval to mean much).
 MIN_ROWS = 30
-#: Drops at which every gate states its blocking probability (0.5, 1, 2 and 3 points).
-OC_DROPS = (0.005, 0.01, 0.02, 0.03)
+#: Drops at which every gate states its blocking probability: inside the default margin (0.5, 1,
+#: 2 points), at it (3) and beyond it (5).
+OC_DROPS = (0.005, 0.01, 0.02, 0.03, 0.05)
 _POWER = 0.95
 
 

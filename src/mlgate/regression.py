@@ -241,7 +241,7 @@ def non_inferiority_check(
     if decision.cv is not None:
         cv = decision.cv
         message += (
-            f"; cross-validation of the two configurations: "
+            f"; cross-validation of the two recipes: "
             f"{_zone_text(cv, decision.cv_verdict or INCONCLUSIVE, metric, allowed, scale)}"
             f" over {cv.n} rows"
         )

@@ -217,6 +217,11 @@ class RestClient:
                 403: "PERMISSION_DENIED",
             }.get(exc.code, "INTERNAL_ERROR")
             message = error.get("message") or f"HTTP {exc.code}: {text[:200]}"
+            if exc.code in (401, 403):  # the fix is the caller's credentials
+                message = (
+                    f"HTTP {exc.code}; set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
+                    f" (or MLFLOW_TRACKING_TOKEN) to a user allowed to read it ({message[:120]})"
+                )
             raise RestError(code, message) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)

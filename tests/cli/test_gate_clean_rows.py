@@ -98,7 +98,7 @@ def test_same_model_on_a_reshuffled_split_is_not_failed(champion: Path) -> None:
     # About 80 % of the new holdout trained the champion; only the rest is compared.
     assert holdout["n_clean"] < 0.4 * holdout["n_rows"]
     assert "were in the champion's training rows" in holdout["why_fewer"]
-    # Too few clean rows to vouch for the margin: the two configurations (identical here) were
+    # Too few clean rows to vouch for the margin: the two recipes (identical here) were
     # cross-validated over the whole file, and that settled it.
     decision = verdict["decision"]
     assert (decision["holdout"]["verdict"], decision["decided_by"]) == ("inconclusive", "cv")

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from mlgate.cli import main
 
-from ..conftest import REPO, free_port
+from ..conftest import REPO, MlflowServer, free_port
 from ..helpers import Spec, aliases, init_sqlite, populate, stages
 
 PLACEHOLDER = "clf_XXXXXXXX"  # expected outputs name the model this; the test's name replaces it
@@ -675,3 +675,31 @@ def test_read_only_commands_read_a_server_without_mlflow(model: str, registry_ur
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "IMPORTED []"
     assert f"Best {model} version by accuracy" in done.stdout
+
+
+def test_read_only_commands_send_the_tracking_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The REST client reads MLFLOW_TRACKING_USERNAME/PASSWORD as MlflowClient does: on a server
+    running MLflow's basic-auth app (docs/deployment.md), the right password lists, a wrong one
+    is exit 3 naming the variables."""
+    from ..helpers import client_for
+
+    server = MlflowServer(tmp_path / "auth-server", auth="admin-password-for-tests")
+    (tmp_path / "auth-server").mkdir()
+    try:
+        server.start(timeout=300)
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "admin-password-for-tests")
+        client_for(server.uri).create_registered_model("authed", description="behind basic auth")
+        code, out, err = cli("list")
+        assert (code, err) == (0, ""), err
+        assert "| authed " in out and "behind basic auth" in out
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong")
+        code, out, err = cli("versions", "authed")
+        assert code == 3, out + err
+        assert "MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD" in err
+    finally:
+        server.stop()

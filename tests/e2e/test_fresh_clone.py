@@ -197,6 +197,21 @@ def test_mlflow_scoring_server_serves_the_champion(champion: Path) -> None:
         status, body = _post(f"http://127.0.0.1:{port}/invocations", payload)
         assert status == 400
         assert "FAVC" in body["message"]
+
+        # What the card's "Input checks" row says: the server checks the signature (a text in a
+        # number column is refused), not the schema's domain (a category or a range outside it
+        # is predicted on), which the caller validates (docs/deployment.md).
+        card = (champion / CARD).read_text()
+        assert "the served model (`mlflow models serve`): column names and types only" in card
+        wrong_type = features.head(1).assign(Height="tall")
+        payload = {"dataframe_split": json.loads(wrong_type.to_json(orient="split", index=False))}
+        status, body = _post(f"http://127.0.0.1:{port}/invocations", payload)
+        assert status == 400, body
+        outside = features.head(2).assign(Gender=["Other", "Male"], Height=[170.0, 1.7])
+        payload = {"dataframe_split": json.loads(outside.to_json(orient="split", index=False))}
+        status, body = _post(f"http://127.0.0.1:{port}/invocations", payload)
+        assert status == 200, body
+        assert len(body["predictions"]) == 2
     finally:
         os.killpg(server.pid, 9)
         server.wait(timeout=30)
