@@ -384,7 +384,8 @@ def data_infer_schema(data_path: str, target: str, task: str | None, write_path:
 @click.option("--force", is_flag=True, help="Overwrite files that exist and differ.")
 def init_command(directory, data_path, target, task, model_name, action, force) -> None:
     """Put mlgate into the git repository at DIRECTORY: params.yaml (its data schema inferred
-    with --data and --target), the four GitHub workflows, model_cards/ and .gitignore lines.
+    with --data and --target), four short GitHub workflows that call mlgate's action pinned by
+    commit (--action), model_cards/ and .gitignore lines; then print the three next steps.
 
     Never overwrites a file that differs without --force (then nothing is written at all).
     """

@@ -111,6 +111,8 @@ def import_module(name: str, root: str | Path | None = None) -> Any:
     loaded = sys.modules.get(name)
     if loaded is not None and getattr(loaded, "__file__", None) == str(file):
         return loaded
+    for library in _LIBRARIES:  # every library a command uses is imported before the project's
+        importlib.import_module(library)
     spec = importlib.util.spec_from_file_location(name, file)
     if spec is None or spec.loader is None:
         raise ModuleNotFoundError(f"No module named {name!r}")
@@ -122,6 +124,11 @@ def import_module(name: str, root: str | Path | None = None) -> Any:
         del sys.modules[name]
         raise
     return module
+
+
+# The third-party packages mlgate's commands import: all are in sys.modules before a module of
+# the project runs, so nothing it does to sys.path or sys.modules can change which code they are.
+_LIBRARIES = ("numpy", "pandas", "scipy", "sklearn", "skops.io", "yaml", "tabulate", "mlflow")
 
 
 def _repository_file(name: str, root: Path | None) -> Path | None:

@@ -227,7 +227,9 @@ def _health(uri: str) -> int:
     except urllib.error.HTTPError as exc:
         return exc.code
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = type(getattr(exc, "reason", exc)).__name__
+        cause = getattr(exc, "reason", exc)
+        # Named as MLflow's client names it, so every command words one outage the same way.
+        reason = "ConnectionError" if isinstance(cause, ConnectionError) else type(cause).__name__
         raise RegistryError(
             f"tracking server {uri} is unreachable ({reason}); start it or fix {_WHERE_URI}"
         ) from None

@@ -92,3 +92,20 @@ def test_a_base_without_params_yaml_judges_with_the_defaults(repo: Path) -> None
 def test_an_unknown_revision_is_a_usage_error(repo: Path) -> None:
     with pytest.raises(UsageError, match=r"--policy-from 'nope': no such commit in .*; fetch it"):
         binding(load_params(repo / "params.yaml"), "nope", repo)
+
+
+def test_a_change_cannot_trust_a_type_for_its_own_model(repo: Path) -> None:
+    """Stored models are loaded with the base's model.trusted_types (challenge.binding_trust);
+    the change's own addition is listed as a policy change."""
+    from mlgate.challenge import binding_trust
+
+    _edit(repo, "model", trusted_types=["models.mine.Mine"])
+    tree = load_params(repo / "params.yaml")
+
+    judged, change = binding(tree, "HEAD", repo, str(repo / "params.yaml"))
+
+    assert judged.model.trusted_types == ("models.mine.Mine",)  # training still uses the tree's
+    assert binding_trust(judged, change) == ()
+    assert binding_trust(judged, None) == ("models.mine.Mine",)
+    assert ("model.trusted_types", [], ["models.mine.Mine"]) in change.settings
+    assert "policy model.trusted_types [] → ['models.mine.Mine']" in change.describe()
