@@ -23,6 +23,12 @@ SHARED_UCI = REPO.parent / "shared" / "data" / "uci_obesity.csv"
 # params.yaml.
 FAST_MODEL = {"n_estimators": 30, "max_depth": 12, "random_state": 42}
 
+# The suite plays a developer's machine: CI's own CI=true would switch mlgate to its CI-only
+# rules (a dirty build refused, a lock mismatch fatal) in tests that edit a project and train
+# before committing, as a developer does. Tests of those rules set CI themselves, and act sets
+# it inside every job it runs.
+os.environ.pop("CI", None)
+
 
 # Fixtures that start a real `mlflow server` or run a job in act: a test that uses one is marked
 # for it, so the fast lane (README, "-m 'not slow and not server'") cannot start either by accident.

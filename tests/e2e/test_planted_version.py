@@ -158,6 +158,9 @@ def test_types_a_version_trusts_itself_are_not_trusted(tmp_path: Path) -> None:
     assert own  # a function reference: outside skops' defaults and mlgate's reviewed list
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    # the experiment of this registry: a test before it in this process may have left another
+    # registry's experiment active
+    mlflow.set_experiment("planted")
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(
             pipeline, name="model", serialization_format="skops", skops_trusted_types=own
